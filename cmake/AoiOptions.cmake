@@ -1,0 +1,25 @@
+# Build options of aoi, declared in one place.
+#
+# AOI_ARCH selects the instruction set the compiler may assume:
+#   portable - x86-64 baseline (or the toolchain default elsewhere); the binary
+#              runs on any CPU of the architecture. Use this for edge images
+#              and vendor libraries.
+#   native   - -march=native: tuned to the build machine, not portable.
+set(AOI_ARCH "portable" CACHE STRING "Instruction-set target: portable or native")
+set_property(CACHE AOI_ARCH PROPERTY STRINGS portable native)
+option(AOI_BUILD_TESTS "Build the GoogleTest suite" ON)
+option(AOI_BUILD_BENCH "Build the Google Benchmark programs" ON)
+option(AOI_WITH_OPENBLAS "Offer OpenBLAS as an alternative GEMM backend" ON)
+set(AOI_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined or thread")
+
+add_library(aoi_build_flags INTERFACE)
+target_compile_options(aoi_build_flags INTERFACE -Wall -Wextra -Wno-unused-parameter)
+if(AOI_ARCH STREQUAL "native")
+  target_compile_options(aoi_build_flags INTERFACE -march=native)
+elseif(NOT AOI_ARCH STREQUAL "portable")
+  message(FATAL_ERROR "AOI_ARCH must be portable or native, not '${AOI_ARCH}'")
+endif()
+if(AOI_SANITIZE)
+  target_compile_options(aoi_build_flags INTERFACE -fsanitize=${AOI_SANITIZE} -fno-omit-frame-pointer)
+  target_link_options(aoi_build_flags INTERFACE -fsanitize=${AOI_SANITIZE})
+endif()

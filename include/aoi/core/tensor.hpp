@@ -1,0 +1,62 @@
+// aoi::Tensor: an owning, 64-byte aligned float32 buffer with an NCHW shape.
+//
+// The library works in float32 NCHW between modules; kernels may use other
+// layouts internally. Views over memory owned elsewhere are plain spans.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <span>
+#include <vector>
+
+namespace aoi {
+
+struct AlignedFree {
+  void operator()(float* p) const noexcept { ::operator delete[](p, std::align_val_t(64)); }
+};
+using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
+
+inline AlignedFloats allocate_floats(std::size_t count) {
+  auto* p = static_cast<float*>(::operator new[](count * sizeof(float), std::align_val_t(64)));
+  return AlignedFloats(p);
+}
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::vector<std::int64_t> shape) : shape_(std::move(shape)) {
+    data_ = allocate_floats(size() == 0 ? 1 : size());
+    std::fill(data_.get(), data_.get() + size(), 0.0f);
+  }
+  Tensor(const Tensor& other) : Tensor(other.shape_) {
+    std::copy(other.data(), other.data() + size(), data_.get());
+  }
+  Tensor& operator=(const Tensor& other) {
+    if (this != &other) *this = Tensor(other);
+    return *this;
+  }
+  Tensor(Tensor&&) noexcept = default;
+  Tensor& operator=(Tensor&&) noexcept = default;
+
+  const std::vector<std::int64_t>& shape() const { return shape_; }
+  std::int64_t dim(std::size_t i) const { return shape_.at(i); }
+  std::size_t rank() const { return shape_.size(); }
+  std::size_t size() const {
+    std::size_t n = shape_.empty() ? 0 : 1;
+    for (auto d : shape_) n *= static_cast<std::size_t>(d);
+    return n;
+  }
+  float* data() { return data_.get(); }
+  const float* data() const { return data_.get(); }
+  std::span<float> span() { return {data(), size()}; }
+  std::span<const float> span() const { return {data(), size()}; }
+
+ private:
+  std::vector<std::int64_t> shape_;
+  AlignedFloats data_;
+};
+
+}  // namespace aoi

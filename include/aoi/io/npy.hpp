@@ -1,0 +1,22 @@
+// NumPy .npy files of little-endian float32, the interchange format for
+// feature matrices (N x D) between aoi and other tools.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+namespace aoi::io {
+
+struct NpyArray {
+  std::vector<std::int64_t> shape;
+  std::vector<float> values;  // C order
+};
+
+// Writes values (C order) with the given shape as '<f4'.
+void write_npy(const std::filesystem::path& path, const std::vector<std::int64_t>& shape, const float* values);
+
+// Reads a C-order '<f4' array; other dtypes and Fortran order are refused.
+NpyArray read_npy(const std::filesystem::path& path);
+
+}  // namespace aoi::io

@@ -1,0 +1,56 @@
+// aoi featurize: images to an N x D float32 .npy of trunk features.
+#include <fstream>
+#include <iostream>
+
+#include "aoi/core/error.hpp"
+#include "aoi/io/npy.hpp"
+#include "aoi/pipeline/featurize.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace aoi::cli {
+
+Command add_featurize(CLI::App& app) {
+  struct Args {
+    EngineFlags engine;
+    std::vector<std::string> images;
+    std::string manifest, output, rows, policy, roi;
+    int batch = 8;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("featurize", "Compute trunk features of images into an N x D float32 .npy");
+  cmd->add_option("images", args->images, "image files (JPEG, PNG, TIFF, BMP)");
+  cmd->add_option("--manifest", args->manifest, "CSV whose 'path' column (or first column) lists images");
+  cmd->add_option("-o,--output", args->output, "the .npy file to write")->required();
+  cmd->add_option("--rows", args->rows, "also write the path of each output row, one per line");
+  cmd->add_option("--policy", args->policy, "resize policy: stretch or imagenet (default: the weight file's)")
+      ->check(CLI::IsMember({"stretch", "imagenet"}));
+  cmd->add_option("--roi", args->roi, "region x,y,w,h cropped from every image before resizing");
+  cmd->add_option("--batch", args->batch, "images per trunk call")->check(CLI::Range(1, 1024));
+  add_engine_flags(*cmd, args->engine);
+  return [args] {
+    const auto paths = collect_images(args->images, args->manifest);
+    if (paths.empty()) throw aoi::Error(aoi::ErrorKind::kInvalidArgument, "featurize: no images given");
+    pipeline::FeaturizeOptions options;
+    options.batch = args->batch;
+    if (!args->policy.empty()) options.policy = image::parse_policy(args->policy);
+    if (!args->roi.empty()) options.roi = parse_roi(args->roi);
+    const Engine engine = open_engine(args->engine);
+    ProgressBar bar("featurize");
+    const auto result = pipeline::featurize_files(engine, paths, options,
+                                                  [&](std::size_t done, std::size_t total) { bar.update(done, total); });
+    bar.finish();
+    for (const auto& e : result.errors) std::cerr << "aoi: skipped " << e.message << "\n";
+    io::write_npy(args->output, {std::int64_t(result.rows.size()), engine.feature_dim()}, result.features.data());
+    if (!args->rows.empty()) {
+      std::ofstream rows(args->rows);
+      for (auto i : result.rows) rows << paths[i] << "\n";
+    }
+    std::cerr << "aoi: wrote " << result.rows.size() << " x " << engine.feature_dim() << " features to " << args->output;
+    if (!result.errors.empty()) std::cerr << "; " << result.errors.size() << " of " << paths.size() << " images failed";
+    std::cerr << "\n";
+    return result.errors.empty() ? 0 : 1;
+  };
+}
+
+}  // namespace aoi::cli

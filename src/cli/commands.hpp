@@ -1,0 +1,16 @@
+// Each command registers its options and returns the function that runs it.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace aoi::cli {
+
+using Command = std::function<int()>;  // returns the process exit code
+
+Command add_featurize(CLI::App& app);
+Command add_classify(CLI::App& app);
+Command add_info(CLI::App& app);
+
+}  // namespace aoi::cli

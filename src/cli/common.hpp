@@ -1,0 +1,48 @@
+// Pieces every aoi command shares: locating the weights, the engine options,
+// reading image lists, and the progress bar.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "aoi/nn/engine.hpp"
+
+namespace aoi::cli {
+
+// Options of every command that computes.
+struct EngineFlags {
+  std::string weights;  // --weights; else $AOI_WEIGHTS; else default_weights_path()
+  int threads = 0;      // --threads; 0 = all cores
+  std::string backend = "eigen";
+};
+void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
+Engine open_engine(const EngineFlags& flags);
+
+// $XDG_DATA_HOME/aoi/resnet50-imagenet.aoiw, or ~/.local/share/aoi/... .
+std::filesystem::path default_weights_path();
+std::filesystem::path resolve_weights(const std::string& flag);
+
+// IMAGE arguments plus the `path` column of a manifest CSV (relative paths
+// resolve against the manifest's folder).
+std::vector<std::string> collect_images(const std::vector<std::string>& images, const std::string& manifest);
+
+// "x,y,w,h" to a Roi; throws with the text on a bad value.
+image::Roi parse_roi(const std::string& text);
+
+// A progress bar with rate and ETA on stderr when it is a terminal.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label);
+  void update(std::size_t done, std::size_t total);
+  void finish();
+
+ private:
+  std::string label_;
+  bool enabled_;
+  double start_;
+};
+
+}  // namespace aoi::cli

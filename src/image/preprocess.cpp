@@ -1,0 +1,69 @@
+// ROI crop, resize policies and the conversion to the input tensor.
+#include <cmath>
+#include <cstring>
+
+#include "aoi/core/error.hpp"
+#include "aoi/image/preprocess.hpp"
+
+namespace aoi::image {
+
+ResizePolicy parse_policy(const std::string& text) {
+  if (text == "stretch") return ResizePolicy::kStretch;
+  if (text == "imagenet") return ResizePolicy::kImageNet;
+  throw Error(ErrorKind::kInvalidArgument, "unknown resize policy '" + text + "' (expected stretch or imagenet)");
+}
+
+const char* policy_name(ResizePolicy policy) { return policy == ResizePolicy::kStretch ? "stretch" : "imagenet"; }
+
+io::Image crop(const io::Image& image, const Roi& roi, const std::string& name) {
+  const bool inside = roi.x >= 0 && roi.y >= 0 && roi.width > 0 && roi.height > 0 &&
+                      std::int64_t(roi.x) + roi.width <= image.width &&
+                      std::int64_t(roi.y) + roi.height <= image.height;
+  require(inside, ErrorKind::kInvalidArgument, name,
+          "region " + std::to_string(roi.x) + "," + std::to_string(roi.y) + "," + std::to_string(roi.width) + "," +
+              std::to_string(roi.height) + " does not lie inside the " + std::to_string(image.width) + "x" +
+              std::to_string(image.height) + " image");
+  io::Image out;
+  out.width = roi.width, out.height = roi.height;
+  out.rgb.resize(std::size_t(roi.width) * roi.height * 3);
+  for (int y = 0; y < roi.height; ++y)
+    std::memcpy(out.rgb.data() + std::size_t(y) * roi.width * 3, image.pixel(roi.x, roi.y + y),
+                std::size_t(roi.width) * 3);
+  return out;
+}
+
+io::Image fit_to_input(const io::Image& image, const Preprocess& pre, const std::optional<Roi>& roi,
+                       const std::string& name) {
+  const io::Image& source = roi ? crop(image, *roi, name) : image;
+  const int size = pre.input_size;
+  if (pre.policy == ResizePolicy::kStretch) return resize_bilinear(source, size, size);
+
+  // Shorter side to resize_short; the longer side scaled with Python's round
+  // (half to even, which nearbyint gives in the default rounding mode).
+  const bool wide = source.width >= source.height;
+  const int short_side = wide ? source.height : source.width;
+  const int long_side = wide ? source.width : source.height;
+  const int scaled_long = int(std::nearbyint(double(long_side) * pre.resize_short / short_side));
+  const int w = wide ? scaled_long : pre.resize_short;
+  const int h = wide ? pre.resize_short : scaled_long;
+  require(w >= size && h >= size, ErrorKind::kInvalidArgument, name, "resize_short is smaller than the input size");
+  const io::Image resized = resize_bilinear(source, w, h);
+  return crop(resized, Roi{(w - size) / 2, (h - size) / 2, size, size}, name);
+}
+
+void to_tensor(const io::Image& fitted, const Preprocess& pre, float* out) {
+  const std::size_t plane = std::size_t(fitted.width) * fitted.height;
+  const float to_range = pre.scale / 255.0f;
+  for (int c = 0; c < 3; ++c) {
+    const int source_channel = pre.channel_order == ChannelOrder::kRGB ? c : 2 - c;
+    const float mean = pre.mean[c], inv_std = 1.0f / pre.std[c];
+    float* dst = out + plane * c;
+    for (std::size_t i = 0; i < plane; ++i) {
+      const float v = pre.scale == 255.0f ? float(fitted.rgb[3 * i + source_channel])
+                                          : float(fitted.rgb[3 * i + source_channel]) * to_range;
+      dst[i] = pre.std[c] == 1.0f ? v - mean : (v - mean) * inv_std;
+    }
+  }
+}
+
+}  // namespace aoi::image

@@ -1,0 +1,85 @@
+// .npy version 1.0 writer and a strict reader for float32 arrays.
+#include "aoi/io/npy.hpp"
+
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "aoi/core/error.hpp"
+#include "aoi/io/image.hpp"
+
+namespace aoi::io {
+namespace {
+constexpr char kMagic[] = "\x93NUMPY";
+}
+
+void write_npy(const std::filesystem::path& path, const std::vector<std::int64_t>& shape, const float* values) {
+  std::string dims;
+  std::size_t count = 1;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    dims += (i ? ", " : "") + std::to_string(shape[i]);
+    count *= static_cast<std::size_t>(shape[i]);
+  }
+  if (shape.size() == 1) dims += ",";  // Python's one-element tuple
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  // Pad with spaces so that magic + version + length + header is a multiple of 64.
+  const std::size_t unpadded = 6 + 2 + 2 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header.push_back('\n');
+
+  std::ofstream out(path, std::ios::binary);
+  require(out.good(), ErrorKind::kIo, path.string(), "cannot open for writing");
+  out.write(kMagic, 6);
+  out.put(1), out.put(0);
+  out.put(static_cast<char>(header.size() & 0xFF)), out.put(static_cast<char>(header.size() >> 8));
+  out << header;
+  out.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(count * sizeof(float)));
+  require(out.good(), ErrorKind::kIo, path.string(), "write failed");
+}
+
+NpyArray read_npy(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  const auto bytes = read_file(path, std::int64_t(1) << 40);
+  auto bad = [&](const std::string& what) { return Error(ErrorKind::kBadData, name + ": not a float32 .npy file: " + what); };
+  if (bytes.size() < 10 || std::string(bytes.begin(), bytes.begin() + 6) != kMagic) throw bad("missing NUMPY magic");
+  const int major = bytes[6];
+  std::size_t header_len, header_at;
+  if (major == 1) {
+    header_len = bytes[8] | bytes[9] << 8, header_at = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) throw bad("truncated header");
+    header_len = bytes[8] | bytes[9] << 8 | bytes[10] << 16 | std::size_t(bytes[11]) << 24, header_at = 12;
+  } else {
+    throw bad("unknown version " + std::to_string(major));
+  }
+  if (header_at + header_len > bytes.size()) throw bad("truncated header");
+  const std::string header(bytes.begin() + header_at, bytes.begin() + header_at + header_len);
+
+  std::smatch m;
+  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')")) || m[1] != "<f4")
+    throw bad("dtype must be '<f4' (little-endian float32)");
+  if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))")) || m[1] != "False")
+    throw bad("Fortran order is not supported");
+  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))"))) throw bad("no shape");
+
+  NpyArray array;
+  std::size_t count = 1;
+  const std::string dims = m[1];
+  const std::regex number(R"(\d+)");
+  for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
+    const auto d = std::stoll(it->str());
+    array.shape.push_back(d);
+    if (d != 0 && count > (std::size_t(1) << 40) / static_cast<std::size_t>(d)) throw bad("shape is too large");
+    count *= static_cast<std::size_t>(d);
+  }
+  const std::size_t data_at = header_at + header_len;
+  if (bytes.size() - data_at != count * sizeof(float))
+    throw bad("data holds " + std::to_string(bytes.size() - data_at) + " bytes, the shape needs " +
+              std::to_string(count * sizeof(float)));
+  array.values.resize(count);
+  std::memcpy(array.values.data(), bytes.data() + data_at, count * sizeof(float));
+  return array;
+}
+
+}  // namespace aoi::io

@@ -1,0 +1,86 @@
+#include "aoi/kernels/cpu.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include "aoi/core/error.hpp"
+
+namespace aoi::kernels {
+namespace {
+
+CpuFeatures detect() {
+  CpuFeatures f;
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool osxsave = c & (1u << 27);
+  f.fma = c & (1u << 12);
+  std::uint64_t xcr0 = 0;
+  if (osxsave) {
+    unsigned lo, hi;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    xcr0 = (std::uint64_t(hi) << 32) | lo;
+  }
+  const bool os_avx = (xcr0 & 0x6) == 0x6;
+  const bool os_avx512 = (xcr0 & 0xE6) == 0xE6;
+  const bool os_amx = (xcr0 & 0x60000) == 0x60000;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    f.avx2 = os_avx && (b & (1u << 5));
+    f.avx512f = os_avx512 && (b & (1u << 16));
+    f.avx512_vnni = os_avx512 && (c & (1u << 11));
+    f.amx = os_amx && (d & (1u << 24));
+  }
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = os_avx512 && (a & (1u << 5));
+  f.fma = f.fma && os_avx;
+#endif
+  return f;
+}
+
+}  // namespace
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures features = detect();
+  return features;
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return "avx512";
+    case Isa::kAvx2: return "avx2";
+    default: return "scalar";
+  }
+}
+
+Isa best_isa() {
+  const auto& f = cpu_features();
+  Isa best = f.avx512f && f.fma ? Isa::kAvx512 : f.avx2 && f.fma ? Isa::kAvx2 : Isa::kScalar;
+  if (const char* forced = std::getenv("AOI_ISA"); forced && *forced) {
+    Isa wanted;
+    if (!std::strcmp(forced, "scalar")) wanted = Isa::kScalar;
+    else if (!std::strcmp(forced, "avx2")) wanted = Isa::kAvx2;
+    else if (!std::strcmp(forced, "avx512")) wanted = Isa::kAvx512;
+    else throw Error(ErrorKind::kInvalidArgument, std::string("AOI_ISA=") + forced + ": expected scalar, avx2 or avx512");
+    if (static_cast<int>(wanted) > static_cast<int>(best))
+      throw Error(ErrorKind::kUnsupported, std::string("AOI_ISA=") + forced + ": this CPU does not support it");
+    best = wanted;
+  }
+  return best;
+}
+
+std::string describe_cpu() {
+  const auto& f = cpu_features();
+  std::string s = "cpu:";
+  if (f.fma) s += " fma";
+  if (f.avx2) s += " avx2";
+  if (f.avx512f) s += " avx512f";
+  if (f.avx512_vnni) s += " avx512_vnni";
+  if (f.avx512_bf16) s += " avx512_bf16";
+  if (f.amx) s += " amx";
+  return s;
+}
+
+}  // namespace aoi::kernels

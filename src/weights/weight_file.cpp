@@ -1,0 +1,242 @@
+// Reading (mmap, zero-copy) and writing .aoiw files. Layout in weights/FORMAT.md.
+#include "aoi/weights/weight_file.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <unordered_map>
+
+#include <xxhash.h>
+
+#include "aoi/core/error.hpp"
+#include "description_json.hpp"
+
+namespace aoi::weights {
+namespace {
+
+constexpr char kMagic[8] = {'A', 'O', 'I', 'W', '\r', '\n', 0x1a, '\n'};
+constexpr std::size_t kPreambleBytes = 64;
+constexpr std::size_t kAlign = 64;
+constexpr std::uint64_t kMaxHeaderBytes = 64u << 20;
+
+// The fixed 64-byte preamble, little-endian.
+struct Preamble {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t reserved;
+  std::uint64_t header_offset;
+  std::uint64_t header_bytes;
+  std::uint64_t payload_offset;
+  std::uint64_t payload_bytes;
+  std::uint64_t header_hash;   // XXH3-64 of the header bytes
+  std::uint64_t payload_hash;  // XXH3-64 of the payload bytes
+};
+static_assert(sizeof(Preamble) == kPreambleBytes);
+
+std::uint64_t align_up(std::uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+}  // namespace
+
+struct WeightFile::State {
+  std::string name;
+  // Either a mapping or owned bytes; `bytes` points into one of them.
+  void* mapping = nullptr;
+  std::size_t mapping_size = 0;
+  std::vector<std::uint8_t> owned;
+  const std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+
+  ModelDescription description;
+  std::vector<TensorInfo> tensors;
+  std::unordered_map<std::string, std::size_t> index;
+  const std::uint8_t* payload = nullptr;
+  std::uint64_t payload_hash = 0;
+
+  ~State() {
+    if (mapping) munmap(mapping, mapping_size);
+  }
+
+  void parse() {
+    auto bad = [&](const std::string& what) { return Error(ErrorKind::kBadWeights, name + ": " + what); };
+    if (size < kPreambleBytes) throw bad("file is truncated (" + std::to_string(size) + " bytes, not a weight file)");
+    Preamble pre;
+    std::memcpy(&pre, bytes, sizeof pre);
+    if (std::memcmp(pre.magic, kMagic, sizeof kMagic) != 0) throw bad("not an aoi weight file (bad magic)");
+    if (pre.version != kFormatVersion)
+      throw bad("weight file version " + std::to_string(pre.version) + " is not supported (this aoi reads version " +
+                std::to_string(kFormatVersion) + "); convert the weights again");
+    if (pre.header_offset != kPreambleBytes || pre.header_bytes == 0 || pre.header_bytes > kMaxHeaderBytes ||
+        pre.payload_offset % kAlign != 0 || pre.payload_offset < pre.header_offset + pre.header_bytes)
+      throw bad("corrupted preamble");
+    if (pre.payload_offset > size || pre.payload_bytes > size - pre.payload_offset)
+      throw bad("file is truncated: the payload needs " + std::to_string(pre.payload_offset + pre.payload_bytes) +
+                " bytes, the file has " + std::to_string(size));
+    const auto* header = bytes + pre.header_offset;
+    if (XXH3_64bits(header, pre.header_bytes) != pre.header_hash) throw bad("header checksum mismatch (corrupted)");
+    payload = bytes + pre.payload_offset;
+    payload_hash = XXH3_64bits(payload, pre.payload_bytes);
+    if (payload_hash != pre.payload_hash) throw bad("payload checksum mismatch (corrupted)");
+
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(header, header + pre.header_bytes);
+    } catch (const nlohmann::json::exception& e) {
+      throw bad(std::string("header is not valid JSON: ") + e.what());
+    }
+    description = detail::description_from_json(j, name);
+    try {
+      for (const auto& t : j.at("tensors")) {
+        TensorInfo info;
+        info.name = t.at("name").get<std::string>();
+        info.shape = t.at("shape").get<std::vector<std::int64_t>>();
+        if (t.at("dtype").get<std::string>() != "f32") throw bad("tensor " + info.name + " is not f32");
+        info.offset = t.at("offset").get<std::uint64_t>();
+        info.nbytes = t.at("nbytes").get<std::uint64_t>();
+        std::uint64_t count = 1;
+        for (auto d : info.shape) {
+          if (d <= 0 || d > (1 << 24)) throw bad("tensor " + info.name + " has a bad shape");
+          count *= static_cast<std::uint64_t>(d);
+        }
+        if (count * sizeof(float) != info.nbytes) throw bad("tensor " + info.name + " size does not match its shape");
+        if (info.offset % kAlign != 0 || info.offset > pre.payload_bytes || info.nbytes > pre.payload_bytes - info.offset)
+          throw bad("tensor " + info.name + " lies outside the payload");
+        if (!index.emplace(info.name, tensors.size()).second) throw bad("tensor " + info.name + " appears twice");
+        tensors.push_back(std::move(info));
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw bad(std::string("malformed tensor table: ") + e.what());
+    }
+  }
+};
+
+WeightFile::WeightFile(std::unique_ptr<State> state) : state_(std::move(state)) {}
+WeightFile::WeightFile(WeightFile&&) noexcept = default;
+WeightFile& WeightFile::operator=(WeightFile&&) noexcept = default;
+WeightFile::~WeightFile() = default;
+
+WeightFile WeightFile::open(const std::filesystem::path& path) {
+  auto state = std::make_unique<State>();
+  state->name = path.string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  require(fd >= 0, ErrorKind::kIo, state->name, std::string("cannot open weight file: ") + std::strerror(errno));
+  struct stat st {};
+  const bool stat_ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (stat_ok && st.st_size > 0) {
+    state->mapping = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (state->mapping == MAP_FAILED) state->mapping = nullptr;
+  }
+  ::close(fd);
+  require(stat_ok, ErrorKind::kIo, state->name, "not a regular file");
+  if (st.st_size > 0) require(state->mapping != nullptr, ErrorKind::kIo, state->name, "cannot map the weight file");
+  state->mapping_size = static_cast<std::size_t>(st.st_size);
+  state->bytes = static_cast<const std::uint8_t*>(state->mapping);
+  state->size = state->mapping_size;
+  state->parse();
+  return WeightFile(std::move(state));
+}
+
+WeightFile WeightFile::from_bytes(std::vector<std::uint8_t> bytes, const std::string& name) {
+  auto state = std::make_unique<State>();
+  state->name = name;
+  // Copy into 64-byte aligned storage so tensors are aligned as when mapped.
+  state->owned.reserve(bytes.size() + kAlign);
+  state->owned.resize(bytes.size() + kAlign);
+  const auto misalign = reinterpret_cast<std::uintptr_t>(state->owned.data()) % kAlign;
+  const std::size_t shift = misalign ? kAlign - misalign : 0;
+  std::memcpy(state->owned.data() + shift, bytes.data(), bytes.size());
+  state->bytes = state->owned.data() + shift;
+  state->size = bytes.size();
+  state->parse();
+  return WeightFile(std::move(state));
+}
+
+const std::string& WeightFile::name() const { return state_->name; }
+const ModelDescription& WeightFile::description() const { return state_->description; }
+const std::vector<TensorInfo>& WeightFile::tensors() const { return state_->tensors; }
+bool WeightFile::has(const std::string& tensor) const { return state_->index.count(tensor) != 0; }
+std::uint64_t WeightFile::payload_hash() const { return state_->payload_hash; }
+std::uint64_t WeightFile::file_bytes() const { return state_->size; }
+
+const TensorInfo& WeightFile::info(const std::string& tensor) const {
+  const auto it = state_->index.find(tensor);
+  require(it != state_->index.end(), ErrorKind::kBadWeights, state_->name, "missing tensor " + tensor);
+  return state_->tensors[it->second];
+}
+
+std::span<const float> WeightFile::data(const std::string& tensor, const std::vector<std::int64_t>& shape) const {
+  const TensorInfo& t = info(tensor);
+  if (!shape.empty() && shape != t.shape) {
+    auto str = [](const std::vector<std::int64_t>& s) {
+      std::string r = "[";
+      for (std::size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+      return r + "]";
+    };
+    throw Error(ErrorKind::kBadWeights,
+                state_->name + ": tensor " + tensor + " has shape " + str(t.shape) + ", expected " + str(shape));
+  }
+  return {reinterpret_cast<const float*>(state_->payload + t.offset), t.nbytes / sizeof(float)};
+}
+
+void WeightWriter::add(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> values) {
+  std::size_t count = 1;
+  for (auto d : shape) count *= static_cast<std::size_t>(d);
+  require(count == values.size(), ErrorKind::kInvalidArgument, name, "value count does not match the shape");
+  require(!has(name), ErrorKind::kInvalidArgument, name, "tensor added twice");
+  entries_.push_back({name, std::move(shape), std::move(values)});
+}
+
+bool WeightWriter::has(const std::string& name) const {
+  for (const auto& e : entries_)
+    if (e.name == name) return true;
+  return false;
+}
+
+std::vector<std::uint8_t> WeightWriter::serialize(const ModelDescription& description) const {
+  nlohmann::json header = detail::to_json(description);
+  header["tensors"] = nlohmann::json::array();
+  std::uint64_t offset = 0;
+  for (const auto& e : entries_) {
+    const std::uint64_t nbytes = e.values.size() * sizeof(float);
+    header["tensors"].push_back({{"name", e.name}, {"shape", e.shape}, {"dtype", "f32"}, {"offset", offset}, {"nbytes", nbytes}});
+    offset = align_up(offset + nbytes);
+  }
+  const std::string text = header.dump(1);
+  Preamble pre{};
+  std::memcpy(pre.magic, kMagic, sizeof kMagic);
+  pre.version = kFormatVersion;
+  pre.header_offset = kPreambleBytes;
+  pre.header_bytes = text.size();
+  pre.payload_offset = align_up(kPreambleBytes + text.size());
+  pre.payload_bytes = offset;
+
+  std::vector<std::uint8_t> out(pre.payload_offset + pre.payload_bytes, 0);
+  std::memcpy(out.data() + pre.header_offset, text.data(), text.size());
+  std::uint64_t at = 0;
+  for (const auto& e : entries_) {
+    std::memcpy(out.data() + pre.payload_offset + at, e.values.data(), e.values.size() * sizeof(float));
+    at = align_up(at + e.values.size() * sizeof(float));
+  }
+  pre.header_hash = XXH3_64bits(out.data() + pre.header_offset, pre.header_bytes);
+  pre.payload_hash = XXH3_64bits(out.data() + pre.payload_offset, pre.payload_bytes);
+  std::memcpy(out.data(), &pre, sizeof pre);
+  return out;
+}
+
+void WeightWriter::write(const std::filesystem::path& path, const ModelDescription& description) const {
+  const auto bytes = serialize(description);
+  // Write to a temporary name and rename, so a reader never sees half a file.
+  const auto tmp = path.string() + ".partial";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    require(out.good(), ErrorKind::kIo, tmp, "cannot open for writing");
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    require(out.good(), ErrorKind::kIo, tmp, "write failed");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace aoi::weights
