@@ -70,7 +70,7 @@ Image decode_tiff(std::span<const std::uint8_t> bytes, const std::string& name, 
   TIFFOpenOptionsSetErrorHandlerExtR(options.get(), on_error, &file);
   TIFFOpenOptionsSetWarningHandlerExtR(options.get(), on_warning, &file);
   // No single libtiff allocation may exceed the largest image we accept.
-  TIFFOpenOptionsSetMaxSingleMemAlloc(options.get(), static_cast<tmsize_t>(limits.max_pixels) * 8);
+  TIFFOpenOptionsSetMaxSingleMemAlloc(options.get(), static_cast<tmsize_t>(std::max<std::int64_t>(limits.max_pixels * 8, 16 << 20)));
   std::unique_ptr<TIFF, TiffDeleter> tif(TIFFClientOpenExt(name.c_str(), "rm", &file, mem_read, mem_write, mem_seek,
                                                            mem_close, mem_size, mem_map, mem_unmap, options.get()));
   auto fail = [&](const std::string& what) {
