@@ -1,4 +1,7 @@
 // aoi featurize: images to an N x D float32 .npy of trunk features.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 
@@ -9,6 +12,22 @@
 #include "common.hpp"
 
 namespace aoi::cli {
+namespace {
+
+// "mean m, sd s, min a, max b, zero z%": a quick check that features look sane.
+std::string describe_values(const std::vector<float>& v) {
+  double sum = 0, sq = 0;
+  float lo = v[0], hi = v[0];
+  std::size_t zeros = 0;
+  for (float x : v) sum += x, sq += double(x) * x, lo = std::min(lo, x), hi = std::max(hi, x), zeros += x == 0;
+  const double mean = sum / v.size();
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "mean %.4f, sd %.4f, min %.4f, max %.4f, zero %.1f%%", mean,
+                std::sqrt(std::max(0.0, sq / v.size() - mean * mean)), lo, hi, 100.0 * zeros / v.size());
+  return buf;
+}
+
+}  // namespace
 
 Command add_featurize(CLI::App& app) {
   struct Args {
@@ -47,6 +66,7 @@ Command add_featurize(CLI::App& app) {
       for (auto i : result.rows) rows << paths[i] << "\n";
     }
     std::cerr << "aoi: wrote " << result.rows.size() << " x " << engine.feature_dim() << " features to " << args->output;
+    if (!result.features.empty()) std::cerr << " (" << describe_values(result.features) << ")";
     if (!result.errors.empty()) std::cerr << "; " << result.errors.size() << " of " << paths.size() << " images failed";
     std::cerr << "\n";
     return result.errors.empty() ? 0 : 1;

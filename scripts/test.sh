@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every test: install packages, build, fetch the weights (the golden tests
+# need them), run the GoogleTest suite through CTest.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/install-deps.sh
+scripts/build.sh
+weights/fetch.sh
+# With ../shared present, the reference and weights are required, not skipped.
+if [ -d ../shared/reference ]; then export AOI_REQUIRE_REFERENCE=1 AOI_REQUIRE_WEIGHTS=1; fi
+cd "${AOI_BUILD_DIR:-build}"
+ctest --output-on-failure -j"$(nproc)"
