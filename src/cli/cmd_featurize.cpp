@@ -27,13 +27,27 @@ std::string describe_values(const std::vector<float>& v) {
   return buf;
 }
 
+int featurize_tensors(const EngineFlags& flags, const std::string& input, const std::string& output) {
+  const Engine engine = open_engine(flags);
+  const auto array = io::read_npy(input);
+  const std::int64_t s = engine.input_size();
+  if (array.shape.size() != 4 || array.shape[1] != 3 || array.shape[2] != s || array.shape[3] != s)
+    throw aoi::Error(aoi::ErrorKind::kBadData, input + ": expected shape N x 3 x " + std::to_string(s) + " x " + std::to_string(s));
+  const int n = int(array.shape[0]);
+  std::vector<float> features(std::size_t(n) * engine.feature_dim());
+  engine.featurize(array.values, n, features);
+  io::write_npy(output, {n, engine.feature_dim()}, features.data());
+  std::cerr << "aoi: wrote " << n << " x " << engine.feature_dim() << " features to " << output << "\n";
+  return 0;
+}
+
 }  // namespace
 
 Command add_featurize(CLI::App& app) {
   struct Args {
     EngineFlags engine;
     std::vector<std::string> images;
-    std::string manifest, output, rows, policy, roi;
+    std::string manifest, output, rows, policy, roi, tensors;
     int batch = 8;
   };
   auto args = std::make_shared<Args>();
@@ -46,8 +60,11 @@ Command add_featurize(CLI::App& app) {
       ->check(CLI::IsMember({"stretch", "imagenet"}));
   cmd->add_option("--roi", args->roi, "region x,y,w,h cropped from every image before resizing");
   cmd->add_option("--batch", args->batch, "images per trunk call")->check(CLI::Range(1, 1024));
+  cmd->add_option("--tensors", args->tensors,
+                  "instead of images: an N x 3 x S x S float32 .npy of already preprocessed input tensors");
   add_engine_flags(*cmd, args->engine);
   return [args] {
+    if (!args->tensors.empty()) return featurize_tensors(args->engine, args->tensors, args->output);
     const auto paths = collect_images(args->images, args->manifest);
     if (paths.empty()) throw aoi::Error(aoi::ErrorKind::kInvalidArgument, "featurize: no images given");
     pipeline::FeaturizeOptions options;
