@@ -34,7 +34,9 @@ io::Image crop(const io::Image& image, const Roi& roi, const std::string& name) 
 
 io::Image fit_to_input(const io::Image& image, const Preprocess& pre, const std::optional<Roi>& roi,
                        const std::string& name) {
-  const io::Image& source = roi ? crop(image, *roi, name) : image;
+  std::optional<io::Image> cropped;
+  if (roi) cropped = crop(image, *roi, name);
+  const io::Image& source = cropped ? *cropped : image;  // no copy without a ROI
   const int size = pre.input_size;
   if (pre.policy == ResizePolicy::kStretch) return resize_bilinear(source, size, size);
 
