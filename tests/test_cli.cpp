@@ -2,6 +2,7 @@
 // info, help, and bad files (skipped, reported by name, non-zero exit).
 #include <gtest/gtest.h>
 #include <png.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -35,7 +36,7 @@ Run run(const std::string& args) {
 class Cli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / "aoi_test_cli";
+    dir_ = fs::temp_directory_path() / ("aoi_test_cli_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     const auto bytes = tiny_weight_file(TinyResNetSpec{}, 64, dir_);
@@ -51,6 +52,7 @@ class Cli : public ::testing::Test {
     std::ofstream(dir_ / "empty.jpg");
     std::ofstream(dir_ / "manifest.csv") << "path,label\ngood2.png,pass\ngood0.png,fail\n";
   }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
   static std::string p(const std::string& name) { return (dir_ / name).string(); }
   static std::string weights() { return " --weights " + p("tiny.aoiw"); }
   static inline fs::path dir_;

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,7 +10,7 @@
 namespace aoi::test {
 namespace {
 
-std::filesystem::path temp(const std::string& name) { return std::filesystem::temp_directory_path() / ("aoi_npy_" + name); }
+std::filesystem::path temp(const std::string& name) { return std::filesystem::temp_directory_path() / ("aoi_npy_" + std::to_string(getpid()) + "_" + name); }
 
 TEST(Npy, RoundTripsTwoAndOneDimensionalArrays) {
   const std::vector<float> values{1.5f, -2, 3, 4.25f, 5, 6};

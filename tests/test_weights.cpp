@@ -1,5 +1,6 @@
 // The .aoiw format: round trip, and each way a file can be damaged.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -13,7 +14,7 @@
 namespace aoi::test {
 namespace {
 
-std::filesystem::path scratch() { return std::filesystem::temp_directory_path() / "aoi_test_weights"; }
+std::filesystem::path scratch() { return std::filesystem::temp_directory_path() / ("aoi_test_weights_" + std::to_string(getpid())); }
 
 std::string load_error(const std::vector<std::uint8_t>& bytes) {
   try {

@@ -1,5 +1,7 @@
 #include "support/random_resnet.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -118,7 +120,8 @@ std::vector<double> reference_forward(const StateDict& s, const TinyResNetSpec& 
 std::vector<std::uint8_t> tiny_weight_file(const TinyResNetSpec& spec, int input_size,
                                            const std::filesystem::path& scratch_dir) {
   std::filesystem::create_directories(scratch_dir);
-  const auto path = scratch_dir / ("tiny_" + std::to_string(spec.seed) + ".safetensors");
+  // CTest runs test cases as parallel processes: keep their files apart.
+  const auto path = scratch_dir / ("tiny_" + std::to_string(spec.seed) + "_" + std::to_string(getpid()) + ".safetensors");
   write_safetensors(path, make_torchvision_state(spec));
   weights::ModelDescription d;
   auto writer = convert::convert_safetensors(path, d);
@@ -126,6 +129,7 @@ std::vector<std::uint8_t> tiny_weight_file(const TinyResNetSpec& spec, int input
   d.preprocess.resize_short = input_size * 8 / 7;
   d.labels.clear();
   for (int i = 0; i < spec.classes; ++i) d.labels.push_back("class" + std::to_string(i));
+  std::filesystem::remove(path);
   return writer.serialize(d);
 }
 
