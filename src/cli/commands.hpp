@@ -12,5 +12,6 @@ using Command = std::function<int()>;  // returns the process exit code
 Command add_featurize(CLI::App& app);
 Command add_classify(CLI::App& app);
 Command add_info(CLI::App& app);
+Command add_gbdt(CLI::App& app);
 
 }  // namespace aoi::cli

@@ -41,7 +41,7 @@ void write_npy(const std::filesystem::path& path, const std::vector<std::int64_t
 NpyArray read_npy(const std::filesystem::path& path) {
   const std::string name = path.string();
   const auto bytes = read_file(path, std::int64_t(1) << 40);
-  auto bad = [&](const std::string& what) { return Error(ErrorKind::kBadData, name + ": not a float32 .npy file: " + what); };
+  auto bad = [&](const std::string& what) { return Error(ErrorKind::kBadData, name + ": not a readable .npy file: " + what); };
   if (bytes.size() < 10 || std::string(bytes.begin(), bytes.begin() + 6) != kMagic) throw bad("missing NUMPY magic");
   const int major = bytes[6];
   std::size_t header_len, header_at;
@@ -57,8 +57,11 @@ NpyArray read_npy(const std::filesystem::path& path) {
   const std::string header(bytes.begin() + header_at, bytes.begin() + header_at + header_len);
 
   std::smatch m;
-  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')")) || m[1] != "<f4")
-    throw bad("dtype must be '<f4' (little-endian float32)");
+  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')"))) throw bad("no dtype");
+  const std::string dtype = m[1];
+  const std::size_t item = dtype == "<f4" || dtype == "<i4" ? 4 : dtype == "<f8" || dtype == "<i8" ? 8
+                           : dtype == "|u1" || dtype == "|i1" || dtype == "|b1" ? 1 : 0;
+  if (item == 0) throw bad("dtype '" + dtype + "' is not one of <f4 <f8 <i4 <i8 |u1 |i1 |b1");
   if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))")) || m[1] != "False")
     throw bad("Fortran order is not supported");
   if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))"))) throw bad("no shape");
@@ -74,11 +77,26 @@ NpyArray read_npy(const std::filesystem::path& path) {
     count *= static_cast<std::size_t>(d);
   }
   const std::size_t data_at = header_at + header_len;
-  if (bytes.size() - data_at != count * sizeof(float))
+  if (bytes.size() - data_at != count * item)
     throw bad("data holds " + std::to_string(bytes.size() - data_at) + " bytes, the shape needs " +
-              std::to_string(count * sizeof(float)));
+              std::to_string(count * item));
   array.values.resize(count);
-  std::memcpy(array.values.data(), bytes.data() + data_at, count * sizeof(float));
+  const std::uint8_t* p = bytes.data() + data_at;
+  // Converted element by element; only float32 is copied as is.
+  auto convert = [&](auto tag) {
+    using T = decltype(tag);
+    for (std::size_t i = 0; i < count; ++i) {
+      T v;
+      std::memcpy(&v, p + i * sizeof(T), sizeof(T));
+      array.values[i] = static_cast<float>(v);
+    }
+  };
+  if (dtype == "<f4") std::memcpy(array.values.data(), p, count * 4);
+  else if (dtype == "<f8") convert(double{});
+  else if (dtype == "<i4") convert(std::int32_t{});
+  else if (dtype == "<i8") convert(std::int64_t{});
+  else if (dtype == "|i1") convert(std::int8_t{});
+  else convert(std::uint8_t{});
   return array;
 }
 

@@ -16,7 +16,8 @@ struct NpyArray {
 // Writes values (C order) with the given shape as '<f4'.
 void write_npy(const std::filesystem::path& path, const std::vector<std::int64_t>& shape, const float* values);
 
-// Reads a C-order '<f4' array; other dtypes and Fortran order are refused.
+// Reads a C-order array of <f4, <f8, <i4, <i8, |u1, |i1 or |b1, converted to
+// float32 (labels often come as integers); Fortran order is refused.
 NpyArray read_npy(const std::filesystem::path& path);
 
 }  // namespace aoi::io

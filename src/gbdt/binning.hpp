@@ -1,0 +1,34 @@
+// Quantile binning of dense float features into 8-bit bins, feature-major.
+// Value bins are 0..bins-1; NaN goes to the extra bin `bins` of its feature.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace aoi::gbdt::detail {
+
+struct FeatureBins {
+  std::vector<float> upper;  // bins-1 thresholds: value v is in bin b iff upper[b-1] < v <= upper[b]
+  int bins = 1;              // value bins
+  bool has_missing = false;
+  bool usable = false;       // false for constant features: never split on
+
+  int bin_of(float v) const;
+  int missing_bin() const { return bins; }
+  // The threshold a split "bin <= b" means on raw values.
+  float threshold(int b) const;
+};
+
+struct BinnedData {
+  std::size_t rows = 0, cols = 0;
+  std::vector<FeatureBins> features;
+  std::vector<std::uint8_t> bins;  // cols x rows
+  std::vector<std::size_t> hist_offset;  // start of each feature in a histogram; last = total bins
+  const std::uint8_t* column(std::size_t f) const { return bins.data() + f * rows; }
+};
+
+// Bins every feature (in parallel, deterministic) from up to sample_rows rows
+// spread evenly over the data.
+BinnedData bin_features(const float* x, std::size_t rows, std::size_t cols, int max_bin, int sample_rows);
+
+}  // namespace aoi::gbdt::detail

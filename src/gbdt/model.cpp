@@ -1,0 +1,129 @@
+// Tree traversal, model checks, importance, and the flattened predictor.
+#include "aoi/gbdt/model.hpp"
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+
+#include "aoi/core/error.hpp"
+
+namespace aoi::gbdt {
+
+int Tree::leaf_index(const float* row) const {
+  if (feature.empty()) return 0;
+  int node = 0;
+  while (true) {
+    const float v = row[feature[node]];
+    const int next = std::isnan(v) ? (default_left[node] ? left[node] : right[node])
+                                   : (v <= threshold[node] ? left[node] : right[node]);
+    if (next < 0) return ~next;
+    node = next;
+  }
+}
+
+void Model::check_feature_count(std::size_t count, const std::string& context) const {
+  require(count == std::size_t(num_features), ErrorKind::kInvalidArgument, context,
+          "the model was trained on " + std::to_string(num_features) + " features, the data has " +
+              std::to_string(count));
+}
+
+void Model::validate(const std::string& context) const {
+  auto bad = [&](const std::string& what) { return Error(ErrorKind::kBadData, context + ": invalid model: " + what); };
+  if (objective != "binary" && objective != "multiclass") throw bad("unknown objective '" + objective + "'");
+  if (objective == "binary" ? num_class != 1 : num_class < 3 || num_class > 1000) throw bad("bad num_class");
+  if (num_features < 1 || num_features > (1 << 24)) throw bad("bad num_features");
+  if (base_score.size() != std::size_t(outputs())) throw bad("base_score needs one value per output");
+  if (trees.size() % outputs() != 0) throw bad("tree count is not a multiple of the outputs");
+  for (std::size_t t = 0; t < trees.size(); ++t) {
+    const Tree& tr = trees[t];
+    const std::size_t n = tr.feature.size();
+    const std::string which = "tree " + std::to_string(t);
+    if (tr.threshold.size() != n || tr.default_left.size() != n || tr.left.size() != n || tr.right.size() != n ||
+        tr.gain.size() != n)
+      throw bad(which + " has arrays of different lengths");
+    if (tr.leaf_value.size() != n + 1) throw bad(which + " must have one more leaf than internal nodes");
+    std::vector<int> leaf_refs(n + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (tr.feature[i] < 0 || tr.feature[i] >= num_features) throw bad(which + " splits on a feature out of range");
+      if (std::isnan(tr.threshold[i])) throw bad(which + " has a NaN threshold");
+      for (int c : {tr.left[i], tr.right[i]}) {
+        if (c >= 0 ? (c <= int(i) || c >= int(n)) : (~c >= int(n + 1))) throw bad(which + " has a child out of range");
+        if (c < 0) ++leaf_refs[~c];
+      }
+    }
+    for (double v : tr.leaf_value)
+      if (!std::isfinite(v)) throw bad(which + " has a non-finite leaf value");
+    if (n > 0)
+      for (int r : leaf_refs)
+        if (r != 1) throw bad(which + " does not reference every leaf exactly once");
+  }
+}
+
+std::vector<double> Model::importance(Importance kind) const {
+  std::vector<double> out(num_features, 0.0);
+  for (const auto& t : trees)
+    for (std::size_t i = 0; i < t.feature.size(); ++i) out[t.feature[i]] += kind == Importance::kSplitCount ? 1.0 : t.gain[i];
+  return out;
+}
+
+Predictor::Predictor(const Model& model)
+    : base_score_(model.base_score), outputs_(model.outputs()), num_features_(model.num_features),
+      softmax_(model.objective == "multiclass") {
+  model.validate("predictor");
+  for (const auto& t : model.trees) {
+    const std::int32_t base = std::int32_t(nodes_.size());
+    const std::int32_t leaf_base = base + std::int32_t(t.feature.size());
+    roots_.push_back(t.feature.empty() ? leaf_base : base);
+    auto target = [&](std::int32_t c) { return c >= 0 ? base + c : leaf_base + ~c; };
+    for (std::size_t i = 0; i < t.feature.size(); ++i)
+      nodes_.push_back({t.feature[i] << 1 | t.default_left[i], t.threshold[i], target(t.left[i]), target(t.right[i])});
+    for (double v : t.leaf_value) nodes_.push_back({-1, float(v), 0, 0});
+  }
+}
+
+void Predictor::predict_raw(const float* row, double* out) const {
+  for (int k = 0; k < outputs_; ++k) out[k] = base_score_[k];
+  for (std::size_t t = 0; t < roots_.size(); ++t) {
+    const Node* n = &nodes_[roots_[t]];
+    while (n->feature_code >= 0) {
+      const float v = row[n->feature_code >> 1];
+      const bool left = std::isnan(v) ? (n->feature_code & 1) : v <= n->value;
+      n = &nodes_[left ? n->left : n->right];
+    }
+    out[t % outputs_] += n->value;
+  }
+}
+
+void Predictor::predict_proba(const float* row, float* out) const {
+  double raw[1024];
+  double* z = outputs_ <= 1024 ? raw : nullptr;
+  std::vector<double> big;
+  if (!z) big.resize(outputs_), z = big.data();
+  predict_raw(row, z);
+  if (!softmax_) {
+    out[0] = float(1.0 / (1.0 + std::exp(-z[0])));
+    return;
+  }
+  double top = z[0], sum = 0;
+  for (int k = 1; k < outputs_; ++k) top = std::max(top, z[k]);
+  for (int k = 0; k < outputs_; ++k) sum += std::exp(z[k] - top);
+  for (int k = 0; k < outputs_; ++k) out[k] = float(std::exp(z[k] - top) / sum);
+}
+
+std::vector<float> Predictor::predict_batch(std::span<const float> features, std::size_t rows, int threads) const {
+  require(features.size() == rows * std::size_t(num_features_), ErrorKind::kInvalidArgument, "predict",
+          "expected " + std::to_string(rows) + " x " + std::to_string(num_features_) + " features, got " +
+              std::to_string(features.size()) + " values");
+  std::vector<float> out(rows * outputs_);
+  tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 256), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i)
+        predict_proba(features.data() + i * num_features_, out.data() + i * outputs_);
+    });
+  });
+  return out;
+}
+
+}  // namespace aoi::gbdt
