@@ -53,14 +53,14 @@ void TreeLearner::build_histogram(const Leaf& leaf, const float* g, const float*
           const double gi = leaf_g_[i], hi = leaf_h_[i];
           for (std::size_t k = 0; k < kGroup; ++k) {
             HistBin& b = hist[k][col[k][r]];
-            b.g += gi, b.h += hi, ++b.count;
+            b.g += gi, b.h += hi, b.count += 1.0;
           }
         }
       } else {
         for (std::size_t k = 0; k < used; ++k)
           for (std::size_t i = 0; i < leaf.count; ++i) {
             HistBin& b = hist[k][col[k][rows[i]]];
-            b.g += leaf_g_[i], b.h += leaf_h_[i], ++b.count;
+            b.g += leaf_g_[i], b.h += leaf_h_[i], b.count += 1.0;
           }
       }
     }
@@ -117,17 +117,23 @@ Split TreeLearner::best_split_of_feature(int f, const HistBin* hist, double g, d
 
   // Pick in a fixed order (threshold ascending, missing-right first); the
   // last threshold is a split only when it separates the missing values.
+  // A vectorised max finds whether anything beats the floor, then a scan
+  // finds the first threshold that reaches it.
+  const int last_a = has_missing ? n : n - 1, last_b = has_missing ? n - 1 : 0;
+  double top = config_.min_gain;
+#pragma omp simd reduction(max : top)
+  for (int b = 0; b < last_a; ++b) top = ga[b] > top ? ga[b] : top;
+#pragma omp simd reduction(max : top)
+  for (int b = 0; b < last_b; ++b) top = gb[b] > top ? gb[b] : top;
   Split best;
   best.gain = config_.min_gain;
+  if (!(top > config_.min_gain)) return best;
   for (int b = 0; b < n; ++b) {
-    const bool last = b + 1 == n;
-    if (last && !has_missing) break;
-    if (ga[b] > best.gain) {
+    if (b < last_a && ga[b] == top) {
       const bool default_left = !has_missing && pc[b] >= total_c - pc[b];  // NaNs later go to the larger side
-      best = {ga[b], f, b, default_left, pg[b], ph[b], std::uint32_t(pc[b])};
+      return {ga[b], f, b, default_left, pg[b], ph[b], std::uint32_t(pc[b])};
     }
-    if (has_missing && !last && gb[b] > best.gain)
-      best = {gb[b], f, b, true, pg[b] + mg, ph[b] + mh, std::uint32_t(pc[b] + mc)};
+    if (b < last_b && gb[b] == top) return {gb[b], f, b, true, pg[b] + mg, ph[b] + mh, std::uint32_t(pc[b] + mc)};
   }
   return best;
 }

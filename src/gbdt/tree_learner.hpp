@@ -17,9 +17,10 @@ struct LearnerConfig {
   double min_sum_hessian = 1e-3, min_gain = 0, lambda_l1 = 0, lambda_l2 = 0;
 };
 
+// Sums of one bin. The count is a double (exact below 2^53) so that split
+// finding reads three doubles with no conversion.
 struct HistBin {
-  double g = 0, h = 0;
-  std::uint32_t count = 0;
+  double g = 0, h = 0, count = 0;
 };
 
 struct Split {

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""aoi's GBDT against XGBoost (Debian python3-xgboost), side by side in one run.
+
+Same data, same settings (hist, 255 bins, loss-guided growth, 31 leaves,
+eta 0.1, 200 rounds, L2 1, min hessian 1, same class weighting), at 1 and 2
+threads. Prints a markdown table: held-out AUC, training wall time (binning
+included for both), single-row latency and batch throughput of prediction.
+
+  bench/compare_xgboost.py [--data PREFIX] [--build build] [--rounds 200] [--scale-pos-weight 1]
+
+PREFIX names {PREFIX}_train_x.npy, _train_y.npy, _test_x.npy, _test_y.npy; by
+default the synthetic set from bench/make_synthetic.py is made in a temp dir.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import xgboost as xgb
+
+
+def auc(scores, labels):
+    """Mann-Whitney AUC, ties counting one half."""
+    order = np.argsort(scores, kind="mergesort")
+    s, y = scores[order], labels[order]
+    ranks = np.empty(len(s))
+    i = 0
+    while i < len(s):
+        j = i
+        while j < len(s) and s[j] == s[i]:
+            j += 1
+        ranks[i:j] = (i + j + 1) / 2.0
+        i = j
+    pos = y == 1
+    n1, n0 = pos.sum(), (~pos).sum()
+    return (ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data")
+    p.add_argument("--build", default="build")
+    p.add_argument("--rounds", type=int, default=200)
+    p.add_argument("--scale-pos-weight", type=float, default=1.0)
+    p.add_argument("--threads", default="1,2")
+    a = p.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    work = tempfile.mkdtemp(prefix="aoi_xgb_")
+    prefix = a.data
+    if not prefix:
+        prefix = os.path.join(work, "syn")
+        subprocess.run([sys.executable, os.path.join(here, "make_synthetic.py"), prefix], check=True)
+    xtr, ytr = np.load(prefix + "_train_x.npy"), np.load(prefix + "_train_y.npy")
+    xte, yte = np.load(prefix + "_test_x.npy"), np.load(prefix + "_test_y.npy")
+    aoi = os.path.join(a.build, "src", "cli", "aoi")
+    rows = []
+    for threads in [int(t) for t in a.threads.split(",")]:
+        # aoi
+        model = os.path.join(work, f"aoi_{threads}.aoig")
+        params = [f"num_rounds={a.rounds}", "num_leaves=31", "learning_rate=0.1", "max_bin=255", "lambda_l2=1",
+                  "min_sum_hessian_in_leaf=1", "min_data_in_leaf=1", f"scale_pos_weight={a.scale_pos_weight}"]
+        cmd = [aoi, "gbdt", "train", "--features", prefix + "_train_x.npy", "--labels", prefix + "_train_y.npy",
+               "--threads", str(threads), "-o", model] + sum((["-p", x] for x in params), [])
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stderr
+        aoi_train = float(re.search(r"in ([0-9.]+) s", out).group(1))
+        pred = os.path.join(work, f"aoi_{threads}.npy")
+        subprocess.run([aoi, "gbdt", "predict", "--model", model, "--features", prefix + "_test_x.npy", "-o", pred],
+                       check=True, capture_output=True)
+        aoi_auc = auc(np.load(pred), yte)
+        bench = subprocess.run([os.path.join(a.build, "bench", "bench_gbdt_predict"), "--benchmark_format=json"],
+                               check=True, capture_output=True, text=True,
+                               env=dict(os.environ, AOI_GBDT_MODEL=model, AOI_GBDT_FEATURES=prefix + "_test_x.npy"))
+        results = json.loads(bench.stdout)["benchmarks"]
+        one_row = next(r for r in results if r["name"].endswith("_median") and "OneRow" in r["name"])
+        batch = next(r for r in results if r["name"] == f"BM_PredictBatch/threads:{threads}/real_time")
+        # XGBoost, timed the same way: quantile sketch (DMatrix) plus boosting.
+        t0 = time.perf_counter()
+        dtrain = xgb.DMatrix(xtr, label=ytr, nthread=threads)
+        booster = xgb.train({"tree_method": "hist", "max_bin": 255, "grow_policy": "lossguide", "max_leaves": 31,
+                             "max_depth": 0, "eta": 0.1, "lambda": 1.0, "min_child_weight": 1.0,
+                             "objective": "binary:logistic", "scale_pos_weight": a.scale_pos_weight,
+                             "nthread": threads}, dtrain, num_boost_round=a.rounds)
+        xgb_train = time.perf_counter() - t0
+        booster.set_param({"nthread": threads})
+        xgb_auc = auc(booster.inplace_predict(xte), yte)
+        big = np.tile(xte, (10, 1))
+        t0 = time.perf_counter()
+        for _ in range(3):
+            booster.inplace_predict(big)
+        xgb_rows = 3 * len(big) / (time.perf_counter() - t0)
+        rows.append((threads, aoi_auc, xgb_auc, aoi_train, xgb_train, one_row["real_time"], batch["rows_per_s"], xgb_rows))
+        print(f"threads {threads}: done", file=sys.stderr)
+    print(f"data: {prefix} train {xtr.shape}, test {xte.shape}, positives {ytr.mean():.3f}; {a.rounds} rounds, 31 leaves")
+    print("| threads | AUC aoi | AUC XGBoost | train s aoi | train s XGBoost | ratio | 1-row predict us aoi | batch rows/s aoi | batch rows/s XGBoost |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for t, aa, xa, at, xt, one, ar, xr in rows:
+        print(f"| {t} | {aa:.4f} | {xa:.4f} | {at:.1f} | {xt:.1f} | {at / xt:.2f} | {one:.2f} | {ar:,.0f} | {xr:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
