@@ -4,7 +4,9 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "aoi/core/error.hpp"
 
@@ -71,27 +73,56 @@ Predictor::Predictor(const Model& model)
     : base_score_(model.base_score), outputs_(model.outputs()), num_features_(model.num_features),
       softmax_(model.objective == "multiclass") {
   model.validate("predictor");
+  constexpr float kAlways = std::numeric_limits<float>::infinity();
+  std::vector<int> depths;
   for (const auto& t : model.trees) {
-    const std::int32_t base = std::int32_t(nodes_.size());
-    const std::int32_t leaf_base = base + std::int32_t(t.feature.size());
-    roots_.push_back(t.feature.empty() ? leaf_base : base);
-    auto target = [&](std::int32_t c) { return c >= 0 ? base + c : leaf_base + ~c; };
-    for (std::size_t i = 0; i < t.feature.size(); ++i)
-      nodes_.push_back({t.feature[i] << 1 | t.default_left[i], t.threshold[i], target(t.left[i]), target(t.right[i])});
-    for (double v : t.leaf_value) nodes_.push_back({-1, float(v), 0, 0});
+    // Breadth-first emission with siblings adjacent. `code` is the tree's
+    // child encoding (>= 0 internal node, < 0 leaf ~code).
+    const std::int32_t root = std::int32_t(nodes_.size());
+    roots_.push_back(root);
+    std::vector<std::pair<std::int32_t, int>> queue{{t.feature.empty() ? -1 : 0, 0}};  // (code, depth)
+    nodes_.push_back({});
+    values_.push_back(0);
+    int depth = 0;
+    for (std::size_t q = 0; q < queue.size(); ++q) {
+      const auto [code, d] = queue[q];
+      const std::int32_t at = root + std::int32_t(q);
+      depth = std::max(depth, d);
+      if (code < 0) {
+        nodes_[at] = {0, kAlways, at, 1};
+        values_[at] = t.leaf_value[~code];
+        continue;
+      }
+      const std::int32_t left = std::int32_t(nodes_.size());
+      nodes_[at] = {t.feature[code], t.threshold[code], left, t.default_left[code]};
+      queue.push_back({t.left[code], d + 1});
+      queue.push_back({t.right[code], d + 1});
+      nodes_.push_back({}), nodes_.push_back({});
+      values_.push_back(0), values_.push_back(0);
+    }
+    depths.push_back(depth);
   }
+  for (std::size_t g = 0; g < depths.size(); g += kLanes)
+    group_depth_.push_back(*std::max_element(depths.begin() + g, depths.begin() + std::min(depths.size(), g + kLanes)));
 }
 
 void Predictor::predict_raw(const float* row, double* out) const {
   for (int k = 0; k < outputs_; ++k) out[k] = base_score_[k];
-  for (std::size_t t = 0; t < roots_.size(); ++t) {
-    const Node* n = &nodes_[roots_[t]];
-    while (n->feature_code >= 0) {
-      const float v = row[n->feature_code >> 1];
-      const bool left = std::isnan(v) ? (n->feature_code & 1) : v <= n->value;
-      n = &nodes_[left ? n->left : n->right];
-    }
-    out[t % outputs_] += n->value;
+  const Node* nodes = nodes_.data();
+  const std::size_t trees = roots_.size();
+  for (std::size_t g = 0; g * kLanes < trees; ++g) {
+    const std::size_t first = g * kLanes, lanes = std::min<std::size_t>(kLanes, trees - first);
+    std::int32_t at[kLanes];
+    for (std::size_t l = 0; l < kLanes; ++l) at[l] = roots_[first + std::min(l, lanes - 1)];
+    for (int step = 0; step < group_depth_[g]; ++step)
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const Node& n = nodes[at[l]];
+        const float v = row[n.feature];
+        // NaN fails both comparisons: go right unless the default is left.
+        const int right = int(!(v <= n.threshold)) & ~(int(v != v) & n.default_left);
+        at[l] = n.left + right;
+      }
+    for (std::size_t l = 0; l < lanes; ++l) out[(first + l) % outputs_] += values_[at[l]];
   }
 }
 

@@ -75,13 +75,22 @@ class Predictor {
   std::vector<float> predict_batch(std::span<const float> features, std::size_t rows, int threads = 0) const;
 
  private:
+  // Children of a node sit side by side (right = left + 1) and a leaf points
+  // at itself with an always-true test, so a step is branch-free:
+  // next = left + go_right. Trees are walked eight at a time in lockstep for
+  // a fixed number of steps (the deepest of the eight), which hides the
+  // latency of each dependent load behind the other seven.
   struct Node {
-    std::int32_t feature_code;  // feature << 1 | default_left; -1 for a leaf
-    float value;                // threshold, or the leaf value
-    std::int32_t left, right;   // absolute node indices
+    std::int32_t feature;
+    float threshold;
+    std::int32_t left;
+    std::int32_t default_left;
   };
+  static constexpr int kLanes = 8;
   std::vector<Node> nodes_;
+  std::vector<double> values_;       // leaf value per node (0 for internal nodes)
   std::vector<std::int32_t> roots_;  // one per tree
+  std::vector<std::int32_t> group_depth_;  // steps for each group of kLanes trees
   std::vector<double> base_score_;
   int outputs_ = 1, num_features_ = 0;
   bool softmax_ = false;
