@@ -12,16 +12,11 @@
 #include <random>
 
 #include "aoi/nn/engine.hpp"
+#include "aoi/weights/location.hpp"
 
 namespace {
 
-std::filesystem::path weights_path() {
-  if (const char* env = std::getenv("AOI_WEIGHTS"); env && *env) return env;
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  const char* home = std::getenv("HOME");
-  return (xdg && *xdg ? std::filesystem::path(xdg) : std::filesystem::path(home ? home : ".") / ".local/share") / "aoi" /
-         "resnet50-imagenet.aoiw";
-}
+std::filesystem::path weights_path() { return aoi::weights::default_location(); }
 
 void BM_Trunk(benchmark::State& state) {
   const int batch = int(state.range(0)), threads = int(state.range(1));

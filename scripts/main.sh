@@ -7,9 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-scripts/install-deps.sh
-scripts/build.sh
-weights/fetch.sh
+scripts/setup.sh
 aoi=${AOI_BUILD_DIR:-build}/src/cli/aoi
 "$aoi" info
 

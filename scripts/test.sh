@@ -4,9 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-scripts/install-deps.sh
-scripts/build.sh
-weights/fetch.sh
+scripts/setup.sh
 # With ../shared present, the reference and weights are required, not skipped.
 if [ -d ../shared/reference ]; then export AOI_REQUIRE_REFERENCE=1 AOI_REQUIRE_WEIGHTS=1; fi
 cd "${AOI_BUILD_DIR:-build}"

@@ -8,19 +8,14 @@
 #include <cstdlib>
 
 #include "aoi/nn/engine.hpp"
+#include "aoi/weights/location.hpp"
 #include "support/naive.hpp"
 #include "support/reference.hpp"
 
 namespace aoi::test {
 namespace {
 
-std::filesystem::path weights_path() {
-  if (const char* env = std::getenv("AOI_WEIGHTS"); env && *env) return env;
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  const char* home = std::getenv("HOME");
-  return (xdg && *xdg ? std::filesystem::path(xdg) : std::filesystem::path(home ? home : ".") / ".local/share") / "aoi" /
-         "resnet50-imagenet.aoiw";
-}
+std::filesystem::path weights_path() { return weights::default_location(); }
 
 class Golden : public ::testing::TestWithParam<kernels::GemmBackend> {
  protected:

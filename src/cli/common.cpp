@@ -9,28 +9,19 @@
 #include <sstream>
 
 #include "aoi/core/error.hpp"
+#include "aoi/weights/location.hpp"
 
 namespace aoi::cli {
 
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
-  cmd.add_option("--weights", flags.weights, "weight file (default: $AOI_WEIGHTS, else " + default_weights_path().string() + ")");
+  cmd.add_option("--weights", flags.weights, "weight file (default: " + weights::default_location().string() + ", or $AOI_WEIGHTS)");
   cmd.add_option("--threads", flags.threads, "threads to compute with (0 = all cores)")->check(CLI::Range(0, 1024));
   cmd.add_option("--backend", flags.backend, "GEMM backend: eigen or openblas")->check(CLI::IsMember({"eigen", "openblas"}));
 }
 
-std::filesystem::path default_weights_path() {
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  const char* home = std::getenv("HOME");
-  const std::filesystem::path base = xdg && *xdg ? std::filesystem::path(xdg)
-                                     : home && *home ? std::filesystem::path(home) / ".local/share"
-                                                     : std::filesystem::path(".");
-  return base / "aoi" / "resnet50-imagenet.aoiw";
-}
-
 std::filesystem::path resolve_weights(const std::string& flag) {
   if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("AOI_WEIGHTS"); env && *env) return env;
-  const auto path = default_weights_path();
+  const auto path = weights::default_location();
   if (!std::filesystem::exists(path))
     throw Error(ErrorKind::kIo, path.string() + ": no weight file here; run weights/fetch.sh, or pass --weights FILE or set AOI_WEIGHTS");
   return path;

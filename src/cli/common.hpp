@@ -14,15 +14,14 @@ namespace aoi::cli {
 
 // Options of every command that computes.
 struct EngineFlags {
-  std::string weights;  // --weights; else $AOI_WEIGHTS; else default_weights_path()
+  std::string weights;  // --weights; else weights::default_location()
   int threads = 0;      // --threads; 0 = all cores
   std::string backend = "eigen";
 };
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
 Engine open_engine(const EngineFlags& flags);
 
-// $XDG_DATA_HOME/aoi/resnet50-imagenet.aoiw, or ~/.local/share/aoi/... .
-std::filesystem::path default_weights_path();
+// The --weights flag, else weights::default_location(), which must exist.
 std::filesystem::path resolve_weights(const std::string& flag);
 
 // IMAGE arguments plus the `path` column of a manifest CSV (relative paths

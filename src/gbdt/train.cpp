@@ -19,7 +19,7 @@
 namespace aoi::gbdt {
 namespace {
 
-void check_data(const DataView& d, const Params& p, const std::string& what) {
+void check_data(const DataView& d, const Params& p, const std::string& what, bool need_two_classes) {
   require(d.rows > 0 && d.cols > 0 && d.features, ErrorKind::kInvalidArgument, what, "no data (0 rows or 0 features)");
   require(d.labels.size() == d.rows, ErrorKind::kInvalidArgument, what,
           std::to_string(d.labels.size()) + " labels for " + std::to_string(d.rows) + " rows");
@@ -39,7 +39,7 @@ void check_data(const DataView& d, const Params& p, const std::string& what) {
       require(std::isfinite(d.weights[i]) && d.weights[i] >= 0, ErrorKind::kInvalidArgument, what,
               "weight of row " + std::to_string(i) + " is negative or not finite");
   }
-  if (what == "training data")
+  if (need_two_classes)
     require(std::count_if(seen.begin(), seen.end(), [](std::size_t c) { return c > 0; }) >= 2,
             ErrorKind::kInvalidArgument, what, "all labels are one class; a classifier needs at least two");
 }
@@ -55,16 +55,30 @@ std::vector<std::uint32_t> sample_sorted(std::size_t n, double fraction, std::mt
   return out;
 }
 
+// The leaf of training row `row`, walking the tree on its bins (each node's
+// split bin is in node_bins), so out-of-bag rows need no raw features.
+int binned_leaf(const Tree& tree, const std::vector<int>& node_bins, const detail::BinnedData& binned, std::size_t row) {
+  if (tree.feature.empty()) return 0;
+  for (int node = 0;;) {
+    const int f = tree.feature[node];
+    const int b = binned.column(f)[row];
+    const bool left = b == binned.features[f].missing_bin() ? tree.default_left[node] : b <= node_bins[node];
+    const int next = left ? tree.left[node] : tree.right[node];
+    if (next < 0) return ~next;
+    node = next;
+  }
+}
+
 }  // namespace
 
 Model train(const Params& params, const DataView& data, const DataView* valid,
             const std::function<void(const RoundLog&)>& on_round) {
   validate(params);
-  check_data(data, params, "training data");
+  check_data(data, params, "training data", true);
   if (valid) {
     require(valid->cols == data.cols, ErrorKind::kInvalidArgument, "validation data",
             "has " + std::to_string(valid->cols) + " features, the training data " + std::to_string(data.cols));
-    check_data(*valid, params, "validation data");
+    check_data(*valid, params, "validation data", false);
   }
   const auto start = std::chrono::steady_clock::now();
   const bool binary = params.objective == "binary";
@@ -129,24 +143,8 @@ Model train(const Params& params, const DataView& data, const DataView* valid,
         Tree tree = learner.grow(bag, g[k].data(), h[k].data(), mask, params.learning_rate, node_bins);
         // Update every row's margin by walking the tree on bins.
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 4096), [&](const auto& r) {
-          for (std::size_t i = r.begin(); i < r.end(); ++i) {
-            int leaf = 0;
-            if (!tree.feature.empty()) {
-              int node = 0;
-              while (true) {
-                const int f = tree.feature[node];
-                const int b = binned.column(f)[i];
-                const bool left = b == binned.features[f].missing_bin() ? tree.default_left[node] : b <= node_bins[node];
-                const int next = left ? tree.left[node] : tree.right[node];
-                if (next < 0) {
-                  leaf = ~next;
-                  break;
-                }
-                node = next;
-              }
-            }
-            scores[i * outputs + k] += tree.leaf_value[leaf];
-          }
+          for (std::size_t i = r.begin(); i < r.end(); ++i)
+            scores[i * outputs + k] += tree.leaf_value[binned_leaf(tree, node_bins, binned, i)];
         });
         if (valid)
           for (std::size_t i = 0; i < valid->rows; ++i)

@@ -10,9 +10,11 @@ namespace aoi::gbdt::detail {
 
 TreeLearner::TreeLearner(const BinnedData& data, const LearnerConfig& config) : data_(data), config_(config) {}
 
+// L1 regularisation shrinks a gradient sum towards zero by lambda_l1.
+static double soft_threshold(double g, double l1) { return l1 > 0 ? std::copysign(std::max(std::fabs(g) - l1, 0.0), g) : g; }
+
 double TreeLearner::leaf_output(double g, double h) const {
-  const double t = std::copysign(std::max(std::fabs(g) - config_.lambda_l1, 0.0), g);
-  return -t / std::max(h + config_.lambda_l2, 1e-15);
+  return -soft_threshold(g, config_.lambda_l1) / std::max(h + config_.lambda_l2, 1e-15);
 }
 
 int TreeLearner::acquire_slot() {
@@ -72,11 +74,8 @@ Split TreeLearner::best_split_of_feature(int f, const HistBin* hist, double g, d
   const HistBin& missing = hist[fb.missing_bin()];
   const double l1 = config_.lambda_l1, l2 = config_.lambda_l2, min_h = config_.min_sum_hessian;
   const double min_n = config_.min_data_in_leaf;
-  auto term = [l1, l2](double sg, double sh) {
-    if (l1 > 0) sg = std::copysign(std::max(std::fabs(sg) - l1, 0.0), sg);
-    return sg * sg / std::max(sh + l2, 1e-15);
-  };
-  const double parent = term(g, h);
+  const double parent_g = soft_threshold(g, l1);
+  const double parent = parent_g * parent_g / std::max(h + l2, 1e-15);
   const int n = fb.bins;
   const bool has_missing = missing.count > 0;
 
@@ -103,10 +102,7 @@ Split TreeLearner::best_split_of_feature(int f, const HistBin* hist, double g, d
       const double c = pc[b] + dc, hh = ph[b] + dh;
       double gl = pg[b] + dg, gr = g - gl;
       const double rc = total_c - c, rh = h - hh;
-      if (soft > 0) {
-        gl = std::copysign(std::max(std::fabs(gl) - soft, 0.0), gl);
-        gr = std::copysign(std::max(std::fabs(gr) - soft, 0.0), gr);
-      }
+      if (soft > 0) gl = soft_threshold(gl, soft), gr = soft_threshold(gr, soft);
       const double gain = gl * gl / (hh + l2) + gr * gr / (rh + l2) - parent;
       const bool ok = (c >= min_n) & (rc >= min_n) & (hh >= min_h) & (rh >= min_h) & (hh + l2 > 0) & (rh + l2 > 0);
       out[b] = ok ? gain : kNone;
