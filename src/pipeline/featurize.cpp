@@ -7,49 +7,87 @@
 
 namespace aoi::pipeline {
 
-FeaturizeResult featurize_files(const Engine& engine, const std::vector<std::string>& paths,
-                                const FeaturizeOptions& options, const Progress& progress) {
+FeaturizeResult featurize_regions(const Engine& engine, const std::vector<ImageRegion>& items,
+                                  const FeaturizeOptions& options, const Progress& progress) {
   require(options.batch >= 1 && options.batch <= 1024, ErrorKind::kInvalidArgument, "featurize",
           "batch must be 1 to 1024");
   const int s = engine.input_size(), d = engine.feature_dim();
   const std::size_t per_image = std::size_t(3) * s * s;
-  FeaturizeResult result;
-  tbb::task_arena arena(engine.threads());
-  std::vector<float> inputs(per_image * options.batch), features(std::size_t(d) * options.batch);
-  std::vector<std::string> messages(options.batch);
+  const auto policy = options.policy.value_or(engine.description().preprocess.policy);
+  const std::uint64_t weights_hash = engine.weights().payload_hash();
 
-  for (std::size_t begin = 0; begin < paths.size(); begin += options.batch) {
-    const int count = int(std::min<std::size_t>(options.batch, paths.size() - begin));
-    // Decode and preprocess in parallel; a failure marks only its own slot.
+  FeaturizeResult result;
+  std::vector<float> all(items.size() * d);
+  std::vector<char> done(items.size(), 0);
+  std::vector<std::string> failure(items.size());
+  tbb::task_arena arena(engine.threads());
+  const int window = options.batch;
+  std::vector<float> inputs(per_image * window), features(std::size_t(d) * window);
+  std::vector<FeatureKey> keys(window);
+  std::vector<char> hit(window), prepared(window);
+
+  for (std::size_t begin = 0; begin < items.size(); begin += window) {
+    const int count = int(std::min<std::size_t>(window, items.size() - begin));
+    // Read, hash, look up, and on a miss decode and preprocess: all in
+    // parallel, each failure confined to its own slot.
     arena.execute([&] {
       tbb::parallel_for(0, count, [&](int i) {
-        messages[i].clear();
+        const auto& item = items[begin + i];
+        hit[i] = prepared[i] = 0;
         try {
-          const auto image = io::read_image(paths[begin + i], options.limits);
-          engine.prepare(image, options.roi, options.policy, paths[begin + i], inputs.data() + per_image * i);
+          const auto bytes = io::read_file(item.path, options.limits.max_file_bytes);
+          keys[i] = feature_key(content_hash(bytes), item.roi, policy, weights_hash, d);
+          if (options.cache && options.cache->load(keys[i], {all.data() + (begin + i) * d, std::size_t(d)})) {
+            hit[i] = 1;
+            return;
+          }
+          const auto image = io::decode_image(bytes, item.path, options.limits);
+          engine.prepare(image, item.roi, policy, item.path, inputs.data() + per_image * i);
+          prepared[i] = 1;
         } catch (const std::exception& e) {
-          messages[i] = e.what();
+          failure[begin + i] = e.what();
         }
       });
     });
-    // Compact the good slots to the front so the trunk sees one dense batch.
-    int good = 0;
-    std::vector<std::size_t> good_index;
+    // Compact the slots that need the trunk so it sees one dense batch.
+    std::vector<int> slot;
     for (int i = 0; i < count; ++i) {
-      if (!messages[i].empty()) {
-        result.errors.push_back({begin + i, messages[i]});
-        continue;
-      }
-      if (good != i) std::copy_n(inputs.data() + per_image * i, per_image, inputs.data() + per_image * good);
-      good_index.push_back(begin + i);
-      ++good;
+      if (hit[i]) done[begin + i] = 1, ++result.cache_hits;
+      if (!prepared[i]) continue;
+      if (int(slot.size()) != i)
+        std::copy_n(inputs.data() + per_image * i, per_image, inputs.data() + per_image * slot.size());
+      slot.push_back(i);
     }
-    engine.featurize({inputs.data(), per_image * good}, good, {features.data(), std::size_t(d) * good});
-    result.rows.insert(result.rows.end(), good_index.begin(), good_index.end());
-    result.features.insert(result.features.end(), features.begin(), features.begin() + std::size_t(d) * good);
-    if (progress) progress(begin + count, paths.size());
+    const int n = int(slot.size());
+    if (n > 0) {
+      engine.featurize({inputs.data(), per_image * n}, n, {features.data(), std::size_t(d) * n});
+      for (int k = 0; k < n; ++k) {
+        const std::size_t index = begin + slot[k];
+        std::copy_n(features.data() + std::size_t(d) * k, d, all.data() + index * d);
+        done[index] = 1;
+        if (options.cache && !options.cache->store(keys[slot[k]], {features.data() + std::size_t(d) * k, std::size_t(d)}))
+          ++result.cache_write_failures;
+      }
+    }
+    if (progress) progress(begin + count, items.size());
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!done[i]) {
+      result.errors.push_back({i, failure[i].empty() ? items[i].path + ": not processed" : failure[i]});
+      continue;
+    }
+    result.rows.push_back(i);
+    result.features.insert(result.features.end(), all.begin() + i * d, all.begin() + (i + 1) * d);
   }
   return result;
+}
+
+FeaturizeResult featurize_files(const Engine& engine, const std::vector<std::string>& paths,
+                                const FeaturizeOptions& options, const Progress& progress) {
+  std::vector<ImageRegion> items;
+  items.reserve(paths.size());
+  for (const auto& p : paths) items.push_back({p, options.roi});
+  return featurize_regions(engine, items, options, progress);
 }
 
 }  // namespace aoi::pipeline

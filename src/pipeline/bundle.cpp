@@ -1,0 +1,122 @@
+#include "aoi/pipeline/bundle.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+#include <xxhash.h>
+
+#include "aoi/core/error.hpp"
+#include "aoi/io/image.hpp"
+
+namespace aoi::pipeline {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kFormat = "aoi-model-bundle";
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::uint64_t parse_hex64(const std::string& s, const std::string& context) {
+  require(s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string::npos, ErrorKind::kBadData, context,
+          "expected 16 lower-case hex digits");
+  return std::stoull(s, nullptr, 16);
+}
+
+// The sealed content: everything but the checksum, in nlohmann's sorted-key dump.
+std::uint64_t content_hash(const json& doc) {
+  json copy = doc;
+  copy.erase("checksum");
+  copy.erase("model_version");
+  const auto text = copy.dump();
+  return XXH3_64bits(text.data(), text.size());
+}
+
+}  // namespace
+
+const char* decision_name(Decision d) {
+  switch (d) {
+    case Decision::kPass: return "pass";
+    case Decision::kReview: return "review";
+    case Decision::kFail: return "fail";
+  }
+  return "?";
+}
+
+Decision Thresholds::decide(double s) const {
+  if (s < pass_below) return Decision::kPass;
+  return s >= fail_from ? Decision::kFail : Decision::kReview;
+}
+
+void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
+  require(b.thresholds.pass_below <= b.thresholds.fail_from, ErrorKind::kInvalidArgument, path.string(),
+          "the pass threshold must not exceed the fail threshold");
+  json doc;
+  doc["format"] = kFormat;
+  doc["format_version"] = ModelBundle::kFormatVersion;
+  doc["created"] = b.created;
+  doc["weights"] = {{"payload_hash", hex64(b.weights_hash)}, {"source", b.weights_source}};
+  doc["preprocess"] = {{"policy", image::policy_name(b.policy)}};
+  doc["classes"] = b.classes;
+  doc["thresholds"] = {{"pass_below", b.thresholds.pass_below}, {"fail_from", b.thresholds.fail_from}};
+  json training = json::object();
+  for (const auto& [k, v] : b.training) training[k] = v;
+  doc["training"] = training;
+  doc["gbdt"] = json::parse(gbdt::to_json_text(b.model));
+  const auto hash = content_hash(doc);
+  b.model_version = "aoi-" + hex64(hash);
+  doc["model_version"] = b.model_version;
+  doc["checksum"] = hex64(hash);
+  std::ofstream out(path);
+  require(out.good(), ErrorKind::kIo, path.string(), "cannot open for writing");
+  out << doc.dump(1) << "\n";
+  require(out.good(), ErrorKind::kIo, path.string(), "write failed");
+}
+
+ModelBundle load_bundle(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  const auto bytes = io::read_file(path, std::int64_t(1) << 31);
+  json doc;
+  try {
+    doc = json::parse(bytes.begin(), bytes.end());
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::kBadData, name + ": not a model bundle (invalid JSON: " + e.what() + ")");
+  }
+  try {
+    require(doc.is_object() && doc.value("format", "") == kFormat, ErrorKind::kBadData, name,
+            "not a model bundle (no \"format\": \"aoi-model-bundle\")");
+    const int version = doc.at("format_version").get<int>();
+    require(version == ModelBundle::kFormatVersion, ErrorKind::kBadData, name,
+            "bundle format version " + std::to_string(version) + " is not supported (this aoi reads " +
+                std::to_string(ModelBundle::kFormatVersion) + ")");
+    require(parse_hex64(doc.at("checksum").get<std::string>(), name + ": checksum") == content_hash(doc),
+            ErrorKind::kBadData, name, "checksum mismatch: the bundle was edited or damaged");
+    ModelBundle b;
+    b.model_version = doc.at("model_version").get<std::string>();
+    b.created = doc.at("created").get<std::string>();
+    b.weights_hash = parse_hex64(doc.at("weights").at("payload_hash").get<std::string>(), name + ": weights");
+    b.weights_source = doc.at("weights").value("source", "");
+    b.policy = image::parse_policy(doc.at("preprocess").at("policy").get<std::string>());
+    b.classes = doc.at("classes").get<std::vector<std::string>>();
+    require(b.classes.size() >= 2, ErrorKind::kBadData, name, "a bundle needs at least two classes");
+    b.thresholds.pass_below = doc.at("thresholds").at("pass_below").get<double>();
+    b.thresholds.fail_from = doc.at("thresholds").at("fail_from").get<double>();
+    require(b.thresholds.pass_below <= b.thresholds.fail_from, ErrorKind::kBadData, name,
+            "pass threshold above fail threshold");
+    for (const auto& [k, v] : doc.at("training").items()) b.training.emplace_back(k, v.get<std::string>());
+    b.model = gbdt::from_json_text(doc.at("gbdt").dump(), name);
+    const int outputs = b.classes.size() == 2 ? 1 : int(b.classes.size());
+    require(b.model.outputs() == outputs, ErrorKind::kBadData, name,
+            "the model has " + std::to_string(b.model.outputs()) + " outputs but " + std::to_string(b.classes.size()) +
+                " classes are named");
+    return b;
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::kBadData, name + ": invalid model bundle: " + e.what());
+  }
+}
+
+}  // namespace aoi::pipeline

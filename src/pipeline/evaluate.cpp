@@ -1,0 +1,113 @@
+#include "aoi/pipeline/evaluate.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "aoi/core/error.hpp"
+#include "aoi/eval/metrics.hpp"
+#include "aoi/gbdt/train.hpp"
+
+namespace aoi::pipeline {
+namespace {
+
+void mean_sd(const std::vector<double>& values, double& mean, double& sd) {
+  std::vector<double> v;
+  for (double x : values)
+    if (!std::isnan(x)) v.push_back(x);
+  mean = sd = std::nan("");
+  if (v.empty()) return;
+  mean = 0;
+  for (double x : v) mean += x;
+  mean /= v.size();
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  sd = v.size() > 1 ? std::sqrt(ss / (v.size() - 1)) : 0.0;  // sample standard deviation
+}
+
+}  // namespace
+
+float fail_score_of(std::span<const float> p, int num_classes) {
+  return num_classes == 2 ? p[0] : 1.0f - p[0];  // class 0 is "pass"
+}
+
+gbdt::Params params_for(const gbdt::Params& base, int num_classes) {
+  gbdt::Params p = base;
+  p.objective = num_classes == 2 ? "binary" : "multiclass";
+  p.num_class = num_classes == 2 ? 1 : num_classes;
+  if (num_classes != 2) p.metric = "logloss";
+  return p;
+}
+
+Evaluation evaluate_time_cv(const LabelledData& data, const EvaluateOptions& options) {
+  require(data.rows == data.labels.size() && data.rows == data.times.size(), ErrorKind::kInvalidArgument, "evaluate",
+          "features, labels and times differ in length");
+  require(data.num_classes >= 2, ErrorKind::kInvalidArgument, "evaluate", "need at least two classes");
+  const auto params = params_for(options.params, data.num_classes);
+  const auto folds = eval::time_folds(data.times, data.groups, options.cv);
+  const int k = data.num_classes, outputs = k == 2 ? 1 : k;
+
+  Evaluation ev;
+  ev.fail_score.assign(data.rows, std::nanf(""));
+  ev.predicted_class.assign(data.rows, -1);
+  if (k > 2) ev.class_probabilities.assign(data.rows, {});
+  std::vector<double> aucs, prs;
+  for (const auto& fold : folds) {
+    std::vector<float> x(fold.train.size() * data.cols), y(fold.train.size());
+    for (std::size_t r = 0; r < fold.train.size(); ++r) {
+      std::copy_n(data.features + fold.train[r] * data.cols, data.cols, x.data() + r * data.cols);
+      y[r] = float(data.labels[fold.train[r]]);
+    }
+    gbdt::DataView train{x.data(), fold.train.size(), data.cols, y, {}};
+    const auto start = std::chrono::steady_clock::now();
+    const auto model = gbdt::train(params, train);
+    FoldResult result;
+    result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.train_items = fold.train.size();
+    result.test_items = fold.test.size();
+    result.test = fold.test;
+    result.test_time_begin = fold.test_time_begin;
+    result.test_time_end = fold.test_time_end;
+
+    const gbdt::Predictor predictor(model);
+    std::vector<float> xt(fold.test.size() * data.cols);
+    for (std::size_t r = 0; r < fold.test.size(); ++r)
+      std::copy_n(data.features + fold.test[r] * data.cols, data.cols, xt.data() + r * data.cols);
+    const auto proba = predictor.predict_batch(xt, fold.test.size(), params.threads);
+    std::vector<float> scores(fold.test.size()), truth(fold.test.size());
+    for (std::size_t r = 0; r < fold.test.size(); ++r) {
+      const std::size_t item = fold.test[r];
+      const std::span<const float> p(proba.data() + r * outputs, outputs);
+      scores[r] = ev.fail_score[item] = fail_score_of(p, k);
+      truth[r] = data.labels[item] != 0;
+      result.test_fails += data.labels[item] != 0;
+      if (k > 2) {
+        ev.class_probabilities[item].assign(p.begin(), p.end());
+        ev.predicted_class[item] = int(std::max_element(p.begin(), p.end()) - p.begin());
+      }
+    }
+    const bool both = result.test_fails > 0 && result.test_fails < result.test_items;
+    result.auc = both ? eval::roc_auc(scores, truth) : std::nan("");
+    result.pr_auc = both ? eval::pr_auc(scores, truth) : std::nan("");
+    aucs.push_back(result.auc);
+    prs.push_back(result.pr_auc);
+    ev.folds.push_back(std::move(result));
+  }
+  mean_sd(aucs, ev.auc_mean, ev.auc_sd);
+  mean_sd(prs, ev.pr_auc_mean, ev.pr_auc_sd);
+
+  // Thresholds over every out-of-fold prediction together.
+  std::vector<float> scores, truth;
+  for (std::size_t i = 0; i < data.rows; ++i)
+    if (!std::isnan(ev.fail_score[i])) scores.push_back(ev.fail_score[i]), truth.push_back(data.labels[i] != 0);
+  ev.pass_point = eval::point_for_recall(scores, truth, options.target_recall);
+  ev.fail_point = eval::point_for_precision(scores, truth, options.target_precision);
+  ev.confusion.assign(k, std::vector<std::size_t>(k, 0));
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    if (std::isnan(ev.fail_score[i])) continue;
+    if (k == 2) ev.predicted_class[i] = ev.fail_score[i] >= ev.pass_point.threshold;
+    ++ev.confusion[data.labels[i]][ev.predicted_class[i]];
+  }
+  return ev;
+}
+
+}  // namespace aoi::pipeline

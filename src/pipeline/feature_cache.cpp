@@ -1,0 +1,113 @@
+#include "aoi/pipeline/feature_cache.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+#include <xxhash.h>
+
+namespace aoi::pipeline {
+namespace {
+
+constexpr char kMagic[8] = {'A', 'O', 'I', 'F', 'E', 'A', 'T', '1'};
+
+// An entry: magic, key (16 bytes), feature count, XXH3-64 of the values, values.
+struct EntryHeader {
+  char magic[8];
+  std::uint64_t key_low, key_high;
+  std::uint64_t count;
+  std::uint64_t values_hash;
+};
+static_assert(sizeof(EntryHeader) == 40);
+
+}  // namespace
+
+std::string FeatureKey::hex() const {
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(high),
+                static_cast<unsigned long long>(low));
+  return buf;
+}
+
+std::uint64_t content_hash(std::span<const std::uint8_t> bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+
+FeatureKey feature_key(std::uint64_t image_hash, const std::optional<image::Roi>& roi, image::ResizePolicy policy,
+                       std::uint64_t weights_hash, int feature_dim) {
+  // A fixed little record; bump the version string when feature semantics change.
+  struct {
+    char version[16];
+    std::uint64_t image, weights;
+    std::int32_t has_roi, x, y, w, h, policy, dim;
+  } record;
+  std::memset(&record, 0, sizeof record);
+  std::strcpy(record.version, "aoi-features-1");
+  record.image = image_hash;
+  record.weights = weights_hash;
+  record.has_roi = roi.has_value();
+  if (roi) record.x = roi->x, record.y = roi->y, record.w = roi->width, record.h = roi->height;
+  record.policy = int(policy);
+  record.dim = feature_dim;
+  const auto h = XXH3_128bits(&record, sizeof record);
+  return {h.low64, h.high64};
+}
+
+std::filesystem::path FeatureCache::default_dir() {
+  if (const char* dir = std::getenv("AOI_CACHE_DIR"); dir && *dir) return dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "aoi" / "features";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : ".") / ".cache" / "aoi" / "features";
+}
+
+std::filesystem::path FeatureCache::entry(const FeatureKey& key) const {
+  const auto hex = key.hex();
+  return dir_ / hex.substr(0, 2) / (hex + ".f32");
+}
+
+bool FeatureCache::load(const FeatureKey& key, std::span<float> out) const {
+  std::ifstream in(entry(key), std::ios::binary);
+  if (!in) return false;
+  EntryHeader header;
+  if (!in.read(reinterpret_cast<char*>(&header), sizeof header)) return false;
+  if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0 || header.key_low != key.low ||
+      header.key_high != key.high || header.count != out.size())
+    return false;
+  if (!in.read(reinterpret_cast<char*>(out.data()), std::streamsize(out.size_bytes()))) return false;
+  if (in.peek() != std::char_traits<char>::eof()) return false;
+  return XXH3_64bits(out.data(), out.size_bytes()) == header.values_hash;
+}
+
+bool FeatureCache::store(const FeatureKey& key, std::span<const float> features) const {
+  static std::atomic<unsigned> counter{0};
+  const auto final_path = entry(key);
+  std::error_code ec;
+  std::filesystem::create_directories(final_path.parent_path(), ec);
+  if (ec) return false;
+  const auto temp = final_path.string() + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  EntryHeader header;
+  std::memcpy(header.magic, kMagic, sizeof kMagic);
+  header.key_low = key.low;
+  header.key_high = key.high;
+  header.count = features.size();
+  header.values_hash = XXH3_64bits(features.data(), features.size_bytes());
+  {
+    std::ofstream out(temp, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(&header), sizeof header);
+    out.write(reinterpret_cast<const char*>(features.data()), std::streamsize(features.size_bytes()));
+    if (!out.flush()) {
+      out.close();
+      std::filesystem::remove(temp, ec);
+      return false;
+    }
+  }
+  std::filesystem::rename(temp, final_path, ec);
+  if (!ec) return true;
+  std::filesystem::remove(temp, ec);
+  return false;
+}
+
+}  // namespace aoi::pipeline
