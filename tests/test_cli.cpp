@@ -11,27 +11,12 @@
 #include "aoi/io/npy.hpp"
 #include "support/image_writers.hpp"
 #include "support/random_resnet.hpp"
+#include "support/run_cli.hpp"
 
 namespace aoi::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Run {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = std::string(AOI_CLI_PATH) + " " + args + " 2>&1";
-  Run r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 class Cli : public ::testing::Test {
  protected:
@@ -39,6 +24,7 @@ class Cli : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("aoi_test_cli_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    setenv("AOI_CACHE_DIR", (dir_ / "cache").c_str(), 1);  // keep the user's cache out of it
     const auto bytes = tiny_weight_file(TinyResNetSpec{}, 64, dir_);
     std::ofstream(dir_ / "tiny.aoiw", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     for (int i = 0; i < 3; ++i) {

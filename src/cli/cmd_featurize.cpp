@@ -10,6 +10,7 @@
 #include "aoi/pipeline/featurize.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "manifest_input.hpp"
 
 namespace aoi::cli {
 namespace {
@@ -46,47 +47,63 @@ int featurize_tensors(const EngineFlags& flags, const std::string& input, const 
 Command add_featurize(CLI::App& app) {
   struct Args {
     EngineFlags engine;
+    CacheFlags cache;
     std::vector<std::string> images;
     std::string manifest, output, rows, policy, roi, tensors;
     int batch = 8;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("featurize", "Compute trunk features of images into an N x D float32 .npy");
-  cmd->add_option("images", args->images, "image files (JPEG, PNG, TIFF, BMP)");
-  cmd->add_option("--manifest", args->manifest, "CSV whose 'path' column (or first column) lists images");
+  cmd->add_option("images", args->images, "image files (JPEG, PNG, TIFF, BMP) or folders (searched recursively)");
+  cmd->add_option("--manifest", args->manifest, "manifest CSV: its path column and, where given, regions x,y,w,h");
   cmd->add_option("-o,--output", args->output, "the .npy file to write")->required();
   cmd->add_option("--rows", args->rows, "also write the path of each output row, one per line");
   cmd->add_option("--policy", args->policy, "resize policy: stretch or imagenet (default: the weight file's)")
       ->check(CLI::IsMember({"stretch", "imagenet"}));
-  cmd->add_option("--roi", args->roi, "region x,y,w,h cropped from every image before resizing");
+  cmd->add_option("--roi", args->roi, "region x,y,w,h cropped before resizing from every image without a region of its own");
   cmd->add_option("--batch", args->batch, "images per trunk call")->check(CLI::Range(1, 1024));
   cmd->add_option("--tensors", args->tensors,
                   "instead of images: an N x 3 x S x S float32 .npy of already preprocessed input tensors");
   add_engine_flags(*cmd, args->engine);
+  add_cache_flags(*cmd, args->cache);
   return [args] {
     if (!args->tensors.empty()) return featurize_tensors(args->engine, args->tensors, args->output);
-    const auto paths = collect_images(args->images, args->manifest);
-    if (paths.empty()) throw aoi::Error(aoi::ErrorKind::kInvalidArgument, "featurize: no images given");
+    // Items: the manifest's rows (with their regions), then the listed images.
+    std::vector<pipeline::ImageRegion> items;
+    std::size_t skipped_rows = 0;
+    std::optional<image::Roi> roi;
+    if (!args->roi.empty()) roi = parse_roi(args->roi);
+    if (!args->manifest.empty()) {
+      const auto m = pipeline::read_manifest(args->manifest);
+      for (const auto& why : m.skipped) std::cerr << "aoi: skipped " << why << "\n";
+      skipped_rows = m.skipped.size();
+      for (const auto& item : m.items) items.push_back({item.path, item.roi ? item.roi : roi});
+    }
+    for (const auto& path : expand_image_arguments(args->images)) items.push_back({path, roi});
+    if (items.empty()) throw aoi::Error(aoi::ErrorKind::kInvalidArgument, "featurize: no images given");
     pipeline::FeaturizeOptions options;
     options.batch = args->batch;
     if (!args->policy.empty()) options.policy = image::parse_policy(args->policy);
-    if (!args->roi.empty()) options.roi = parse_roi(args->roi);
+    const auto cache = open_cache(args->cache);
+    options.cache = cache ? &*cache : nullptr;
     const Engine engine = open_engine(args->engine);
     ProgressBar bar("featurize");
-    const auto result = pipeline::featurize_files(engine, paths, options,
-                                                  [&](std::size_t done, std::size_t total) { bar.update(done, total); });
+    const auto result = pipeline::featurize_regions(engine, items, options,
+                                                    [&](std::size_t done, std::size_t total) { bar.update(done, total); });
     bar.finish();
     for (const auto& e : result.errors) std::cerr << "aoi: skipped " << e.message << "\n";
     io::write_npy(args->output, {std::int64_t(result.rows.size()), engine.feature_dim()}, result.features.data());
     if (!args->rows.empty()) {
       std::ofstream rows(args->rows);
-      for (auto i : result.rows) rows << paths[i] << "\n";
+      for (auto i : result.rows) rows << items[i].path << "\n";
     }
     std::cerr << "aoi: wrote " << result.rows.size() << " x " << engine.feature_dim() << " features to " << args->output;
     if (!result.features.empty()) std::cerr << " (" << describe_values(result.features) << ")";
-    if (!result.errors.empty()) std::cerr << "; " << result.errors.size() << " of " << paths.size() << " images failed";
+    if (result.cache_hits) std::cerr << "; " << result.cache_hits << " from the cache";
+    const std::size_t failed = result.errors.size() + skipped_rows;
+    if (failed) std::cerr << "; " << failed << " of " << items.size() + skipped_rows << " images failed";
     std::cerr << "\n";
-    return result.errors.empty() ? 0 : 1;
+    return failed ? 1 : 0;
   };
 }
 

@@ -13,5 +13,8 @@ Command add_featurize(CLI::App& app);
 Command add_classify(CLI::App& app);
 Command add_info(CLI::App& app);
 Command add_gbdt(CLI::App& app);
+Command add_train(CLI::App& app);
+Command add_evaluate(CLI::App& app);
+Command add_score(CLI::App& app);
 
 }  // namespace aoi::cli

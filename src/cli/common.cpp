@@ -5,8 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "aoi/core/error.hpp"
 #include "aoi/weights/location.hpp"
@@ -32,36 +30,6 @@ Engine open_engine(const EngineFlags& flags) {
   options.threads = flags.threads;
   options.backend = kernels::parse_gemm_backend(flags.backend);
   return Engine::load(resolve_weights(flags.weights), options);
-}
-
-std::vector<std::string> collect_images(const std::vector<std::string>& images, const std::string& manifest) {
-  std::vector<std::string> out = images;
-  if (manifest.empty()) return out;
-  std::ifstream in(manifest);
-  require(in.good(), ErrorKind::kIo, manifest, "cannot open manifest");
-  const auto base = std::filesystem::path(manifest).parent_path();
-  std::string line;
-  int column = 0, line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-    if (line_no == 1) {  // a header names the path column; without one, the first column is the path
-      const auto it = std::find(cells.begin(), cells.end(), "path");
-      if (it != cells.end()) {
-        column = int(it - cells.begin());
-        continue;
-      }
-    }
-    require(column < int(cells.size()) && !cells[column].empty(), ErrorKind::kBadData,
-            manifest + ":" + std::to_string(line_no), "no path in this row");
-    const std::filesystem::path p = cells[column];
-    out.push_back(p.is_absolute() ? p.string() : (base / p).string());
-  }
-  return out;
 }
 
 image::Roi parse_roi(const std::string& text) {

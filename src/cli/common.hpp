@@ -24,10 +24,6 @@ Engine open_engine(const EngineFlags& flags);
 // The --weights flag, else weights::default_location(), which must exist.
 std::filesystem::path resolve_weights(const std::string& flag);
 
-// IMAGE arguments plus the `path` column of a manifest CSV (relative paths
-// resolve against the manifest's folder).
-std::vector<std::string> collect_images(const std::vector<std::string>& images, const std::string& manifest);
-
 // "x,y,w,h" to a Roi; throws with the text on a bad value.
 image::Roi parse_roi(const std::string& text);
 

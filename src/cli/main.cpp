@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   CLI::App app{"aoi: automated optical inspection engine (ResNet-50 features, GBDT decisions)"};
   app.require_subcommand(1);
   std::map<CLI::App*, aoi::cli::Command> commands;
-  for (auto add : {aoi::cli::add_featurize, aoi::cli::add_classify, aoi::cli::add_info, aoi::cli::add_gbdt}) {
+  for (auto add : {aoi::cli::add_featurize, aoi::cli::add_classify, aoi::cli::add_info, aoi::cli::add_gbdt,
+                   aoi::cli::add_train, aoi::cli::add_evaluate, aoi::cli::add_score}) {
     const auto before = app.get_subcommands({});
     auto run = add(app);
     for (auto* sub : app.get_subcommands({}))

@@ -43,6 +43,9 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
 // Reads and decodes a file.
 Image read_image(const std::filesystem::path& path, const ImageLimits& limits = {});
 
+// An 8-bit RGB PNG of the image (report thumbnails, debugging).
+std::vector<std::uint8_t> encode_png(const Image& image);
+
 // Reads a whole file, refusing files larger than max_bytes.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path, std::int64_t max_bytes);
 

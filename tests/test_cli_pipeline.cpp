@@ -1,0 +1,158 @@
+// aoi train, evaluate and score end to end on a small random ResNet and
+// generated images whose label is visible (fails carry a bright square).
+#include <gtest/gtest.h>
+#include <png.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "aoi/io/csv.hpp"
+#include "support/image_writers.hpp"
+#include "support/random_resnet.hpp"
+#include "support/run_cli.hpp"
+
+namespace aoi::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CliPipeline : public ::testing::Test {
+ protected:
+  static constexpr int kItems = 40;
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("aoi_test_cli_pipeline_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "img");
+    setenv("AOI_CACHE_DIR", (dir_ / "cache").c_str(), 1);
+    write_weights("tiny.aoiw", 1);
+    write_weights("other.aoiw", 2);
+    std::mt19937 rng(9);
+    std::ofstream manifest(dir_ / "m.csv");
+    manifest << "path,label,time,group\n";
+    for (int i = 0; i < kItems; ++i) {
+      const bool fail = i % 3 == 1;
+      std::vector<std::uint16_t> px(48 * 48 * 3);
+      for (int y = 0; y < 48; ++y)
+        for (int x = 0; x < 48; ++x)
+          for (int c = 0; c < 3; ++c) {
+            const bool square = fail && x >= 12 && x < 36 && y >= 12 && y < 36;
+            px[(y * 48 + x) * 3 + c] = std::uint16_t(square ? 200 + rng() % 56 : rng() % 90);
+          }
+      const auto png = encode_png(48, 48, PNG_COLOR_TYPE_RGB, 8, px);
+      const std::string name = "img/" + std::to_string(i) + ".png";
+      std::ofstream(dir_ / name, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), std::streamsize(png.size()));
+      manifest << name << "," << (fail ? "fail" : "pass") << "," << i << ",g" << i / 2 << "\n";
+    }
+    manifest << "img/missing.png,pass,99,g99\n";  // reported and skipped
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static void write_weights(const std::string& name, unsigned seed) {
+    TinyResNetSpec spec;
+    spec.seed = seed;
+    const auto bytes = tiny_weight_file(spec, 64, dir_);
+    std::ofstream(dir_ / name, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  }
+  static std::string p(const std::string& name) { return (dir_ / name).string(); }
+  static std::string common() { return " --weights " + p("tiny.aoiw") + " --threads 2 -p num_rounds=20 -p min_data_in_leaf=2"; }
+  static nlohmann::json read_json(const std::string& name) {
+    std::ifstream in(p(name));
+    return nlohmann::json::parse(in);
+  }
+  static inline fs::path dir_;
+};
+
+TEST_F(CliPipeline, EvaluateWritesPerFoldAucAndUsesTheCacheTheSecondTime) {
+  const auto r = run("evaluate --manifest " + p("m.csv") + " --cv time --folds 3" + common() + " --json " + p("e.json") +
+                     " --report " + p("e.html"));
+  EXPECT_EQ(r.code, 1) << r.output;  // one row was skipped
+  EXPECT_NE(r.output.find(p("m.csv") + ":42: " + p("img/missing.png") + ": no such file"), std::string::npos) << r.output;
+  const auto j = read_json("e.json");
+  ASSERT_EQ(j["auc"].size(), 3u);
+  double sum = 0;
+  for (const auto& a : j["auc"]) sum += a.get<double>();
+  EXPECT_NEAR(j["auc_mean"].get<double>(), sum / 3, 1e-12);
+  EXPECT_GT(j["auc_mean"].get<double>(), 0.8) << "a bright square should be easy to see";
+  EXPECT_EQ(j["items"].get<int>(), kItems);
+  EXPECT_EQ(j["folds"][0]["train_items"].get<int>() + j["folds"][0]["test_items"].get<int>() <= kItems, true);
+  EXPECT_GE(j["operating_point"]["recall"].get<double>(), 0.99);
+  EXPECT_TRUE(fs::file_size(p("e.html")) > 1000);
+  EXPECT_EQ(j["timings"]["cache_hits"].get<int>(), 0);
+
+  const auto again = run("evaluate --manifest " + p("m.csv") + " --folds 3" + common() + " --json " + p("e2.json"));
+  const auto j2 = read_json("e2.json");
+  EXPECT_EQ(j2["timings"]["cache_hits"].get<int>(), kItems) << again.output;
+  EXPECT_EQ(j2["auc"], j["auc"]);  // same features, same seed: the same result
+}
+
+TEST_F(CliPipeline, TrainThenScoreAManifestAndImagesWithBadOnesReported) {
+  const auto t = run("train --manifest " + p("m.csv") + " --folds 3" + common() + " -o " + p("model.json"));
+  ASSERT_EQ(t.code, 1) << t.output;  // the missing row
+  ASSERT_TRUE(fs::exists(p("model.json"))) << t.output;
+  const auto bundle = read_json("model.json");
+  EXPECT_EQ(bundle["format"], "aoi-model-bundle");
+  EXPECT_LE(bundle["thresholds"]["pass_below"].get<double>(), bundle["thresholds"]["fail_from"].get<double>());
+
+  std::ofstream(p("broken.png")) << "garbage";
+  const auto s = run("score --model " + p("model.json") + " --weights " + p("tiny.aoiw") + " --manifest " + p("m.csv") +
+                     " -o " + p("r.csv") + " " + p("broken.png") + " " + p("img/1.png"));
+  EXPECT_EQ(s.code, 1) << s.output;
+  EXPECT_NE(s.output.find(p("broken.png")), std::string::npos) << s.output;
+  const auto rows = io::read_csv(p("r.csv"));
+  ASSERT_EQ(rows.size(), std::size_t(1 + kItems + 1));  // header, manifest items, img/1.png
+  EXPECT_EQ(rows[0].fields, (std::vector<std::string>{"path", "x", "y", "w", "h", "label", "p_fail", "decision", "model_version"}));
+  int right = 0;
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    const auto& f = rows[r].fields;
+    const std::string decision = f[7];
+    EXPECT_TRUE(decision == "pass" || decision == "review" || decision == "fail") << decision;
+    EXPECT_EQ(f[8], bundle["model_version"].get<std::string>());
+    const double prob = std::stod(f[6]);
+    EXPECT_TRUE(prob >= 0 && prob <= 1);
+    if (!f[5].empty()) right += (f[5] == "fail") == (prob >= 0.5);
+  }
+  EXPECT_GE(right, kItems - 2) << "the model scores its own training data";
+
+  const auto jl = run("score --model " + p("model.json") + " --weights " + p("tiny.aoiw") + " -o " + p("r.jsonl") + " " +
+                      p("img"));
+  EXPECT_EQ(jl.code, 0) << jl.output;
+  std::ifstream in(p("r.jsonl"));
+  int lines = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_TRUE(j.contains("p_fail") && j.contains("decision") && j.contains("path"));
+  }
+  EXPECT_EQ(lines, kItems);
+
+  const auto other = run("score --model " + p("model.json") + " --weights " + p("other.aoiw") + " -o " + p("x.csv") + " " +
+                         p("img/1.png"));
+  EXPECT_EQ(other.code, 1);
+  EXPECT_NE(other.output.find("trained on trunk weights"), std::string::npos) << other.output;
+
+  std::ofstream(p("tampered.json")) << "{\"format\": \"aoi-model-bundle\", \"format_version\": 1}";
+  const auto bad = run("score --model " + p("tampered.json") + " --weights " + p("tiny.aoiw") + " -o " + p("x.csv") + " " +
+                       p("img/1.png"));
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.output.find(p("tampered.json")), std::string::npos) << bad.output;
+}
+
+TEST_F(CliPipeline, HelpAndBadArguments) {
+  for (const std::string cmd : {"train --help", "evaluate --help", "score --help"}) {
+    const auto h = run(cmd);
+    EXPECT_EQ(h.code, 0) << cmd;
+    EXPECT_NE(h.output.find("--manifest"), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(run("evaluate --manifest " + p("m.csv") + " --cv random").code, 2);
+  const auto too_many = run("evaluate --manifest " + p("m.csv") + " --folds 60" + common());
+  EXPECT_EQ(too_many.code, 1);
+  EXPECT_NE(too_many.output.find("60 folds need at least 61 groups, have 20"), std::string::npos) << too_many.output;
+  const auto param = run("evaluate --manifest " + p("m.csv") + common() + " -p num_leaves=1");
+  EXPECT_EQ(param.code, 1);
+  EXPECT_NE(param.output.find("num_leaves"), std::string::npos) << param.output;
+}
+
+}  // namespace
+}  // namespace aoi::test
