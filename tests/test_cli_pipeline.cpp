@@ -139,6 +139,24 @@ TEST_F(CliPipeline, TrainThenScoreAManifestAndImagesWithBadOnesReported) {
   EXPECT_NE(bad.output.find(p("tampered.json")), std::string::npos) << bad.output;
 }
 
+TEST_F(CliPipeline, TrainTakesThresholdsFromAnEvaluation) {
+  run("evaluate --manifest " + p("m.csv") + " --folds 3" + common() + " --json " + p("t.json"));
+  const auto e = read_json("t.json");
+  const auto t = run("train --manifest " + p("m.csv") + common() + " --thresholds-from " + p("t.json") + " -o " +
+                     p("tb.json"));
+  ASSERT_TRUE(fs::exists(p("tb.json"))) << t.output;
+  EXPECT_EQ(t.output.find("ROC AUC"), std::string::npos) << "no second cross-validation";
+  const auto b = read_json("tb.json");
+  EXPECT_EQ(b["thresholds"]["pass_below"].get<double>(), e["operating_point"]["threshold"].get<double>());
+  EXPECT_EQ(b["thresholds"]["fail_from"].get<double>(),
+            std::max(e["fail_point"]["threshold"].get<double>(), e["operating_point"]["threshold"].get<double>()));
+  std::ofstream(p("notjson.json")) << "{\"auc\": [";
+  const auto bad = run("train --manifest " + p("m.csv") + common() + " --thresholds-from " + p("notjson.json") + " -o " +
+                       p("x.json"));
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.output.find(p("notjson.json") + ": invalid JSON"), std::string::npos) << bad.output;
+}
+
 TEST_F(CliPipeline, HelpAndBadArguments) {
   for (const std::string cmd : {"train --help", "evaluate --help", "score --help"}) {
     const auto h = run(cmd);

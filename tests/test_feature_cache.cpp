@@ -84,7 +84,9 @@ TEST_F(FeatureCacheTest, SecondRunDoesNoTrunkWorkAndGivesIdenticalFeatures) {
     std::vector<std::uint16_t> px(50 * 40 * 3);
     for (auto& v : px) v = std::uint16_t(rng() % 256);
     const auto png = encode_png(50, 40, PNG_COLOR_TYPE_RGB, 8, px);
-    const auto path = dir_ / ("i" + std::to_string(i) + ".png");
+    auto path = dir_ / "i";
+    path += std::to_string(i);
+    path += ".png";
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), std::streamsize(png.size()));
     items.push_back({path.string(), std::nullopt});
     items.push_back({path.string(), image::Roi{3, 4, 30, 30}});

@@ -105,7 +105,9 @@ TEST(GlobalAveragePool, IsTheChannelMean) {
 
 TEST(Cpu, DetectionIsConsistentAndForcingALowerPathWorks) {
   const auto& f = kernels::cpu_features();
-  if (f.avx512f) EXPECT_TRUE(f.fma);
+  if (f.avx512f) {
+    EXPECT_TRUE(f.fma);
+  }
   setenv("AOI_ISA", "scalar", 1);
   EXPECT_EQ(kernels::best_isa(), kernels::Isa::kScalar);
   setenv("AOI_ISA", "sse9", 1);

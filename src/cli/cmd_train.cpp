@@ -3,6 +3,7 @@
 // predictions), so they reflect how the model does on data it has not seen.
 #include <chrono>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 
 #include "aoi/core/error.hpp"
@@ -23,6 +24,16 @@ std::string utc_now() {
   return buf;
 }
 
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  require(in.good(), ErrorKind::kIo, path, "cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::kBadData, path + ": invalid JSON (" + std::string(e.what()) + ")");
+  }
+}
+
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -36,6 +47,7 @@ Command add_train(CLI::App& app) {
     LearnFlags learn;
     std::string output;
     double pass_below = -1, fail_from = -1;
+    std::string thresholds_from;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train", "Train on a manifest into a model bundle (GBDT, weights hash, thresholds)");
@@ -45,11 +57,14 @@ Command add_train(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--fail-from", a->fail_from, "fail threshold on P(fail) (default: from CV at --target-precision)")
       ->check(CLI::Range(0.0, 1.0 + 1e-6));
+  cmd->add_option("--thresholds-from", a->thresholds_from,
+                  "take the thresholds from an 'aoi evaluate --json' file of the same manifest (skips the CV here)")
+      ->check(CLI::ExistingFile);
   cmd->footer("With --folds 0 there is no cross-validation; thresholds then default to 0.5 (no review band).");
   return [a] {
     const Engine engine = open_engine(a->learn.engine);
     const auto fopts = featurize_options(a->learn);
-    const auto data = featurize_manifest(engine, a->learn.manifest, manifest_options(a->learn.classes, true, a->learn.folds > 0),
+    const auto data = featurize_manifest(engine, a->learn.manifest, manifest_options(a->learn.classes, true, a->learn.folds > 0 && a->thresholds_from.empty()),
                                          fopts, open_cache(a->learn.cache));
     const auto rows = labelled_rows(data);
     const auto options = evaluate_options(a->learn);
@@ -57,7 +72,20 @@ Command add_train(CLI::App& app) {
 
     pipeline::ModelBundle bundle;
     bundle.thresholds = {0.5, 0.5};
-    if (a->learn.folds > 0) {
+    if (!a->thresholds_from.empty()) {
+      const nlohmann::json j = read_json_file(a->thresholds_from);
+      try {
+        bundle.thresholds = {j.at("operating_point").at("threshold").get<double>(),
+                             j.at("fail_point").at("threshold").get<double>()};
+        bundle.thresholds.fail_from = std::max(bundle.thresholds.fail_from, bundle.thresholds.pass_below);
+        bundle.training.emplace_back("cv_auc_mean", num(j.at("auc_mean").get<double>()));
+        bundle.training.emplace_back("cv_auto_pass", num(j.at("operating_point").at("auto_pass").get<double>()));
+        bundle.training.emplace_back("target_recall", num(j.at("operating_point").at("target_recall").get<double>()));
+        bundle.training.emplace_back("thresholds_from", a->thresholds_from);
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorKind::kBadData, a->thresholds_from + ": not an 'aoi evaluate --json' file (" + e.what() + ")");
+      }
+    } else if (a->learn.folds > 0) {
       const auto ev = pipeline::evaluate_time_cv(rows.view(data), options);
       print_evaluation(ev, options);
       bundle.thresholds = {ev.pass_point.threshold, std::max(ev.pass_point.threshold, ev.fail_point.threshold)};
