@@ -27,12 +27,19 @@ int TreeLearner::acquire_slot() {
   return int(slots_.size()) - 1;
 }
 
-void TreeLearner::build_histogram(const Leaf& leaf, const float* g, const float* h, HistBin* out) {
+void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, const float* h) {
   // Gather the leaf's gradients once, in partition order, so every feature
   // pass streams through them.
-  const std::uint32_t* rows = index_.data() + leaf.begin;
-  leaf_g_.resize(leaf.count), leaf_h_.resize(leaf.count);
-  for (std::size_t i = 0; i < leaf.count; ++i) leaf_g_[i] = g[rows[i]], leaf_h_[i] = h[rows[i]];
+  const std::uint32_t* rows = index_.data() + small.begin;
+  const bool identity = identity_rows_ && small.begin == 0 && small.count == data_.rows;
+  leaf_g_.resize(small.count), leaf_h_.resize(small.count);
+  for (std::size_t i = 0; i < small.count; ++i) leaf_g_[i] = g[rows[i]], leaf_h_[i] = h[rows[i]];
+  const bool split_small = may_split(small), split_large = large && may_split(*large);
+  small_splits_.assign(active_features_.size(), Split{});
+  large_splits_.assign(large ? active_features_.size() : 0, Split{});
+  HistBin* small_hist = slots_[small.slot].data();
+  HistBin* large_hist = large ? slots_[large->slot].data() : nullptr;
+
   // Four features per pass over the rows: each row's index and gradients are
   // loaded once for four histograms, and the four updates are independent.
   constexpr std::size_t kGroup = 4;
@@ -45,12 +52,20 @@ void TreeLearner::build_histogram(const Leaf& leaf, const float* g, const float*
       for (std::size_t k = 0; k < kGroup; ++k) {
         const int f = active_features_[std::min(a0 + k, a1 - 1)];  // a short group repeats its last feature
         col[k] = data_.column(f);
-        hist[k] = out + data_.hist_offset[f];
+        hist[k] = small_hist + data_.hist_offset[f];
         std::fill(hist[k], hist[k] + data_.features[f].bins + 1, HistBin{});
       }
       const std::size_t used = a1 - a0;
-      if (used == kGroup) {
-        for (std::size_t i = 0; i < leaf.count; ++i) {
+      if (used == kGroup && identity) {
+        for (std::size_t i = 0; i < small.count; ++i) {
+          const double gi = leaf_g_[i], hi = leaf_h_[i];
+          for (std::size_t k = 0; k < kGroup; ++k) {
+            HistBin& b = hist[k][col[k][i]];
+            b.g += gi, b.h += hi, b.count += 1.0;
+          }
+        }
+      } else if (used == kGroup) {
+        for (std::size_t i = 0; i < small.count; ++i) {
           const std::uint32_t r = rows[i];
           const double gi = leaf_g_[i], hi = leaf_h_[i];
           for (std::size_t k = 0; k < kGroup; ++k) {
@@ -60,13 +75,28 @@ void TreeLearner::build_histogram(const Leaf& leaf, const float* g, const float*
         }
       } else {
         for (std::size_t k = 0; k < used; ++k)
-          for (std::size_t i = 0; i < leaf.count; ++i) {
+          for (std::size_t i = 0; i < small.count; ++i) {
             HistBin& b = hist[k][col[k][rows[i]]];
             b.g += leaf_g_[i], b.h += leaf_h_[i], b.count += 1.0;
           }
       }
+      for (std::size_t a = a0; a < a1; ++a) {
+        const int f = active_features_[a];
+        const std::size_t begin = data_.hist_offset[f], end = data_.hist_offset[f + 1];
+        if (large)
+          for (std::size_t b = begin; b < end; ++b)
+            large_hist[b].g -= small_hist[b].g, large_hist[b].h -= small_hist[b].h,
+                large_hist[b].count -= small_hist[b].count;
+        if (split_small)
+          small_splits_[a] = best_split_of_feature(f, small_hist + begin, small.g, small.h, std::uint32_t(small.count));
+        if (split_large)
+          large_splits_[a] =
+              best_split_of_feature(f, large_hist + begin, large->g, large->h, std::uint32_t(large->count));
+      }
     }
   });
+  small.best = reduce(small_splits_);
+  if (large) large->best = reduce(large_splits_);
 }
 
 Split TreeLearner::best_split_of_feature(int f, const HistBin* hist, double g, double h, std::uint32_t count) const {
@@ -134,19 +164,14 @@ Split TreeLearner::best_split_of_feature(int f, const HistBin* hist, double g, d
   return best;
 }
 
-Split TreeLearner::find_best(const Leaf& leaf) const {
-  if (config_.max_depth > 0 && leaf.depth >= config_.max_depth) return {};
-  if (leaf.count < 2 * std::size_t(config_.min_data_in_leaf)) return {};
-  std::vector<Split> per_feature(active_features_.size());
-  const HistBin* hist = slots_[leaf.slot].data();
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, active_features_.size(), 16), [&](const auto& range) {
-    for (std::size_t a = range.begin(); a < range.end(); ++a) {
-      const int f = active_features_[a];
-      per_feature[a] = best_split_of_feature(f, hist + data_.hist_offset[f], leaf.g, leaf.h, std::uint32_t(leaf.count));
-    }
-  });
-  // Serial reduction in feature order: ties go to the lower feature index, so
-  // the result does not depend on how the work was split between threads.
+bool TreeLearner::may_split(const Leaf& leaf) const {
+  if (config_.max_depth > 0 && leaf.depth >= config_.max_depth) return false;
+  return leaf.count >= 2 * std::size_t(config_.min_data_in_leaf);
+}
+
+// Serial reduction in feature order: ties go to the lower feature index, so
+// the result does not depend on how the work was split between threads.
+Split TreeLearner::reduce(const std::vector<Split>& per_feature) const {
   Split best;
   for (const auto& s : per_feature)
     if (s.valid() && (!best.valid() || s.gain > best.gain)) best = s;
@@ -159,6 +184,7 @@ Tree TreeLearner::grow(std::span<const std::uint32_t> rows, const float* g, cons
   for (std::size_t f = 0; f < data_.cols; ++f)
     if (feature_mask[f] && data_.features[f].usable) active_features_.push_back(int(f));
   index_.assign(rows.begin(), rows.end());
+  identity_rows_ = rows.size() == data_.rows;  // rows are ascending and unique, so this means 0..n-1
   scratch_.resize(index_.size());
   free_slots_.clear();
   for (int s = 0; s < int(slots_.size()); ++s) free_slots_.push_back(s);
@@ -169,8 +195,7 @@ Tree TreeLearner::grow(std::span<const std::uint32_t> rows, const float* g, cons
   root.count = index_.size();
   for (auto r : index_) root.g += g[r], root.h += h[r];
   root.slot = acquire_slot();
-  build_histogram(root, g, h, slots_[root.slot].data());
-  root.best = find_best(root);
+  build_and_split(root, nullptr, g, h);
 
   Tree tree;
   while (int(leaves.size()) < config_.num_leaves) {
@@ -221,14 +246,7 @@ Tree TreeLearner::grow(std::span<const std::uint32_t> rows, const float* g, cons
     Leaf& large = nl <= nr ? right : left;
     large.slot = parent.slot;
     small.slot = acquire_slot();
-    HistBin* sh = slots_[small.slot].data();
-    HistBin* lh = slots_[large.slot].data();
-    build_histogram(small, g, h, sh);
-    for (int f : active_features_)
-      for (std::size_t b = data_.hist_offset[f]; b < data_.hist_offset[f + 1]; ++b)
-        lh[b].g -= sh[b].g, lh[b].h -= sh[b].h, lh[b].count -= sh[b].count;
-    left.best = find_best(left);
-    right.best = find_best(right);
+    build_and_split(small, &large, g, h);
     leaves[pick] = left;
     leaves.push_back(right);
   }

@@ -56,8 +56,13 @@ class TreeLearner {
     Split best;
   };
 
-  void build_histogram(const Leaf& leaf, const float* g, const float* h, HistBin* out);
-  Split find_best(const Leaf& leaf) const;
+  // Builds `small`'s histogram and, when `large` is given, derives large's
+  // from the parent histogram already in large's slot (parent - small); then
+  // finds the best split of each. All three happen per group of features
+  // while that group's bins are still in cache, in one parallel pass.
+  void build_and_split(Leaf& small, Leaf* large, const float* g, const float* h);
+  bool may_split(const Leaf& leaf) const;
+  Split reduce(const std::vector<Split>& per_feature) const;
   int acquire_slot();
   double leaf_output(double g, double h) const;
 
@@ -68,6 +73,8 @@ class TreeLearner {
   std::vector<std::uint32_t> index_, scratch_;
   std::vector<int> active_features_;
   std::vector<float> leaf_g_, leaf_h_;
+  std::vector<Split> small_splits_, large_splits_;
+  bool identity_rows_ = false;  // the root holds every row in order: no index needed
 };
 
 }  // namespace aoi::gbdt::detail
