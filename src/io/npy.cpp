@@ -39,10 +39,13 @@ void write_npy(const std::filesystem::path& path, const std::vector<std::int64_t
 }
 
 NpyArray read_npy(const std::filesystem::path& path) {
-  const std::string name = path.string();
   const auto bytes = read_file(path, std::int64_t(1) << 40);
+  return parse_npy(bytes, path.string());
+}
+
+NpyArray parse_npy(std::span<const std::uint8_t> bytes, const std::string& name) {
   auto bad = [&](const std::string& what) { return Error(ErrorKind::kBadData, name + ": not a readable .npy file: " + what); };
-  if (bytes.size() < 10 || std::string(bytes.begin(), bytes.begin() + 6) != kMagic) throw bad("missing NUMPY magic");
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, 6) != 0) throw bad("missing NUMPY magic");
   const int major = bytes[6];
   std::size_t header_len, header_at;
   if (major == 1) {
@@ -71,6 +74,7 @@ NpyArray read_npy(const std::filesystem::path& path) {
   const std::string dims = m[1];
   const std::regex number(R"(\d+)");
   for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
+    if (it->length() > 15) throw bad("shape is too large");
     const auto d = std::stoll(it->str());
     array.shape.push_back(d);
     if (d != 0 && count > (std::size_t(1) << 40) / static_cast<std::size_t>(d)) throw bad("shape is too large");

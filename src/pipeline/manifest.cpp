@@ -7,6 +7,7 @@
 
 #include "aoi/core/error.hpp"
 #include "aoi/io/csv.hpp"
+#include "aoi/io/image.hpp"
 
 namespace aoi::pipeline {
 namespace {
@@ -137,8 +138,13 @@ std::string ManifestItem::describe() const {
 }
 
 Manifest read_manifest(const std::filesystem::path& file, const ManifestOptions& options) {
-  const auto rows = io::read_csv(file, std::int64_t(1) << 30);
+  const auto bytes = io::read_file(file, std::int64_t(1) << 30);
+  return parse_manifest(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), file, options);
+}
+
+Manifest parse_manifest(std::string_view text, const std::filesystem::path& file, const ManifestOptions& options) {
   const std::string name = file.string();
+  const auto rows = io::parse_csv(text, name);
   require(!rows.empty(), ErrorKind::kBadData, name, "the manifest is empty (it needs a header: path,label,time)");
   const Columns col = find_columns(rows[0], name);
   require(!options.need_labels || col.label >= 0, ErrorKind::kBadData, name + ":1", "the header has no 'label' column");

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,5 +44,7 @@ struct ModelBundle {
 
 void save_bundle(ModelBundle& bundle, const std::filesystem::path& path);  // also sets model_version
 ModelBundle load_bundle(const std::filesystem::path& path);
+// The same on the file's bytes; `name` prefixes errors.
+ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string& name);
 
 }  // namespace aoi::pipeline

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aoi/image/preprocess.hpp"
@@ -55,6 +56,8 @@ struct Manifest {
 };
 
 Manifest read_manifest(const std::filesystem::path& file, const ManifestOptions& options = {});
+// The same on the CSV text; relative paths resolve against file's folder.
+Manifest parse_manifest(std::string_view text, const std::filesystem::path& file, const ManifestOptions& options = {});
 
 // "123" or ISO-8601 to a sortable integer; false if neither. `iso` tells which.
 bool parse_time(const std::string& text, std::int64_t& value, bool& iso);
