@@ -60,7 +60,7 @@ struct Reader {
     const auto n = get<std::uint64_t>();
     if (n > (bytes.size() - at) / sizeof(T)) throw truncated();
     std::vector<T> v(n);
-    std::memcpy(v.data(), bytes.data() + at, n * sizeof(T));
+    if (n) std::memcpy(v.data(), bytes.data() + at, n * sizeof(T));
     at += n * sizeof(T);
     return v;
   }

@@ -95,6 +95,7 @@ NpyArray parse_npy(std::span<const std::uint8_t> bytes, const std::string& name)
       array.values[i] = static_cast<float>(v);
     }
   };
+  if (count == 0) return array;  // an empty array: nothing to copy (and no null pointer into memcpy)
   if (dtype == "<f4") std::memcpy(array.values.data(), p, count * 4);
   else if (dtype == "<f8") convert(double{});
   else if (dtype == "<i4") convert(std::int32_t{});

@@ -148,7 +148,7 @@ WeightFile WeightFile::from_bytes(std::vector<std::uint8_t> bytes, const std::st
   state->owned.resize(bytes.size() + kAlign);
   const auto misalign = reinterpret_cast<std::uintptr_t>(state->owned.data()) % kAlign;
   const std::size_t shift = misalign ? kAlign - misalign : 0;
-  std::memcpy(state->owned.data() + shift, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(state->owned.data() + shift, bytes.data(), bytes.size());
   state->bytes = state->owned.data() + shift;
   state->size = bytes.size();
   state->parse();

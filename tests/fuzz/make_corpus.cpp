@@ -121,6 +121,7 @@ void models() {
   const auto binary = aoi::gbdt::train(p, {x.data(), 200, 4, y, {}});
   for (auto& l : y) l = float(int(l) + (rng() % 2));
   p.objective = "multiclass";
+  p.metric = "logloss";
   p.num_class = 3;
   const auto multi = aoi::gbdt::train(p, {x.data(), 200, 4, y, {}});
   put_text("gbdt_json", "binary.json", aoi::gbdt::to_json_text(binary));

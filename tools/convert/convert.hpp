@@ -32,4 +32,8 @@ weights::WeightWriter convert_safetensors(const std::filesystem::path& file, wei
 
 std::vector<std::string> read_labels(const std::filesystem::path& labels_json);
 
+// The element count of a tensor shape from an untrusted file: every dimension
+// non-negative and the product at most `limit` (no overflow). Throws with `context`.
+std::size_t element_count(const std::vector<std::int64_t>& shape, std::size_t limit, const std::string& context);
+
 }  // namespace aoi::convert

@@ -46,6 +46,7 @@ StateDict read_safetensors(const std::filesystem::path& path) {
     throw bad(std::string("header is not JSON: ") + e.what());
   }
   const std::size_t data_at = 8 + header_len;
+  try {
   for (const auto& [name, t] : header.items()) {
     if (name == "__metadata__") continue;
     const std::string dtype = t.at("dtype").get<std::string>();
@@ -54,12 +55,14 @@ StateDict read_safetensors(const std::filesystem::path& path) {
     if (range.size() != 2 || range[0] > range[1] || range[1] > bytes.size() - data_at) throw bad(name + " lies outside the file");
     if (dtype == "I64") continue;  // num_batches_tracked
     if (dtype != "F32") throw Error(ErrorKind::kUnsupported, sd.file + ": tensor " + name + " is " + dtype + "; save the state dict as float32");
-    std::size_t count = 1;
-    for (auto d : shape) count *= static_cast<std::size_t>(d);
+    const std::size_t count = element_count(shape, (bytes.size() - data_at) / 4, sd.file + ": tensor " + name);
     if (count * 4 != range[1] - range[0]) throw bad(name + " size does not match its shape");
     std::vector<float> values(count);
-    std::memcpy(values.data(), bytes.data() + data_at + range[0], count * 4);
+    if (count) std::memcpy(values.data(), bytes.data() + data_at + range[0], count * 4);
     sd.tensors[name] = {std::move(shape), std::move(values)};
+  }
+  } catch (const json::exception& e) {
+    throw bad(std::string("unexpected header structure: ") + e.what());
   }
   return sd;
 }

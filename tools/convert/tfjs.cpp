@@ -59,12 +59,11 @@ ShardedWeights read_shards(const json& manifest, const std::filesystem::path& di
       require(w.at("dtype").get<std::string>() == "float32" && !w.contains("quantization"), ErrorKind::kUnsupported,
               file, "tensor " + name + " is not plain float32");
       auto shape = w.at("shape").get<std::vector<std::int64_t>>();
-      std::size_t count = 1;
-      for (auto d : shape) count *= static_cast<std::size_t>(d);
+      const std::size_t count = element_count(shape, bytes.size() / 4, file + ": tensor " + name);
       require(offset + count * 4 <= bytes.size(), ErrorKind::kBadWeights, file,
               "shards end before tensor " + name + " (missing or truncated shard)");
       std::vector<float> values(count);
-      std::memcpy(values.data(), bytes.data() + offset, count * 4);
+      if (count) std::memcpy(values.data(), bytes.data() + offset, count * 4);
       offset += count * 4;
       out.tensors[name] = {std::move(shape), std::move(values)};
     }
