@@ -186,6 +186,17 @@ TEST(DecodeBad, HugeDimensionsAreRefusedAtTheHeader) {
   EXPECT_NE(error_of(tif, "big.tif", limits).find("big.tif: image has 400 pixels"), std::string::npos);
 }
 
+TEST(DecodeBad, ProgressiveJpegWithTooManyScansIsRefused) {
+  std::vector<std::uint8_t> px(24 * 16 * 3);
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = std::uint8_t(i * 13);
+  const auto jpeg = encode_jpeg(24, 16, 3, px, 90, true);  // libjpeg's simple progression: 10 scans
+  const auto ok = io::decode_image(jpeg, "p.jpg");
+  EXPECT_EQ(ok.width, 24);
+  io::ImageLimits limits;
+  limits.max_jpeg_scans = 3;
+  EXPECT_EQ(error_of(jpeg, "p.jpg", limits), "p.jpg: bad JPEG: more than 3 scans (the limit)");
+}
+
 TEST(ReadImage, MissingFileIsAnErrorNamingIt) {
   try {
     io::read_image("/nonexistent/board.png");

@@ -28,6 +28,23 @@ void on_error(j_common_ptr cinfo) {
   std::longjmp(err->jump, 1);
 }
 
+// Called by libjpeg between passes: refuses a progressive file with more
+// scans than the limit, before it can spend minutes on them.
+struct ScanLimit {
+  jpeg_progress_mgr base;  // must come first: libjpeg casts to it
+  int max_scans;
+};
+
+void on_progress(j_common_ptr cinfo) {
+  const auto* limit = reinterpret_cast<const ScanLimit*>(cinfo->progress);
+  const auto* d = reinterpret_cast<const jpeg_decompress_struct*>(cinfo);
+  if (cinfo->is_decompressor && d->input_scan_number > limit->max_scans) {
+    auto* err = reinterpret_cast<JpegErrorManager*>(cinfo->err);
+    std::snprintf(err->message, sizeof err->message, "more than %d scans (the limit)", limit->max_scans);
+    std::longjmp(err->jump, 1);
+  }
+}
+
 void on_message(j_common_ptr cinfo, int level) {
   if (level < 0) on_error(cinfo);  // a warning means damaged data: refuse it
 }
@@ -87,6 +104,10 @@ Image decode_jpeg(std::span<const std::uint8_t> bytes, const std::string& name, 
   err.base.emit_message = on_message;
   jpeg_create_decompress(&cinfo);
   DecompressGuard guard{&cinfo};
+  ScanLimit scan_limit{};
+  scan_limit.base.progress_monitor = on_progress;
+  scan_limit.max_scans = limits.max_jpeg_scans;
+  cinfo.progress = &scan_limit.base;
 
   if (!read_header(&cinfo, &err, bytes.data(), bytes.size()))
     throw Error(ErrorKind::kBadImage, name + ": bad JPEG: " + err.message);

@@ -62,7 +62,8 @@ Bytes encode_png(int w, int h, int color_type, int bit_depth, const std::vector<
   return out;
 }
 
-Bytes encode_jpeg(int w, int h, int components, const std::vector<std::uint8_t>& pixels, int quality) {
+Bytes encode_jpeg(int w, int h, int components, const std::vector<std::uint8_t>& pixels, int quality,
+                  bool progressive) {
   jpeg_compress_struct cinfo{};
   jpeg_error_mgr err{};
   cinfo.err = jpeg_std_error(&err);
@@ -74,6 +75,7 @@ Bytes encode_jpeg(int w, int h, int components, const std::vector<std::uint8_t>&
   cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
+  if (progressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
   while (cinfo.next_scanline < cinfo.image_height) {
     JSAMPROW row = const_cast<std::uint8_t*>(pixels.data()) + std::size_t(cinfo.next_scanline) * w * components;

@@ -27,6 +27,7 @@ struct ImageLimits {
   std::int64_t max_height = 30000;
   std::int64_t max_pixels = 256'000'000;      // 256 megapixels
   std::int64_t max_file_bytes = 1ll << 30;     // 1 GiB of encoded data
+  int max_jpeg_scans = 100;                    // progressive JPEGs: a normal one has about 10; thousands cost minutes
 };
 
 enum class ImageFormat { kUnknown, kJpeg, kPng, kTiff, kBmp };
