@@ -115,3 +115,35 @@ TEST_F(FuzzRegression, NpyEmptyAndOverlongShapes) {
 
 }  // namespace
 }  // namespace aoi::test
+
+namespace aoi::test {
+namespace {
+
+// fuzz_tfjs and fuzz_weights: a number far outside its type's range
+// (8.9e65 as a tensor dimension) was converted by nlohmann's get<int64_t>,
+// which is undefined behaviour; numbers are now checked first.
+TEST_F(FuzzRegression, OutOfRangeNumbersInJson) {
+  write("group1-shard1of1.bin", std::string(64, '\x01'));
+  const auto model = write("model.json",
+      R"({"modelTopology":{"model_config":{"class_name":"Model","config":{"layers":[]}}},)"
+      R"("weightsManifest":[{"paths":["group1-shard1of1.bin"],"weights":[{"name":"conv1/kernel",)"
+      R"("shape":[1,1,888888888888888888888888888888888888888888888888888888888888888883,4],"dtype":"float32"}]}]})");
+  weights::ModelDescription d;
+  const auto e = error_of([&] { convert::convert_tfjs(model, d); });
+  EXPECT_NE(e.find("expected an integer in the range of its type"), std::string::npos) << e;
+
+  gbdt::Model m;
+  m.num_features = 2;
+  m.base_score = {0};
+  m.trees.resize(1);
+  m.trees[0].leaf_value = {0.5};
+  auto text = gbdt::to_json_text(m);
+  const auto at = text.find("\"num_features\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(text.find('2', at), 1, "1e300");
+  const auto g = error_of([&] { gbdt::from_json_text(text, "m.json"); });
+  EXPECT_NE(g.find("m.json: num_features: expected an integer"), std::string::npos) << g;
+}
+
+}  // namespace
+}  // namespace aoi::test

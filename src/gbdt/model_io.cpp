@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "aoi/core/error.hpp"
+#include "core/json_number.hpp"
 #include "core/checksums.hpp"
 #include "aoi/gbdt/model.hpp"
 #include "aoi/io/image.hpp"
@@ -91,23 +92,23 @@ Model from_json_text(const std::string& text, const std::string& name) {
   try {
     const json j = json::parse(text);
     if (j.value("format", "") != "aoi-gbdt") throw bad("not an aoi GBDT model (format is not aoi-gbdt)");
-    if (j.at("version").get<int>() != kVersion)
-      throw bad("model version " + std::to_string(j.at("version").get<int>()) + " is not supported (this aoi reads " +
+    if (::aoi::detail::json_number<int>(j.at("version"), name + ": version") != kVersion)
+      throw bad("model version " + j.at("version").dump() + " is not supported (this aoi reads " +
                 std::to_string(kVersion) + ")");
     m.objective = j.at("objective").get<std::string>();
-    m.num_class = j.at("num_class").get<int>();
-    m.num_features = j.at("num_features").get<int>();
-    m.base_score = j.at("base_score").get<std::vector<double>>();
+    m.num_class = ::aoi::detail::json_number<int>(j.at("num_class"), name + ": num_class");
+    m.num_features = ::aoi::detail::json_number<int>(j.at("num_features"), name + ": num_features");
+    m.base_score = ::aoi::detail::json_numbers<double>(j.at("base_score"), name + ": base_score");
     for (const auto& [k, v] : j.at("metadata").items()) m.metadata.emplace_back(k, v.get<std::string>());
     for (const auto& t : j.at("trees")) {
       Tree tree;
-      tree.feature = t.at("feature").get<std::vector<std::int32_t>>();
-      tree.threshold = t.at("threshold").get<std::vector<float>>();
-      tree.default_left = t.at("default_left").get<std::vector<std::uint8_t>>();
-      tree.left = t.at("left").get<std::vector<std::int32_t>>();
-      tree.right = t.at("right").get<std::vector<std::int32_t>>();
-      tree.gain = t.at("gain").get<std::vector<double>>();
-      tree.leaf_value = t.at("leaf_value").get<std::vector<double>>();
+      tree.feature = ::aoi::detail::json_numbers<std::int32_t>(t.at("feature"), name + ": feature");
+      tree.threshold = ::aoi::detail::json_numbers<float>(t.at("threshold"), name + ": threshold");
+      tree.default_left = ::aoi::detail::json_numbers<std::uint8_t>(t.at("default_left"), name + ": default_left");
+      tree.left = ::aoi::detail::json_numbers<std::int32_t>(t.at("left"), name + ": left");
+      tree.right = ::aoi::detail::json_numbers<std::int32_t>(t.at("right"), name + ": right");
+      tree.gain = ::aoi::detail::json_numbers<double>(t.at("gain"), name + ": gain");
+      tree.leaf_value = ::aoi::detail::json_numbers<double>(t.at("leaf_value"), name + ": leaf_value");
       m.trees.push_back(std::move(tree));
     }
   } catch (const json::exception& e) {

@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "aoi/core/error.hpp"
+#include "core/json_number.hpp"
 #include "core/checksums.hpp"
 #include "aoi/io/image.hpp"
 
@@ -92,7 +93,7 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
   try {
     require(doc.is_object() && doc.value("format", "") == kFormat, ErrorKind::kBadData, name,
             "not a model bundle (no \"format\": \"aoi-model-bundle\")");
-    const int version = doc.at("format_version").get<int>();
+    const int version = ::aoi::detail::json_number<int>(doc.at("format_version"), name + ": format_version");
     require(version == ModelBundle::kFormatVersion, ErrorKind::kBadData, name,
             "bundle format version " + std::to_string(version) + " is not supported (this aoi reads " +
                 std::to_string(ModelBundle::kFormatVersion) + ")");

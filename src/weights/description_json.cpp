@@ -1,10 +1,19 @@
 #include "description_json.hpp"
 
 #include "aoi/core/error.hpp"
+#include "core/json_number.hpp"
 
 namespace aoi::weights::detail {
 
 using nlohmann::json;
+
+namespace {
+std::array<float, 3> float3(const json& j, const std::string& what) {
+  const auto v = ::aoi::detail::json_numbers<float>(j, what, ErrorKind::kBadWeights);
+  require(v.size() == 3, ErrorKind::kBadWeights, what, "expected three numbers");
+  return {v[0], v[1], v[2]};
+}
+}  // namespace
 
 json to_json(const ModelDescription& d) {
   const auto& p = d.preprocess;
@@ -34,7 +43,7 @@ ModelDescription description_from_json(const json& j, const std::string& name) {
       throw bad("architecture '" + d.architecture + "' is not one aoi can run (expected resnet)");
     d.variant = j.at("variant").get<std::string>();
     if (d.variant != "v1" && d.variant != "v1.5") throw bad("unknown resnet variant '" + d.variant + "'");
-    d.blocks = j.at("blocks").get<std::vector<int>>();
+    d.blocks = ::aoi::detail::json_numbers<int>(j.at("blocks"), "blocks", ErrorKind::kBadWeights);
     if (d.blocks.empty() || d.blocks.size() > 8) throw bad("blocks must list 1 to 8 stages");
     for (int b : d.blocks)
       if (b < 1 || b > 64) throw bad("a stage must have 1 to 64 blocks");
@@ -44,13 +53,13 @@ ModelDescription description_from_json(const json& j, const std::string& name) {
     const auto order = p.at("channel_order").get<std::string>();
     if (order != "RGB" && order != "BGR") throw bad("channel_order must be RGB or BGR");
     d.preprocess.channel_order = order == "RGB" ? image::ChannelOrder::kRGB : image::ChannelOrder::kBGR;
-    d.preprocess.scale = p.at("scale").get<float>();
-    d.preprocess.mean = p.at("mean").get<std::array<float, 3>>();
-    d.preprocess.std = p.at("std").get<std::array<float, 3>>();
+    d.preprocess.scale = ::aoi::detail::json_number<float>(p.at("scale"), "scale", ErrorKind::kBadWeights);
+    d.preprocess.mean = float3(p.at("mean"), "mean");
+    d.preprocess.std = float3(p.at("std"), "std");
     for (float s : d.preprocess.std)
       if (!(s > 0)) throw bad("std must be positive");
-    d.preprocess.input_size = p.at("input_size").get<int>();
-    d.preprocess.resize_short = p.at("resize_short").get<int>();
+    d.preprocess.input_size = ::aoi::detail::json_number<int>(p.at("input_size"), "input_size", ErrorKind::kBadWeights);
+    d.preprocess.resize_short = ::aoi::detail::json_number<int>(p.at("resize_short"), "resize_short", ErrorKind::kBadWeights);
     if (d.preprocess.input_size < 32 || d.preprocess.input_size > 4096 ||
         d.preprocess.resize_short < d.preprocess.input_size || d.preprocess.resize_short > 8192)
       throw bad("input_size or resize_short out of range");

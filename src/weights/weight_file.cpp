@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "aoi/core/error.hpp"
+#include "core/json_number.hpp"
 #include "core/checksums.hpp"
 #include "description_json.hpp"
 
@@ -93,10 +94,10 @@ struct WeightFile::State {
       for (const auto& t : j.at("tensors")) {
         TensorInfo info;
         info.name = t.at("name").get<std::string>();
-        info.shape = t.at("shape").get<std::vector<std::int64_t>>();
+        info.shape = ::aoi::detail::json_numbers<std::int64_t>(t.at("shape"), name + ": tensor shape", ErrorKind::kBadWeights);
         if (t.at("dtype").get<std::string>() != "f32") throw bad("tensor " + info.name + " is not f32");
-        info.offset = t.at("offset").get<std::uint64_t>();
-        info.nbytes = t.at("nbytes").get<std::uint64_t>();
+        info.offset = ::aoi::detail::json_number<std::uint64_t>(t.at("offset"), name + ": tensor offset", ErrorKind::kBadWeights);
+        info.nbytes = ::aoi::detail::json_number<std::uint64_t>(t.at("nbytes"), name + ": tensor nbytes", ErrorKind::kBadWeights);
         std::uint64_t count = 1;
         for (auto d : info.shape) {
           if (d <= 0 || d > (1 << 24)) throw bad("tensor " + info.name + " has a bad shape");

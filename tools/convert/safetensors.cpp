@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aoi/core/error.hpp"
+#include "core/json_number.hpp"
 #include "aoi/io/image.hpp"
 #include "convert.hpp"
 
@@ -50,8 +51,8 @@ StateDict read_safetensors(const std::filesystem::path& path) {
   for (const auto& [name, t] : header.items()) {
     if (name == "__metadata__") continue;
     const std::string dtype = t.at("dtype").get<std::string>();
-    auto shape = t.at("shape").get<std::vector<std::int64_t>>();
-    const auto range = t.at("data_offsets").get<std::vector<std::uint64_t>>();
+    auto shape = ::aoi::detail::json_numbers<std::int64_t>(t.at("shape"), sd.file + ": shape", ErrorKind::kBadWeights);
+    const auto range = ::aoi::detail::json_numbers<std::uint64_t>(t.at("data_offsets"), sd.file + ": data_offsets", ErrorKind::kBadWeights);
     if (range.size() != 2 || range[0] > range[1] || range[1] > bytes.size() - data_at) throw bad(name + " lies outside the file");
     if (dtype == "I64") continue;  // num_batches_tracked
     if (dtype != "F32") throw Error(ErrorKind::kUnsupported, sd.file + ": tensor " + name + " is " + dtype + "; save the state dict as float32");

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aoi/core/error.hpp"
+#include "core/json_number.hpp"
 #include "aoi/io/image.hpp"
 #include "convert.hpp"
 
@@ -58,7 +59,7 @@ ShardedWeights read_shards(const json& manifest, const std::filesystem::path& di
       const std::string name = w.at("name").get<std::string>();
       require(w.at("dtype").get<std::string>() == "float32" && !w.contains("quantization"), ErrorKind::kUnsupported,
               file, "tensor " + name + " is not plain float32");
-      auto shape = w.at("shape").get<std::vector<std::int64_t>>();
+      auto shape = ::aoi::detail::json_numbers<std::int64_t>(w.at("shape"), file + ": shape", ErrorKind::kBadWeights);
       const std::size_t count = element_count(shape, bytes.size() / 4, file + ": tensor " + name);
       require(offset + count * 4 <= bytes.size(), ErrorKind::kBadWeights, file,
               "shards end before tensor " + name + " (missing or truncated shard)");
@@ -108,11 +109,11 @@ weights::WeightWriter convert_tfjs(const std::filesystem::path& model_json, weig
       require(it != config.end(), ErrorKind::kBadWeights, file, "topology has no layer " + name);
       return it->second;
     };
-    auto stride_of = [&](const std::string& conv) { return layer(conv).at("strides").at(0).get<int>(); };
-    require(layer("conv1").at("kernel_size").at(0).get<int>() == 7 && stride_of("conv1") == 2, ErrorKind::kUnsupported,
+    auto stride_of = [&](const std::string& conv) { return ::aoi::detail::json_number<int>(layer(conv).at("strides").at(0), file, ErrorKind::kBadWeights); };
+    require(::aoi::detail::json_number<int>(layer("conv1").at("kernel_size").at(0), file, ErrorKind::kBadWeights) == 7 && stride_of("conv1") == 2, ErrorKind::kUnsupported,
             file, "stem is not a 7x7 stride-2 convolution");
     if (config.count("conv1_pad"))
-      require(layer("conv1_pad").at("padding").at(0).at(0).get<int>() == 3, ErrorKind::kUnsupported, file,
+      require(::aoi::detail::json_number<int>(layer("conv1_pad").at("padding").at(0).at(0), file, ErrorKind::kBadWeights) == 3, ErrorKind::kUnsupported, file,
               "stem padding is not 3");
 
     weights::WeightWriter out;
