@@ -132,6 +132,13 @@ TEST_F(FuzzRegression, OutOfRangeNumbersInJson) {
   const auto e = error_of([&] { convert::convert_tfjs(model, d); });
   EXPECT_NE(e.find("expected an integer in the range of its type"), std::string::npos) << e;
 
+  // A shard number too long for an int threw std::out_of_range from stoi.
+  const auto shard = write("model2.json",
+      R"({"modelTopology":{"model_config":{"class_name":"Model","config":{"layers":[]}}},)"
+      R"("weightsManifest":[{"paths":["group1-shard0000000000000066666666611of1.bin"],"weights":[]}]})");
+  const auto s = error_of([&] { convert::convert_tfjs(shard, d); });
+  EXPECT_NE(s.find("group1-shard0000000000000066666666611of1.bin"), std::string::npos) << s;
+
   gbdt::Model m;
   m.num_features = 2;
   m.base_score = {0};

@@ -45,7 +45,7 @@ ShardedWeights read_shards(const json& manifest, const std::filesystem::path& di
       std::smatch m;
       // Shards are named groupG-shardNofM: refuse a manifest listing them out
       // of numeric order (a lexical sort would put shard 10 before shard 2).
-      if (std::regex_search(shard, m, std::regex(R"(shard(\d+)of(\d+))"))) {
+      if (std::regex_search(shard, m, std::regex(R"(shard(\d{1,9})of(\d{1,9}))"))) {
         const int index = std::stoi(m[1]);
         require(index == previous_index + 1, ErrorKind::kBadWeights, file,
                 "shard " + shard + " is out of numeric order in the manifest");
