@@ -3,8 +3,9 @@
 #   AddressSanitizer + UndefinedBehaviorSanitizer: every test except the
 #     DeepPCB quality run (4,500 ResNet-50 passes; its code paths are the golden
 #     and CLI pipeline tests', which do run here);
-#   ThreadSanitizer: the threaded tests (trunk, GBDT training and prediction,
-#     featurize with the cache, cross-validation, the CLI pipeline).
+#   ThreadSanitizer (only with AOI_TSAN=1, see docs/sanitizers.md: Debian's
+#     oneTBB is not built with TSan, so every hand-off inside libtbb reads as
+#     a race): the threaded tests.
 # Any report fails the run. Build folders: build-asan, build-tsan.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,7 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/
 start=$SECONDS
 sanitize build-asan address,undefined -E 'DeepPcb'
 echo "test-sanitizers: ASan+UBSan passed in $((SECONDS - start)) s"
+[ -n "${AOI_TSAN:-}" ] || exit 0
 start=$SECONDS
 sanitize build-tsan thread -R 'Engine|Gbdt|Train|Predict|FeatureCache|Evaluate|CliPipeline'
 echo "test-sanitizers: TSan passed in $((SECONDS - start)) s"
