@@ -77,7 +77,6 @@ Command add_train(CLI::App& app) {
       try {
         bundle.thresholds = {j.at("operating_point").at("threshold").get<double>(),
                              j.at("fail_point").at("threshold").get<double>()};
-        bundle.thresholds.fail_from = std::max(bundle.thresholds.fail_from, bundle.thresholds.pass_below);
         bundle.training.emplace_back("cv_auc_mean", num(j.at("auc_mean").get<double>()));
         bundle.training.emplace_back("cv_auto_pass", num(j.at("operating_point").at("auto_pass").get<double>()));
         bundle.training.emplace_back("target_recall", num(j.at("operating_point").at("target_recall").get<double>()));
@@ -88,7 +87,7 @@ Command add_train(CLI::App& app) {
     } else if (a->learn.folds > 0) {
       const auto ev = pipeline::evaluate_time_cv(rows.view(data), options);
       print_evaluation(ev, options);
-      bundle.thresholds = {ev.pass_point.threshold, std::max(ev.pass_point.threshold, ev.fail_point.threshold)};
+      bundle.thresholds = {ev.pass_point.threshold, ev.fail_point.threshold};
       bundle.training.emplace_back("cv_auc_mean", num(ev.auc_mean));
       bundle.training.emplace_back("cv_auc_sd", num(ev.auc_sd));
       bundle.training.emplace_back("cv_folds", std::to_string(a->learn.folds));
@@ -96,6 +95,9 @@ Command add_train(CLI::App& app) {
       bundle.training.emplace_back("target_recall", num(options.target_recall));
       bundle.training.emplace_back("target_precision", num(options.target_precision));
     }
+    // A fail threshold below the pass threshold would leave no review band and
+    // contradict it: the pass threshold (the recall promise) wins.
+    bundle.thresholds.fail_from = std::max(bundle.thresholds.fail_from, bundle.thresholds.pass_below);
     if (a->pass_below >= 0) bundle.thresholds.pass_below = a->pass_below;
     if (a->fail_from >= 0) bundle.thresholds.fail_from = a->fail_from;
     require(bundle.thresholds.pass_below <= bundle.thresholds.fail_from, ErrorKind::kInvalidArgument, "thresholds",

@@ -51,7 +51,8 @@ struct Evaluation {
   std::vector<std::vector<std::size_t>> confusion;  // [true][predicted] over out-of-fold items
 };
 
-// The scores of a model trained with `params` on `train` rows, for `test` rows.
+// Trains one model per time fold and scores its test block; thresholds and
+// the confusion matrix come from all out-of-fold scores together.
 Evaluation evaluate_time_cv(const LabelledData& data, const EvaluateOptions& options);
 
 // The per-class softmax (or sigmoid) output to a single fail score.
