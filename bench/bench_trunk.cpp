@@ -20,12 +20,12 @@ std::filesystem::path weights_path() { return aoi::weights::default_location(); 
 
 void BM_Trunk(benchmark::State& state) {
   const int batch = int(state.range(0)), threads = int(state.range(1));
-  const auto backend = static_cast<aoi::kernels::GemmBackend>(state.range(2));
+  const auto backend = static_cast<aoi::Backend>(state.range(2));
   if (!std::filesystem::exists(weights_path())) {
     state.SkipWithError("no weights: run weights/fetch.sh or set AOI_WEIGHTS");
     return;
   }
-  const aoi::Engine engine = aoi::Engine::load(weights_path(), aoi::EngineOptions{threads, backend});
+  const aoi::Engine engine = aoi::Engine::load(weights_path(), aoi::EngineOptions{threads, backend, std::nullopt});
   const std::size_t per = std::size_t(3) * engine.input_size() * engine.input_size();
   std::vector<float> input(per * batch), features(std::size_t(batch) * engine.feature_dim());
   std::mt19937 rng(1);
@@ -39,13 +39,13 @@ void BM_Trunk(benchmark::State& state) {
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   state.counters["ms_per_image"] = ms / (double(state.iterations()) * batch);
-  state.SetLabel(std::string(aoi::kernels::gemm_backend_name(backend)) + " batch " + std::to_string(batch) + ", " +
+  state.SetLabel(std::string(aoi::backend_name(backend)) + " batch " + std::to_string(batch) + ", " +
                  std::to_string(threads) + " thread(s)");
 }
 
 BENCHMARK(BM_Trunk)
     ->ArgNames({"batch", "threads", "backend"})
-    ->ArgsProduct({{1, 8}, {1, 2}, {0, 1}})
+    ->ArgsProduct({{1, 8}, {1, 2}, {0, 1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(2.0);

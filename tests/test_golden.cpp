@@ -17,7 +17,26 @@ namespace {
 
 std::filesystem::path weights_path() { return weights::default_location(); }
 
-class Golden : public ::testing::TestWithParam<kernels::GemmBackend> {
+// Every path that can run the trunk here: aoi's kernels on each instruction
+// set this CPU supports, and the Eigen / OpenBLAS reference path.
+struct Path {
+  Backend backend;
+  kernels::Isa isa;
+  std::string name() const {
+    return backend == Backend::kAoi ? std::string("aoi_") + kernels::isa_name(isa) : backend_name(backend);
+  }
+};
+
+std::vector<Path> all_paths() {
+  std::vector<Path> out;
+  for (auto isa : {kernels::Isa::kAvx512, kernels::Isa::kAvx2, kernels::Isa::kNeon, kernels::Isa::kScalar})
+    if (kernels::isa_supported(isa)) out.push_back({Backend::kAoi, isa});
+  out.push_back({Backend::kEigen, kernels::Isa::kScalar});
+  out.push_back({Backend::kOpenBlas, kernels::Isa::kScalar});
+  return out;
+}
+
+class Golden : public ::testing::TestWithParam<Path> {
  protected:
   void SetUp() override {
     AOI_REQUIRE_REFERENCE();
@@ -25,7 +44,10 @@ class Golden : public ::testing::TestWithParam<kernels::GemmBackend> {
       if (std::getenv("AOI_REQUIRE_WEIGHTS")) FAIL() << "no weights at " << weights_path() << " (run weights/fetch.sh)";
       GTEST_SKIP() << "no weights at " << weights_path() << "; run weights/fetch.sh";
     }
-    engine_.emplace(Engine::load(weights_path(), EngineOptions{0, GetParam()}));
+    EngineOptions options;
+    options.backend = GetParam().backend;
+    if (options.backend == Backend::kAoi) options.isa = GetParam().isa;
+    engine_.emplace(Engine::load(weights_path(), options));
     manifest_ = reference_manifest();
   }
   std::optional<Engine> engine_;
@@ -46,7 +68,7 @@ TEST_P(Golden, FeaturesFromTheReferenceInputTensor) {
     const auto logits = engine_->classify(features);
     const double logit_err = relative_l2(logits.data(), ref_logits.data(), ref_logits.size());
     std::printf("[golden %s] %-24s features rel L2 %.2e  logits rel L2 %.2e  top-1 %s\n",
-                kernels::gemm_backend_name(GetParam()), name.c_str(), err, logit_err,
+                GetParam().name().c_str(), name.c_str(), err, logit_err,
                 engine_->description().labels[argmax(logits.data(), logits.size())].c_str());
     EXPECT_LE(err, 1e-5) << name;
     EXPECT_EQ(argmax(logits.data(), logits.size()), argmax(ref_logits.data(), ref_logits.size())) << name;
@@ -67,7 +89,7 @@ TEST_P(Golden, PerStageActivationsOfChelsea) {
     ASSERT_EQ(shape, (std::vector<int>{1, ch, h, w})) << names[stage];
     const auto expected = read_f32(reference_dir() / "golden" / s["file"].get<std::string>());
     const double err = relative_l2(data, expected.data(), expected.size());
-    std::printf("[golden %s] chelsea %-10s rel L2 %.2e\n", kernels::gemm_backend_name(GetParam()), names[stage], err);
+    std::printf("[golden %s] chelsea %-10s rel L2 %.2e\n", GetParam().name().c_str(), names[stage], err);
     EXPECT_LE(err, 1e-5) << names[stage];
     ++seen;
   });
@@ -84,7 +106,7 @@ TEST_P(Golden, EndToEndFromTheImageFile) {
     const auto expected = read_f32(reference_dir() / "golden" / c["features"].get<std::string>());
     const double cos = cosine(features.data(), expected.data(), expected.size());
     const auto logits = engine_->classify(features);
-    std::printf("[golden %s] %-24s end-to-end cosine %.7f  top-1 %s\n", kernels::gemm_backend_name(GetParam()),
+    std::printf("[golden %s] %-24s end-to-end cosine %.7f  top-1 %s\n", GetParam().name().c_str(),
                 name.c_str(), cos, engine_->description().labels[argmax(logits.data(), logits.size())].c_str());
     EXPECT_GE(cos, 0.999) << name;
     EXPECT_EQ(engine_->description().labels[argmax(logits.data(), logits.size())], c["top5"][0][0].get<std::string>())
@@ -92,9 +114,8 @@ TEST_P(Golden, EndToEndFromTheImageFile) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Golden,
-                         ::testing::Values(kernels::GemmBackend::kEigen, kernels::GemmBackend::kOpenBlas),
-                         [](const auto& info) { return std::string(kernels::gemm_backend_name(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Paths, Golden, ::testing::ValuesIn(all_paths()),
+                         [](const auto& info) { return info.param.name(); });
 
 }  // namespace
 }  // namespace aoi::test

@@ -14,7 +14,11 @@ namespace aoi::cli {
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
   cmd.add_option("--weights", flags.weights, "weight file (default: " + weights::default_location().string() + ", or $AOI_WEIGHTS)");
   cmd.add_option("--threads", flags.threads, "threads to compute with (0 = all cores)")->check(CLI::Range(0, 1024));
-  cmd.add_option("--backend", flags.backend, "GEMM backend: eigen or openblas")->check(CLI::IsMember({"eigen", "openblas"}));
+  cmd.add_option("--backend", flags.backend,
+                 "trunk backend: aoi (own kernels, default), or eigen / openblas (NCHW reference path)")
+      ->check(CLI::IsMember({"aoi", "eigen", "openblas"}));
+  cmd.add_option("--isa", flags.isa, "instruction set of aoi's kernels (default: best for this CPU, or $AOI_ISA)")
+      ->check(CLI::IsMember({"scalar", "avx2", "avx512", "neon"}));
 }
 
 std::filesystem::path resolve_weights(const std::string& flag) {
@@ -28,7 +32,12 @@ std::filesystem::path resolve_weights(const std::string& flag) {
 Engine open_engine(const EngineFlags& flags) {
   EngineOptions options;
   options.threads = flags.threads;
-  options.backend = kernels::parse_gemm_backend(flags.backend);
+  options.backend = parse_backend(flags.backend);
+  if (!flags.isa.empty()) {
+    options.isa = kernels::parse_isa(flags.isa);
+    if (!kernels::isa_supported(*options.isa))
+      throw Error(ErrorKind::kUnsupported, "--isa " + flags.isa + ": this CPU or build cannot run it");
+  }
   return Engine::load(resolve_weights(flags.weights), options);
 }
 

@@ -16,7 +16,8 @@ namespace aoi::cli {
 struct EngineFlags {
   std::string weights;  // --weights; else weights::default_location()
   int threads = 0;      // --threads; 0 = all cores
-  std::string backend = "eigen";
+  std::string backend = "aoi";
+  std::string isa;
 };
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
 Engine open_engine(const EngineFlags& flags);

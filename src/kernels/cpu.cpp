@@ -8,6 +8,7 @@
 #endif
 
 #include "aoi/core/error.hpp"
+#include "kernels/microkernel.hpp"
 
 namespace aoi::kernels {
 namespace {
@@ -51,21 +52,35 @@ const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::kAvx512: return "avx512";
     case Isa::kAvx2: return "avx2";
+    case Isa::kNeon: return "neon";
     default: return "scalar";
   }
 }
 
-Isa best_isa() {
+Isa parse_isa(const std::string& name) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
+    if (name == isa_name(isa)) return isa;
+  throw Error(ErrorKind::kInvalidArgument, "unknown instruction set '" + name + "': expected scalar, avx2, avx512 or neon");
+}
+
+bool isa_supported(Isa isa) {
+  if (!have_microkernel(isa)) return false;
   const auto& f = cpu_features();
-  Isa best = f.avx512f && f.fma ? Isa::kAvx512 : f.avx2 && f.fma ? Isa::kAvx2 : Isa::kScalar;
+  switch (isa) {
+    case Isa::kAvx512: return f.avx512f && f.fma;
+    case Isa::kAvx2: return f.avx2 && f.fma;
+    default: return true;  // scalar everywhere; NEON is baseline on aarch64
+  }
+}
+
+Isa best_isa() {
+  Isa best = Isa::kScalar;
+  for (Isa isa : {Isa::kNeon, Isa::kAvx2, Isa::kAvx512})
+    if (isa_supported(isa)) best = isa;
   if (const char* forced = std::getenv("AOI_ISA"); forced && *forced) {
-    Isa wanted;
-    if (!std::strcmp(forced, "scalar")) wanted = Isa::kScalar;
-    else if (!std::strcmp(forced, "avx2")) wanted = Isa::kAvx2;
-    else if (!std::strcmp(forced, "avx512")) wanted = Isa::kAvx512;
-    else throw Error(ErrorKind::kInvalidArgument, std::string("AOI_ISA=") + forced + ": expected scalar, avx2 or avx512");
-    if (static_cast<int>(wanted) > static_cast<int>(best))
-      throw Error(ErrorKind::kUnsupported, std::string("AOI_ISA=") + forced + ": this CPU does not support it");
+    const Isa wanted = parse_isa(forced);
+    if (!isa_supported(wanted))
+      throw Error(ErrorKind::kUnsupported, std::string("AOI_ISA=") + forced + ": this CPU or build cannot run it");
     best = wanted;
   }
   return best;

@@ -3,22 +3,71 @@
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
 
+#include <mutex>
+
 #include "aoi/core/error.hpp"
 #include "aoi/core/tensor.hpp"
+#include "aoi/nn/packed_trunk.hpp"
 
 namespace aoi {
+
+Backend parse_backend(const std::string& name) {
+  for (Backend b : {Backend::kAoi, Backend::kEigen, Backend::kOpenBlas})
+    if (name == backend_name(b)) return b;
+  throw Error(ErrorKind::kInvalidArgument, "unknown backend '" + name + "': expected aoi, eigen or openblas");
+}
+
+const char* backend_name(Backend backend) {
+  switch (backend) {
+    case Backend::kEigen: return "eigen";
+    case Backend::kOpenBlas: return "openblas";
+    default: return "aoi";
+  }
+}
 
 struct Engine::State {
   weights::WeightFile weights;
   nn::Trunk trunk;
   EngineOptions options;
   std::unique_ptr<tbb::task_arena> arena;
+  std::optional<nn::PackedTrunk> packed;
+  std::size_t workspace_floats = 0;
+  // Workspaces of finished calls, reused by the next: one per concurrent
+  // caller ever seen, so steady-state calls allocate nothing.
+  std::mutex pool_mutex;
+  std::vector<AlignedFloats> pool;
 
   State(weights::WeightFile w, EngineOptions o) : weights(std::move(w)), trunk(weights), options(o) {
     require(options.threads >= 0 && options.threads <= 1024, ErrorKind::kInvalidArgument, "engine",
             "threads must be 0 (all cores) or 1 to 1024");
     if (options.threads == 0) options.threads = tbb::info::default_concurrency();
     arena = std::make_unique<tbb::task_arena>(options.threads);
+    const int s = weights.description().preprocess.input_size;
+    if (options.backend == Backend::kAoi) {
+      const kernels::Isa isa = options.isa ? *options.isa : kernels::best_isa();
+      packed.emplace(trunk, isa, s);
+      workspace_floats = packed->workspace_floats(options.threads);
+    } else {
+      kernels::parse_gemm_backend(backend_name(options.backend));  // throws if this build lacks it
+      workspace_floats = trunk.workspace_floats(s, s);
+    }
+    pool.reserve(64);
+  }
+
+  AlignedFloats take_workspace() {
+    {
+      std::lock_guard lock(pool_mutex);
+      if (!pool.empty()) {
+        AlignedFloats w = std::move(pool.back());
+        pool.pop_back();
+        return w;
+      }
+    }
+    return allocate_floats(workspace_floats);
+  }
+  void give_back(AlignedFloats w) {
+    std::lock_guard lock(pool_mutex);
+    if (pool.size() < pool.capacity()) pool.push_back(std::move(w));
   }
 };
 
@@ -35,6 +84,8 @@ const weights::ModelDescription& Engine::description() const { return state_->we
 int Engine::feature_dim() const { return state_->trunk.feature_dim(); }
 int Engine::input_size() const { return description().preprocess.input_size; }
 int Engine::threads() const { return state_->options.threads; }
+Backend Engine::backend() const { return state_->options.backend; }
+kernels::Isa Engine::isa() const { return state_->packed ? state_->packed->isa() : kernels::Isa::kScalar; }
 
 void Engine::prepare(const io::Image& image, const std::optional<image::Roi>& roi,
                      std::optional<image::ResizePolicy> policy, const std::string& name, float* tensor) const {
@@ -47,16 +98,30 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
                        const nn::StageTap& tap) const {
   const int s = input_size();
   const std::size_t per_image = std::size_t(3) * s * s;
-  require(n >= 0 && inputs.size() == per_image * std::size_t(n), ErrorKind::kInvalidArgument, "featurize",
-          "expected " + std::to_string(n) + " inputs of 3x" + std::to_string(s) + "x" + std::to_string(s));
-  require(features.size() == std::size_t(n) * feature_dim(), ErrorKind::kInvalidArgument, "featurize",
-          "feature buffer must hold n x " + std::to_string(feature_dim()) + " floats");
-  AlignedFloats workspace = allocate_floats(state_->trunk.workspace_floats(s, s));
-  state_->arena->execute([&] {
-    for (int i = 0; i < n; ++i)
-      state_->trunk.forward(inputs.data() + per_image * i, s, s, features.data() + std::size_t(i) * feature_dim(),
-                            workspace.get(), state_->options.backend, tap);
-  });
+  if (n < 0 || inputs.size() != per_image * std::size_t(n))
+    throw Error(ErrorKind::kInvalidArgument, "featurize: expected " + std::to_string(n) + " inputs of 3x" +
+                                                 std::to_string(s) + "x" + std::to_string(s));
+  if (features.size() != std::size_t(n) * feature_dim())
+    throw Error(ErrorKind::kInvalidArgument,
+                "featurize: feature buffer must hold n x " + std::to_string(feature_dim()) + " floats");
+  State& st = *state_;
+  AlignedFloats workspace = st.take_workspace();
+  try {
+    st.arena->execute([&] {
+      for (int i = 0; i < n; ++i) {
+        float* out = features.data() + std::size_t(i) * feature_dim();
+        if (st.packed)
+          st.packed->forward(inputs.data() + per_image * i, out, workspace.get(), st.options.threads, tap);
+        else
+          st.trunk.forward(inputs.data() + per_image * i, s, s, out, workspace.get(),
+                           kernels::parse_gemm_backend(backend_name(st.options.backend)), tap);
+      }
+    });
+  } catch (...) {
+    st.give_back(std::move(workspace));
+    throw;
+  }
+  st.give_back(std::move(workspace));
 }
 
 bool Engine::has_classifier() const { return state_->weights.has("fc.weight") && state_->weights.has("fc.bias"); }

@@ -11,7 +11,6 @@ namespace aoi::nn {
 namespace {
 
 constexpr int kStemKernel = 7, kStemStride = 2, kStemPad = 3;
-constexpr int kPoolKernel = 3, kPoolStride = 2, kPoolPad = 1;
 
 Conv2d load_conv(const weights::WeightFile& f, const std::string& name, int stride) {
   const auto& info = f.info(name + ".weight");

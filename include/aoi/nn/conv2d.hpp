@@ -24,6 +24,11 @@ class Conv2d {
   const std::string& name() const { return name_; }
   int in_channels() const { return in_channels_; }
   int out_channels() const { return out_channels_; }
+  int kernel() const { return kernel_; }
+  int stride() const { return stride_; }
+  int pad() const { return pad_; }
+  std::span<const float> weight() const { return weight_; }  // OIHW
+  std::span<const float> bias() const { return bias_; }
   kernels::ConvGeometry geometry(int in_height, int in_width) const;
   std::size_t scratch_floats(int in_height, int in_width) const;
 

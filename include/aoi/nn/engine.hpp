@@ -14,14 +14,25 @@
 
 #include "aoi/image/preprocess.hpp"
 #include "aoi/kernels/gemm.hpp"
+#include "aoi/kernels/cpu.hpp"
 #include "aoi/nn/trunk.hpp"
 #include "aoi/weights/weight_file.hpp"
 
 namespace aoi {
 
+// What runs the trunk. kAoi is the product: aoi's packed NHWC kernels
+// (kernels/packed_conv.hpp). kEigen and kOpenBlas run the plain NCHW im2col +
+// GEMM path through that library: a reference to compare speed and results.
+enum class Backend { kAoi, kEigen, kOpenBlas };
+Backend parse_backend(const std::string& name);  // aoi, eigen or openblas
+const char* backend_name(Backend backend);
+
 struct EngineOptions {
   int threads = 0;  // 0: all cores
-  kernels::GemmBackend backend = kernels::GemmBackend::kEigen;
+  Backend backend = Backend::kAoi;
+  // Instruction set of aoi's kernels; unset: the best this CPU runs, or
+  // $AOI_ISA when set (kernels/cpu.hpp).
+  std::optional<kernels::Isa> isa;
 };
 
 class Engine {
@@ -36,6 +47,8 @@ class Engine {
   int feature_dim() const;
   int input_size() const;  // the side of the square input tensor
   int threads() const;
+  Backend backend() const;
+  kernels::Isa isa() const;  // of aoi's kernels (meaningful for Backend::kAoi)
 
   // Decoded image to one input tensor (3 x input_size^2), using the file's
   // preprocessing; `policy` overrides the file's default resize policy.
@@ -43,6 +56,8 @@ class Engine {
                std::optional<image::ResizePolicy> policy, const std::string& name, float* tensor) const;
 
   // n input tensors (n x 3 x S x S, contiguous) to n x feature_dim features.
+  // After the first call, a call allocates no memory (the workspace is kept;
+  // concurrent callers each get their own).
   void featurize(std::span<const float> inputs, int n, std::span<float> features,
                  const nn::StageTap& tap = {}) const;
 

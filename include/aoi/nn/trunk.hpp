@@ -26,6 +26,10 @@ class Trunk {
   explicit Trunk(const weights::WeightFile& file);
 
   int feature_dim() const { return feature_dim_; }
+  const Conv2d& stem() const { return *stem_; }
+  const std::vector<std::vector<Bottleneck>>& stages() const { return stages_; }
+  // The fixed parts of the architecture, shared with the NHWC trunk.
+  static constexpr int kPoolKernel = 3, kPoolStride = 2, kPoolPad = 1;
   // Floats of scratch one image of in_height x in_width needs.
   std::size_t workspace_floats(int in_height, int in_width) const;
 

@@ -1,0 +1,74 @@
+// aoi's own convolution on NHWC activations (one image: height x width x
+// channels, channels fastest). Weights are re-packed once, at construction,
+// into the panels the micro-kernel of the chosen ISA reads; the forward pass
+// then allocates nothing: the caller hands it per-thread scratch.
+//
+// Algorithms:
+//  - GEMM: output[pixel][oc] = sum_k patch[pixel][k] * W[k][oc] with k ordered
+//    (ky, kx, ic). A 1x1 stride-1 convolution reads its input rows in place;
+//    every other shape gathers its patches while packing (implicit im2col).
+//  - Winograd F(4x4, 3x3) for 3x3 stride-1 pad-1 convolutions (kernels/winograd).
+// Bias, the residual add and ReLU are applied in the micro-kernel's registers.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "aoi/core/tensor.hpp"
+#include "aoi/kernels/cpu.hpp"
+
+namespace aoi::kernels {
+
+struct ConvSpec {
+  int in_channels = 0, out_channels = 0, kernel = 1, stride = 1, pad = 0;
+  int out_size(int in) const { return (in + 2 * pad - kernel) / stride + 1; }
+  long long multiply_adds(int h, int w) const {
+    return 1LL * out_size(h) * out_size(w) * out_channels * in_channels * kernel * kernel;
+  }
+};
+
+// Scratch a forward pass borrows, sized once by the caller's memory plan:
+// per-thread slots (slot i belongs to TBB thread slot i of the running arena,
+// tbb::this_task_arena::current_thread_index()) and one area shared by all
+// threads of the layer (Winograd's transformed tiles).
+struct Scratch {
+  float* data = nullptr;
+  std::size_t floats_per_slot = 0;
+  int slots = 0;
+  float* shared = nullptr;
+  std::size_t shared_floats = 0;
+  float* slot(int index) const;  // throws if index is out of range
+};
+
+enum class ConvAlgorithm { kAuto, kGemm, kWinograd };
+
+class PackedConv {
+ public:
+  // oihw: out x in x k x k weights (batch norm folded); bias: out values.
+  PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias, Isa isa,
+             ConvAlgorithm algorithm = ConvAlgorithm::kAuto);
+  PackedConv(PackedConv&&) noexcept;
+  PackedConv& operator=(PackedConv&&) noexcept;
+  ~PackedConv();
+
+  const ConvSpec& spec() const { return spec_; }
+  Isa isa() const;
+  bool uses_winograd() const;
+  // Floats of scratch each thread slot needs, and floats of shared scratch,
+  // for an input of h x w.
+  std::size_t scratch_floats(int h, int w) const;
+  std::size_t shared_floats(int h, int w) const;
+
+  // output (oh x ow x out) = relu?(conv(input) + bias + residual?), input
+  // h x w x in. Parallel over output tiles in the caller's TBB arena; every
+  // output value is summed in the same order whatever the thread count.
+  void forward(const float* input, int h, int w, float* output, const float* residual, bool relu,
+               const Scratch& scratch) const;
+
+ private:
+  struct Impl;
+  ConvSpec spec_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aoi::kernels

@@ -1,0 +1,51 @@
+// The ResNet trunk on aoi's own kernels: every layer of a Trunk re-packed once
+// for one instruction set and one input size, activations in NHWC, and a
+// static memory plan: one workspace of workspace_floats() holds the input,
+// every activation, Winograd buffers and per-thread scratch, so a forward
+// pass allocates nothing.
+#pragma once
+
+#include <vector>
+
+#include "aoi/kernels/packed_conv.hpp"
+#include "aoi/nn/trunk.hpp"
+
+namespace aoi::nn {
+
+class PackedTrunk {
+ public:
+  // Packs every convolution of `trunk` (which must outlive nothing: the packed
+  // copies are owned here) for square inputs of `input_size`.
+  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size);
+
+  kernels::Isa isa() const { return isa_; }
+  int input_size() const { return input_size_; }
+  int feature_dim() const { return feature_dim_; }
+  // Workspace floats for one forward pass run by up to `slots` threads.
+  std::size_t workspace_floats(int slots) const;
+  // How many 3x3 layers run through Winograd (the others through the GEMM).
+  int winograd_layers() const;
+
+  // One image (3 x input_size x input_size, NCHW as prepared by Engine) to
+  // feature_dim features. Must run inside a TBB arena of at most `slots`
+  // threads. The tap, when set, sees each stage's activation in NCHW.
+  void forward(const float* image, float* features, float* workspace, int slots, const StageTap& tap = {}) const;
+
+ private:
+  struct Block {
+    kernels::PackedConv conv1, conv2, conv3;
+    std::optional<kernels::PackedConv> downsample;
+  };
+  struct Plan {
+    std::size_t activation = 0, shared = 0, per_slot = 0;
+  };
+
+  kernels::Isa isa_;
+  int input_size_;
+  int feature_dim_;
+  std::optional<kernels::PackedConv> stem_;
+  std::vector<std::vector<Block>> stages_;
+  Plan plan_;
+};
+
+}  // namespace aoi::nn

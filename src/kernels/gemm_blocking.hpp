@@ -1,0 +1,41 @@
+// Cache blocking of the convolution GEMMs, shared by the direct and Winograd
+// paths. Numbers, not tuning knobs: they follow from the micro-kernel shape
+// and the cache sizes of the CPUs aoi targets (48 KiB L1d, >= 1 MiB L2).
+#pragma once
+
+#include <algorithm>
+
+#include "kernels/microkernel.hpp"
+
+namespace aoi::kernels {
+
+// Depth of one k block: a 256 x 32 panel of B (32 KiB) stays in L1 while the
+// micro-kernel walks down the rows of A.
+constexpr int kGemmDepthBlock = 256;
+
+// Rows of A per block (kept in L2): eight micro-tiles.
+inline int block_rows(const MicroKernel& mk) { return 8 * mk.mr; }
+
+struct GemmTiling {
+  int mc = 0, m_blocks = 0;
+  int panels_per_block = 0, n_blocks = 0;
+  int tiles() const { return m_blocks * n_blocks; }
+};
+
+// Splits m rows x panels columns into tiles: whole column ranges when there
+// are enough row blocks to keep every thread busy (A is packed once), narrower
+// column ranges when there are not (the 7x7 and 14x14 layers at batch 1).
+// The split changes which thread computes a value, never how it is summed.
+inline GemmTiling plan_tiling(int m, int panels, const MicroKernel& mk, int threads) {
+  GemmTiling t;
+  t.mc = block_rows(mk);
+  t.m_blocks = (m + t.mc - 1) / t.mc;
+  const int wanted = threads > 1 ? 4 * threads : 1;
+  int n_blocks = 1;
+  while (t.m_blocks * n_blocks < wanted && (panels + n_blocks * 2 - 1) / (n_blocks * 2) >= 2) n_blocks *= 2;
+  t.panels_per_block = (panels + n_blocks - 1) / n_blocks;
+  t.n_blocks = (panels + t.panels_per_block - 1) / t.panels_per_block;
+  return t;
+}
+
+}  // namespace aoi::kernels

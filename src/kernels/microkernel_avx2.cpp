@@ -1,0 +1,82 @@
+// AVX2 + FMA micro-kernel: 6 rows x 16 columns (12 ymm accumulators).
+// Compiled with -mavx2 -mfma only in this file.
+#include "kernels/microkernel.hpp"
+
+#if defined(__x86_64__) && defined(AOI_COMPILE_AVX2)
+#include <immintrin.h>
+
+namespace aoi::kernels {
+namespace {
+
+constexpr int kMr = 6, kNr = 16;
+
+inline __m256i column_mask(int cols) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
+}
+
+template <bool kPacked>
+void tile(const TileArgs& t) {
+  __m256 lo[kMr], hi[kMr];
+#pragma GCC unroll 6
+  for (int r = 0; r < kMr; ++r) lo[r] = hi[r] = _mm256_setzero_ps();
+  const float* b = t.b;
+  if constexpr (kPacked) {
+    const float* a = t.a;
+    for (int k = 0; k < t.kc; ++k, a += kMr, b += kNr) {
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+      for (int r = 0; r < kMr; ++r) {
+        const __m256 av = _mm256_broadcast_ss(a + r);
+        lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
+        hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+      }
+    }
+  } else {
+    const float* row[kMr];
+#pragma GCC unroll 6
+    for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
+    for (int k = 0; k < t.kc; ++k, b += kNr) {
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+      for (int r = 0; r < kMr; ++r) {
+        const __m256 av = _mm256_broadcast_ss(row[r] + k);
+        lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
+        hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+      }
+    }
+  }
+  const __m256i m0 = column_mask(t.cols), m1 = column_mask(t.cols - 8);
+  const Epilogue* ep = t.epilogue;
+  __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
+  if (ep && ep->bias) bias0 = _mm256_maskload_ps(ep->bias, m0), bias1 = _mm256_maskload_ps(ep->bias + 8, m1);
+  const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 6
+  for (int r = 0; r < kMr; ++r) {
+    if (r >= t.rows) break;
+    float* c = t.c + r * t.ldc;
+    __m256 v0 = lo[r], v1 = hi[r];
+    if (t.accumulate) {
+      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(c, m0));
+      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(c + 8, m1));
+    }
+    if (ep) {
+      v0 = _mm256_add_ps(v0, bias0), v1 = _mm256_add_ps(v1, bias1);
+      if (ep->residual) {
+        const float* res = ep->residual + r * ep->ld_residual;
+        v0 = _mm256_add_ps(v0, _mm256_maskload_ps(res, m0));
+        v1 = _mm256_add_ps(v1, _mm256_maskload_ps(res + 8, m1));
+      }
+      if (ep->relu) v0 = _mm256_max_ps(v0, zero), v1 = _mm256_max_ps(v1, zero);
+    }
+    _mm256_maskstore_ps(c, m0, v0);
+    _mm256_maskstore_ps(c + 8, m1, v1);
+  }
+}
+
+}  // namespace
+
+MicroKernel microkernel_avx2() { return {Isa::kAvx2, kMr, kNr, &tile<true>, &tile<false>}; }
+
+}  // namespace aoi::kernels
+#endif

@@ -1,0 +1,55 @@
+// NEON micro-kernel for aarch64: 8 rows x 8 columns (16 q-register
+// accumulators). Compiled only when the target is aarch64; elsewhere this file
+// is empty and have_microkernel(kNeon) is false.
+#include "kernels/microkernel.hpp"
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+#include <algorithm>
+
+namespace aoi::kernels {
+namespace {
+
+constexpr int kMr = 8, kNr = 8;
+
+template <bool kPacked>
+void tile(const TileArgs& t) {
+  float32x4_t lo[kMr], hi[kMr];
+  for (int r = 0; r < kMr; ++r) lo[r] = hi[r] = vdupq_n_f32(0.0f);
+  const float* b = t.b;
+  const float* row[kMr];
+  for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
+  for (int k = 0; k < t.kc; ++k, b += kNr) {
+    const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
+    for (int r = 0; r < kMr; ++r) {
+      const float av = kPacked ? t.a[k * kMr + r] : row[r][k];
+      lo[r] = vfmaq_n_f32(lo[r], b0, av);
+      hi[r] = vfmaq_n_f32(hi[r], b1, av);
+    }
+  }
+  const Epilogue* ep = t.epilogue;
+  for (int r = 0; r < t.rows; ++r) {
+    float v[kNr];
+    vst1q_f32(v, lo[r]);
+    vst1q_f32(v + 4, hi[r]);
+    float* c = t.c + r * t.ldc;
+    for (int j = 0; j < t.cols; ++j) {
+      float x = v[j];
+      if (t.accumulate) x += c[j];
+      if (ep) {
+        if (ep->bias) x += ep->bias[j];
+        if (ep->residual) x += ep->residual[r * ep->ld_residual + j];
+        if (ep->relu) x = std::max(x, 0.0f);
+      }
+      c[j] = x;
+    }
+  }
+}
+
+}  // namespace
+
+MicroKernel microkernel_neon() { return {Isa::kNeon, kMr, kNr, &tile<true>, &tile<false>}; }
+
+}  // namespace aoi::kernels
+#endif

@@ -1,0 +1,210 @@
+// aoi's own kernels against naive references, XNNPACK style: every micro-kernel
+// and every convolution algorithm, on every instruction set this CPU runs, over
+// random shapes (odd sizes, strides, padding, partial register tiles, k blocks)
+// and random data; and the same bits whatever the thread count.
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "aoi/core/error.hpp"
+#include "aoi/kernels/packed_conv.hpp"
+#include "kernels/microkernel.hpp"
+#include "support/naive.hpp"
+
+namespace aoi::test {
+namespace {
+
+using kernels::ConvAlgorithm;
+using kernels::ConvSpec;
+using kernels::Isa;
+using kernels::PackedConv;
+
+std::vector<Isa> runnable_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
+    if (kernels::isa_supported(isa)) out.push_back(isa);
+  return out;
+}
+
+class OnEachIsa : public ::testing::TestWithParam<Isa> {};
+
+std::string isa_param_name(const ::testing::TestParamInfo<Isa>& info) { return kernels::isa_name(info.param); }
+
+TEST_P(OnEachIsa, MicroKernelMatchesNaiveProductForEveryTileShapeAndEpilogue) {
+  const auto& mk = kernels::micro_kernel(GetParam());
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int kc = std::uniform_int_distribution<int>(1, 300)(rng);
+    const int rows = std::uniform_int_distribution<int>(1, mk.mr)(rng);
+    const int cols = std::uniform_int_distribution<int>(1, mk.nr)(rng);
+    const bool packed = trial % 2, accumulate = trial % 3 == 0, with_epilogue = trial % 4 != 1;
+    const bool with_residual = trial % 5 < 3, relu = trial % 7 < 4;
+    const int lda = kc + std::uniform_int_distribution<int>(0, 5)(rng), ldc = mk.nr + 3;
+    // Strided A holds only the valid rows: the kernel must not read the others.
+    std::vector<float> a = random_floats(std::size_t(packed ? mk.mr : rows) * (packed ? kc : lda), rng);
+    AlignedFloats b = allocate_floats(std::size_t(kc) * mk.nr);
+    const auto bv = random_floats(std::size_t(kc) * mk.nr, rng);
+    std::copy(bv.begin(), bv.end(), b.get());
+    for (int k = 0; k < kc; ++k)
+      for (int j = cols; j < mk.nr; ++j) b[std::size_t(k) * mk.nr + j] = 0.0f;
+    const auto bias = random_floats(mk.nr, rng), residual = random_floats(std::size_t(mk.mr) * ldc, rng);
+    auto c = random_floats(std::size_t(mk.mr) * ldc, rng);
+    const auto c_before = c;
+
+    kernels::Epilogue ep{bias.data(), with_residual ? residual.data() : nullptr, ldc, relu};
+    kernels::TileArgs t;
+    t.kc = kc, t.a = a.data(), t.a_row_stride = lda, t.b = b.get(), t.c = c.data(), t.ldc = ldc;
+    t.rows = rows, t.cols = cols, t.accumulate = accumulate, t.epilogue = with_epilogue ? &ep : nullptr;
+    (packed ? mk.packed : mk.strided)(t);
+
+    for (int r = 0; r < mk.mr; ++r)
+      for (int j = 0; j < ldc; ++j) {
+        const std::size_t at = std::size_t(r) * ldc + j;
+        if (r >= rows || j >= cols) {
+          ASSERT_EQ(c[at], c_before[at]) << "wrote outside the tile at " << r << "," << j;
+          continue;
+        }
+        double want = 0, scale = 1;
+        for (int k = 0; k < kc; ++k) {
+          const double av = packed ? a[std::size_t(k) * mk.mr + r] : a[std::size_t(r) * lda + k];
+          want += av * b[std::size_t(k) * mk.nr + j];
+          scale += std::abs(av * b[std::size_t(k) * mk.nr + j]);
+        }
+        if (accumulate) want += c_before[at];
+        if (with_epilogue) {
+          want += bias[j];
+          if (with_residual) want += residual[at];
+          if (relu) want = std::max(want, 0.0);
+        }
+        ASSERT_NEAR(c[at], want, 2e-6 * scale) << "trial " << trial << " r " << r << " j " << j;
+      }
+  }
+}
+
+struct ConvCase {
+  int in, out, kernel, stride, pad, h, w;
+};
+
+// NHWC <-> NCHW for the naive reference.
+std::vector<double> to_nchw(const std::vector<float>& x, int c, int h, int w) {
+  std::vector<double> out(x.size());
+  for (int y = 0; y < h; ++y)
+    for (int i = 0; i < w; ++i)
+      for (int ch = 0; ch < c; ++ch) out[(std::size_t(ch) * h + y) * w + i] = x[(std::size_t(y) * w + i) * c + ch];
+  return out;
+}
+
+struct ConvRun {
+  std::vector<float> output;
+  double rel_err;
+};
+
+ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, bool residual, bool relu, int threads,
+                 std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  const ConvSpec spec{cc.in, cc.out, cc.kernel, cc.stride, cc.pad};
+  const auto weight = random_floats(std::size_t(cc.out) * cc.in * cc.kernel * cc.kernel, rng);
+  const auto bias = random_floats(cc.out, rng);
+  const auto input = random_floats(std::size_t(cc.h) * cc.w * cc.in, rng);
+  const int oh = spec.out_size(cc.h), ow = spec.out_size(cc.w);
+  const auto res = random_floats(std::size_t(oh) * ow * cc.out, rng);
+
+  const PackedConv conv(spec, weight, bias, isa, algo);
+  tbb::task_arena arena(threads);
+  std::vector<float> out(std::size_t(oh) * ow * cc.out, -7.0f);
+  arena.execute([&] {
+    kernels::Scratch scratch;
+    scratch.slots = tbb::this_task_arena::max_concurrency();
+    scratch.floats_per_slot = conv.scratch_floats(cc.h, cc.w);
+    scratch.shared_floats = conv.shared_floats(cc.h, cc.w);
+    std::vector<float> memory(scratch.floats_per_slot * scratch.slots + scratch.shared_floats + 1);
+    scratch.data = memory.data();
+    scratch.shared = memory.data() + scratch.floats_per_slot * scratch.slots;
+    conv.forward(input.data(), cc.h, cc.w, out.data(), residual ? res.data() : nullptr, relu, scratch);
+  });
+
+  const std::vector<double> wd(weight.begin(), weight.end()), bd(bias.begin(), bias.end());
+  auto want = naive_conv(to_nchw(input, cc.in, cc.h, cc.w), cc.in, cc.h, cc.w, wd, bd, cc.out, cc.kernel, cc.stride,
+                         cc.pad);
+  std::vector<double> want_nhwc(want.size());
+  for (int c = 0; c < cc.out; ++c)
+    for (int p = 0; p < oh * ow; ++p) {
+      double v = want[std::size_t(c) * oh * ow + p];
+      if (residual) v += res[std::size_t(p) * cc.out + c];
+      want_nhwc[std::size_t(p) * cc.out + c] = relu ? std::max(v, 0.0) : v;
+    }
+  return {out, relative_l2(out, want_nhwc)};
+}
+
+const ConvCase kGemmCases[] = {
+    {3, 64, 7, 2, 3, 23, 19},   // the stem, small
+    {17, 33, 1, 1, 0, 9, 11},   // 1x1 in place, odd channels
+    {16, 40, 1, 2, 0, 13, 10},  // strided 1x1 (v1 downsample)
+    {5, 7, 3, 1, 1, 6, 9},      // 3x3, fewer outputs than a register tile
+    {20, 31, 3, 2, 1, 11, 8},   // strided 3x3 (v1.5)
+    {300, 45, 1, 1, 0, 5, 7},   // two k blocks, in place
+    {70, 50, 3, 1, 1, 9, 9},    // two k blocks through the packer
+    {64, 96, 1, 1, 0, 15, 15},  // many row blocks
+    {8, 16, 5, 1, 2, 7, 7},     // even padding on a 5x5
+};
+
+TEST_P(OnEachIsa, GemmConvolutionMatchesNaiveOnAssortedShapes) {
+  int i = 0;
+  for (const auto& cc : kGemmCases) {
+    for (int variant = 0; variant < 2; ++variant) {
+      const auto r = run_conv(cc, GetParam(), ConvAlgorithm::kGemm, variant == 1, variant == 1, 2, 100 + i++);
+      EXPECT_LE(r.rel_err, 1e-6) << "in " << cc.in << " out " << cc.out << " k " << cc.kernel << " s " << cc.stride
+                                 << " " << cc.h << "x" << cc.w << " variant " << variant;
+    }
+  }
+}
+
+const ConvCase kWinogradCases[] = {
+    {5, 7, 3, 1, 1, 6, 9},      // partial tiles both ways
+    {16, 16, 3, 1, 1, 8, 8},    // exact tiles
+    {33, 47, 3, 1, 1, 13, 11},  // odd channel counts: partial channel groups and panels
+    {64, 64, 3, 1, 1, 14, 14},
+    {300, 20, 3, 1, 1, 7, 7},   // two k blocks in the point GEMMs
+    {3, 5, 3, 1, 1, 3, 4},      // smaller than one tile
+};
+
+TEST_P(OnEachIsa, WinogradMatchesNaiveWithinFloatRounding) {
+  int i = 0;
+  for (const auto& cc : kWinogradCases)
+    for (int variant = 0; variant < 2; ++variant) {
+      const auto r = run_conv(cc, GetParam(), ConvAlgorithm::kWinograd, variant == 1, variant == 0, 2, 200 + i++);
+      // F(4,3) adds rounding in its transforms; still far below the trunk's
+      // golden tolerance (1e-5 relative on the features).
+      EXPECT_LE(r.rel_err, 5e-6) << "in " << cc.in << " out " << cc.out << " " << cc.h << "x" << cc.w;
+    }
+}
+
+TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
+  const ConvCase cases[] = {{64, 96, 1, 1, 0, 15, 15}, {40, 72, 3, 1, 1, 17, 13}, {16, 40, 1, 2, 0, 13, 10}};
+  for (const auto& cc : cases)
+    for (auto algo : {ConvAlgorithm::kGemm, ConvAlgorithm::kAuto}) {
+      const auto one = run_conv(cc, GetParam(), algo, true, true, 1, 5);
+      const auto two = run_conv(cc, GetParam(), algo, true, true, 2, 5);
+      const auto three = run_conv(cc, GetParam(), algo, true, true, 3, 5);
+      ASSERT_EQ(one.output.size(), two.output.size());
+      EXPECT_EQ(0, std::memcmp(one.output.data(), two.output.data(), one.output.size() * sizeof(float)));
+      EXPECT_EQ(0, std::memcmp(one.output.data(), three.output.data(), one.output.size() * sizeof(float)));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, OnEachIsa, ::testing::ValuesIn(runnable_isas()), isa_param_name);
+
+TEST(PackedConv, RejectsBadShapesAndWeights) {
+  const std::vector<float> w(16 * 8 * 9), b(16);
+  EXPECT_THROW((void)PackedConv(ConvSpec{8, 16, 3, 1, 1}, std::span<const float>(w).first(10), b, Isa::kScalar), Error);
+  EXPECT_THROW((void)PackedConv(ConvSpec{8, 16, 3, 2, 1}, w, b, Isa::kScalar, ConvAlgorithm::kWinograd), Error);
+  EXPECT_THROW((void)PackedConv(ConvSpec{0, 16, 3, 1, 1}, w, b, Isa::kScalar), Error);
+  const PackedConv ok(ConvSpec{8, 16, 3, 1, 1}, w, b, Isa::kScalar, ConvAlgorithm::kGemm);
+  EXPECT_FALSE(ok.uses_winograd());
+  EXPECT_TRUE(PackedConv(ConvSpec{8, 16, 3, 1, 1}, w, b, Isa::kScalar).uses_winograd());
+}
+
+}  // namespace
+}  // namespace aoi::test
