@@ -39,11 +39,11 @@ TEST_P(OnEachIsa, MicroKernelMatchesNaiveProductForEveryTileShapeAndEpilogue) {
     const int kc = std::uniform_int_distribution<int>(1, 300)(rng);
     const int rows = std::uniform_int_distribution<int>(1, mk.mr)(rng);
     const int cols = std::uniform_int_distribution<int>(1, mk.nr)(rng);
-    const bool packed = trial % 2, accumulate = trial % 3 == 0, with_epilogue = trial % 4 != 1;
+    const bool accumulate = trial % 3 == 0, with_epilogue = trial % 4 != 1;
     const bool with_residual = trial % 5 < 3, relu = trial % 7 < 4;
     const int lda = kc + std::uniform_int_distribution<int>(0, 5)(rng), ldc = mk.nr + 3;
-    // Strided A holds only the valid rows: the kernel must not read the others.
-    std::vector<float> a = random_floats(std::size_t(packed ? mk.mr : rows) * (packed ? kc : lda), rng);
+    // A holds only the valid rows: the kernel must not read the others.
+    std::vector<float> a = random_floats(std::size_t(rows) * lda, rng);
     AlignedFloats b = allocate_floats(std::size_t(kc) * mk.nr);
     const auto bv = random_floats(std::size_t(kc) * mk.nr, rng);
     std::copy(bv.begin(), bv.end(), b.get());
@@ -57,7 +57,7 @@ TEST_P(OnEachIsa, MicroKernelMatchesNaiveProductForEveryTileShapeAndEpilogue) {
     kernels::TileArgs t;
     t.kc = kc, t.a = a.data(), t.a_row_stride = lda, t.b = b.get(), t.c = c.data(), t.ldc = ldc;
     t.rows = rows, t.cols = cols, t.accumulate = accumulate, t.epilogue = with_epilogue ? &ep : nullptr;
-    (packed ? mk.packed : mk.strided)(t);
+    mk.run(t);
 
     for (int r = 0; r < mk.mr; ++r)
       for (int j = 0; j < ldc; ++j) {
@@ -68,7 +68,7 @@ TEST_P(OnEachIsa, MicroKernelMatchesNaiveProductForEveryTileShapeAndEpilogue) {
         }
         double want = 0, scale = 1;
         for (int k = 0; k < kc; ++k) {
-          const double av = packed ? a[std::size_t(k) * mk.mr + r] : a[std::size_t(r) * lda + k];
+          const double av = a[std::size_t(r) * lda + k];
           want += av * b[std::size_t(k) * mk.nr + j];
           scale += std::abs(av * b[std::size_t(k) * mk.nr + j]);
         }

@@ -9,9 +9,13 @@
 
 namespace aoi::kernels {
 
-// Depth of one k block: a 256 x 32 panel of B (32 KiB) stays in L1 while the
+// Depth of one k block: a kc x nr panel of B (32 KiB) stays in L1 while the
 // micro-kernel walks down the rows of A.
-constexpr int kGemmDepthBlock = 256;
+inline int depth_block(const MicroKernel& mk) { return 8192 / mk.nr; }
+
+// Row stride of gathered patch rows: whole cache lines plus one, so that the
+// rows of a register tile do not all map to the same L1 sets.
+inline int gathered_row_stride(int kc) { return (kc + 15) / 16 * 16 + 16; }
 
 // Rows of A per block (kept in L2): eight micro-tiles.
 inline int block_rows(const MicroKernel& mk) { return 8 * mk.mr; }

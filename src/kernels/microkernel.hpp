@@ -21,9 +21,9 @@ struct Epilogue {
 
 struct TileArgs {
   int kc = 0;
-  // A in one of two forms: packed (row r of step k at a[k * mr + r], rows
-  // padded to mr with zeros), or strided (row r at a + r * a_row_stride,
-  // contiguous in k; rows >= `rows` are never read).
+  // A: row r at a + r * a_row_stride, contiguous in k (activations in NHWC
+  // are read in place; other shapes gather their patch rows first). Rows
+  // >= `rows` are never read.
   const float* a = nullptr;
   std::ptrdiff_t a_row_stride = 0;
   const float* b = nullptr;  // packed panel: b[k * nr + j], zero-padded columns
@@ -37,8 +37,7 @@ struct TileArgs {
 struct MicroKernel {
   Isa isa;
   int mr, nr;
-  void (*packed)(const TileArgs&);
-  void (*strided)(const TileArgs&);
+  void (*run)(const TileArgs&);
 };
 
 // Defined by each ISA's translation unit; the ones this build or CPU cannot

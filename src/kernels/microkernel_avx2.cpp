@@ -15,35 +15,21 @@ inline __m256i column_mask(int cols) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
 }
 
-template <bool kPacked>
 void tile(const TileArgs& t) {
   __m256 lo[kMr], hi[kMr];
 #pragma GCC unroll 6
   for (int r = 0; r < kMr; ++r) lo[r] = hi[r] = _mm256_setzero_ps();
   const float* b = t.b;
-  if constexpr (kPacked) {
-    const float* a = t.a;
-    for (int k = 0; k < t.kc; ++k, a += kMr, b += kNr) {
-      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+  const float* row[kMr];
 #pragma GCC unroll 6
-      for (int r = 0; r < kMr; ++r) {
-        const __m256 av = _mm256_broadcast_ss(a + r);
-        lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-        hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
-      }
-    }
-  } else {
-    const float* row[kMr];
+  for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
+  for (int k = 0; k < t.kc; ++k, b += kNr) {
+    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
-    for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
-    for (int k = 0; k < t.kc; ++k, b += kNr) {
-      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-#pragma GCC unroll 6
-      for (int r = 0; r < kMr; ++r) {
-        const __m256 av = _mm256_broadcast_ss(row[r] + k);
-        lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-        hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
-      }
+    for (int r = 0; r < kMr; ++r) {
+      const __m256 av = _mm256_broadcast_ss(row[r] + k);
+      lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
+      hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
     }
   }
   const __m256i m0 = column_mask(t.cols), m1 = column_mask(t.cols - 8);
@@ -76,7 +62,7 @@ void tile(const TileArgs& t) {
 
 }  // namespace
 
-MicroKernel microkernel_avx2() { return {Isa::kAvx2, kMr, kNr, &tile<true>, &tile<false>}; }
+MicroKernel microkernel_avx2() { return {Isa::kAvx2, kMr, kNr, &tile}; }
 
 }  // namespace aoi::kernels
 #endif

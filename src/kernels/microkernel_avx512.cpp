@@ -1,5 +1,4 @@
-// AVX-512 micro-kernel: 14 rows x 32 columns (28 zmm accumulators, two B
-// vectors, one broadcast). Compiled with -mavx512f only in this file.
+// AVX-512 micro-kernel, compiled with -mavx512f only in this file.
 #include "kernels/microkernel.hpp"
 
 #if defined(__x86_64__) && defined(AOI_COMPILE_AVX512)
@@ -8,73 +7,68 @@
 namespace aoi::kernels {
 namespace {
 
-constexpr int kMr = 14, kNr = 32;
+// kNv vectors of 16 columns per row. 7 x 64 (28 accumulators; 4 loads and 7
+// broadcasts per 28 FMAs): every map size of ResNet at 224x224 (112, 56, 28,
+// 14, 7 squared) is a multiple of 7 rows, so no register tile runs half empty.
+constexpr int kMr = 7, kNv = 4, kNr = 16 * kNv;
 
-inline __mmask16 column_mask(int cols) { return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1); }
+inline __mmask16 column_mask(int cols) {
+  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
+}
 
-template <bool kPacked>
 void tile(const TileArgs& t) {
-  __m512 lo[kMr], hi[kMr];
-#pragma GCC unroll 14
-  for (int r = 0; r < kMr; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
+  __m512 acc[kMr][kNv];
+#pragma GCC unroll 7
+  for (int r = 0; r < kMr; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_setzero_ps();
+  // Rows past the valid ones alias row 0: computed, never stored.
+  const float* row[kMr];
+#pragma GCC unroll 7
+  for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
   const float* b = t.b;
-  if constexpr (kPacked) {
-    const float* a = t.a;
-    for (int k = 0; k < t.kc; ++k, a += kMr, b += kNr) {
-      const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 14
-      for (int r = 0; r < kMr; ++r) {
-        const __m512 av = _mm512_set1_ps(a[r]);
-        lo[r] = _mm512_fmadd_ps(av, b0, lo[r]);
-        hi[r] = _mm512_fmadd_ps(av, b1, hi[r]);
-      }
-    }
-  } else {
-    // Rows past the valid ones alias row 0: computed, never stored.
-    const float* row[kMr];
-#pragma GCC unroll 14
-    for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
-    for (int k = 0; k < t.kc; ++k, b += kNr) {
-      const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 14
-      for (int r = 0; r < kMr; ++r) {
-        const __m512 av = _mm512_set1_ps(row[r][k]);
-        lo[r] = _mm512_fmadd_ps(av, b0, lo[r]);
-        hi[r] = _mm512_fmadd_ps(av, b1, hi[r]);
-      }
+  for (int k = 0; k < t.kc; ++k, b += kNr) {
+    __m512 bv[kNv];
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 7
+    for (int r = 0; r < kMr; ++r) {
+      const __m512 av = _mm512_set1_ps(row[r][k]);
+#pragma GCC unroll 4
+      for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
   }
-  const __mmask16 m0 = column_mask(t.cols), m1 = column_mask(t.cols - 16);
+  __mmask16 mask[kNv];
+  __m512 bias[kNv];
   const Epilogue* ep = t.epilogue;
-  __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
-  if (ep && ep->bias) bias0 = _mm512_maskz_loadu_ps(m0, ep->bias), bias1 = _mm512_maskz_loadu_ps(m1, ep->bias + 16);
+#pragma GCC unroll 4
+  for (int v = 0; v < kNv; ++v) {
+    mask[v] = column_mask(t.cols - 16 * v);
+    bias[v] = ep && ep->bias ? _mm512_maskz_loadu_ps(mask[v], ep->bias + 16 * v) : _mm512_setzero_ps();
+  }
   const __m512 zero = _mm512_setzero_ps();
-#pragma GCC unroll 14
+#pragma GCC unroll 7
   for (int r = 0; r < kMr; ++r) {
     if (r >= t.rows) break;
     float* c = t.c + r * t.ldc;
-    __m512 v0 = lo[r], v1 = hi[r];
-    if (t.accumulate) {
-      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, c));
-      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, c + 16));
-    }
-    if (ep) {
-      v0 = _mm512_add_ps(v0, bias0), v1 = _mm512_add_ps(v1, bias1);
-      if (ep->residual) {
-        const float* res = ep->residual + r * ep->ld_residual;
-        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, res));
-        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, res + 16));
+    const float* res = ep && ep->residual ? ep->residual + r * ep->ld_residual : nullptr;
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) {
+      __m512 x = acc[r][v];
+      if (t.accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], c + 16 * v));
+      if (ep) {
+        x = _mm512_add_ps(x, bias[v]);
+        if (res) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], res + 16 * v));
+        if (ep->relu) x = _mm512_max_ps(x, zero);
       }
-      if (ep->relu) v0 = _mm512_max_ps(v0, zero), v1 = _mm512_max_ps(v1, zero);
+      _mm512_mask_storeu_ps(c + 16 * v, mask[v], x);
     }
-    _mm512_mask_storeu_ps(c, m0, v0);
-    _mm512_mask_storeu_ps(c + 16, m1, v1);
   }
 }
 
 }  // namespace
 
-MicroKernel microkernel_avx512() { return {Isa::kAvx512, kMr, kNr, &tile<true>, &tile<false>}; }
+MicroKernel microkernel_avx512() { return {Isa::kAvx512, kMr, kNr, &tile}; }
 
 }  // namespace aoi::kernels
 #endif

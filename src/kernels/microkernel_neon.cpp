@@ -13,7 +13,6 @@ namespace {
 
 constexpr int kMr = 8, kNr = 8;
 
-template <bool kPacked>
 void tile(const TileArgs& t) {
   float32x4_t lo[kMr], hi[kMr];
   for (int r = 0; r < kMr; ++r) lo[r] = hi[r] = vdupq_n_f32(0.0f);
@@ -23,7 +22,7 @@ void tile(const TileArgs& t) {
   for (int k = 0; k < t.kc; ++k, b += kNr) {
     const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
     for (int r = 0; r < kMr; ++r) {
-      const float av = kPacked ? t.a[k * kMr + r] : row[r][k];
+      const float av = row[r][k];
       lo[r] = vfmaq_n_f32(lo[r], b0, av);
       hi[r] = vfmaq_n_f32(hi[r], b1, av);
     }
@@ -49,7 +48,7 @@ void tile(const TileArgs& t) {
 
 }  // namespace
 
-MicroKernel microkernel_neon() { return {Isa::kNeon, kMr, kNr, &tile<true>, &tile<false>}; }
+MicroKernel microkernel_neon() { return {Isa::kNeon, kMr, kNr, &tile}; }
 
 }  // namespace aoi::kernels
 #endif

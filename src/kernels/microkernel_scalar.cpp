@@ -9,15 +9,12 @@ namespace {
 
 constexpr int kMr = 4, kNr = 8;
 
-template <bool kPacked>
 void tile(const TileArgs& t) {
   float acc[kMr][kNr] = {};
   for (int k = 0; k < t.kc; ++k) {
     const float* b = t.b + k * kNr;
     for (int r = 0; r < kMr; ++r) {
-      float av;
-      if constexpr (kPacked) av = t.a[k * kMr + r];
-      else av = r < t.rows ? t.a[r * t.a_row_stride + k] : 0.0f;
+      const float av = r < t.rows ? t.a[r * t.a_row_stride + k] : 0.0f;
       for (int j = 0; j < kNr; ++j) acc[r][j] += av * b[j];
     }
   }
@@ -39,6 +36,6 @@ void tile(const TileArgs& t) {
 
 }  // namespace
 
-MicroKernel microkernel_scalar() { return {Isa::kScalar, kMr, kNr, &tile<true>, &tile<false>}; }
+MicroKernel microkernel_scalar() { return {Isa::kScalar, kMr, kNr, &tile}; }
 
 }  // namespace aoi::kernels

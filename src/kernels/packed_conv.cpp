@@ -34,37 +34,56 @@ namespace {
 
 bool winograd_shape(const ConvSpec& s) { return s.kernel == 3 && s.stride == 1 && s.pad == 1; }
 
-// Gathers rows [m0, m0 + rows) and depth [k0, k0 + kc) of the implicit patch
-// matrix into mr-row panels: panel p holds a[(p * kc + kk) * mr + r].
-void pack_patches(const ConvSpec& s, const float* in, int h, int w, int m0, int rows, int k0, int kc, int mr,
-                  float* packed) {
-  const int ow = s.out_size(w), cin = s.in_channels;
-  const int padded_rows = (rows + mr - 1) / mr * mr;
-  for (int i = 0; i < padded_rows; ++i) {
-    float* dst = packed + std::size_t(i / mr) * kc * mr + i % mr;
-    if (i >= rows) {
-      for (int kk = 0; kk < kc; ++kk) dst[std::size_t(kk) * mr] = 0.0f;
-      continue;
-    }
+// Copies rows [m0, m0 + rows) and depth [k0, k0 + kc) of the implicit patch
+// matrix (row = output pixel, k = (ky, kx, ic)) to dst with row stride ld. In
+// NHWC one kernel row of a patch (all kx, all ic) is one contiguous run of the
+// input, so away from the border each row is `kernel` plain copies.
+void gather_patch_rows(const ConvSpec& s, const float* in, int h, int w, int m0, int rows, int k0, int kc,
+                       float* dst, int ld) {
+  const int ow = s.out_size(w), cin = s.in_channels, run = s.kernel * cin;
+  for (int i = 0; i < rows; ++i) {
     const int p = m0 + i, oy = p / ow, ox = p % ow;
-    int kk = 0;
-    while (kk < kc) {
-      const int k = k0 + kk, tap = k / cin, ci = k % cin;
-      const int ky = tap / s.kernel, kx = tap % s.kernel;
-      const int run = std::min(cin - ci, kc - kk);
-      const int iy = oy * s.stride - s.pad + ky, ix = ox * s.stride - s.pad + kx;
-      if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-        for (int j = 0; j < run; ++j) dst[std::size_t(kk + j) * mr] = 0.0f;
-      } else {
-        const float* src = in + (std::size_t(iy) * w + ix) * cin + ci;
-        for (int j = 0; j < run; ++j) dst[std::size_t(kk + j) * mr] = src[j];
+    const int ix0 = ox * s.stride - s.pad;
+    float* d = dst + std::size_t(i) * ld;
+    for (int k = k0; k < k0 + kc;) {
+      const int ky = k / run, within = k % run, n = std::min(run - within, k0 + kc - k);
+      const int iy = oy * s.stride - s.pad + ky;
+      float* out = d + (k - k0);
+      if (iy < 0 || iy >= h) {
+        std::fill(out, out + n, 0.0f);
+      } else if (ix0 >= 0 && ix0 + s.kernel <= w) {
+        std::memcpy(out, in + (std::size_t(iy) * w + ix0) * cin + within, std::size_t(n) * sizeof(float));
+      } else {  // the kernel row crosses the left or right edge
+        for (int j = 0; j < n;) {
+          const int kx = (within + j) / cin, ci = (within + j) % cin, m = std::min(cin - ci, n - j);
+          const int ix = ix0 + kx;
+          if (ix < 0 || ix >= w) std::fill(out + j, out + j + m, 0.0f);
+          else std::memcpy(out + j, in + (std::size_t(iy) * w + ix) * cin + ci, std::size_t(m) * sizeof(float));
+          j += m;
+        }
       }
-      kk += run;
+      k += n;
     }
   }
 }
 
 }  // namespace
+
+ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w, Isa isa) {
+  if (!winograd_shape(s)) return ConvAlgorithm::kGemm;
+  // Winograd does 36 products per 4x4 output tile against 9 per pixel for the
+  // GEMM; both round their rows up to whole register tiles, and Winograd pays
+  // about a quarter more for its transforms. Its weights are 4x larger, and
+  // with few tiles each point's GEMM streams them from memory for a handful of
+  // rows (7x7 at batch 1: 4 tiles, measured 2x slower than the GEMM), so it
+  // needs at least 16 tiles.
+  const int mr = micro_kernel(isa).mr;
+  auto round_up = [mr](long long n) { return (n + mr - 1) / mr * mr; };
+  const long long tiles = 1LL * winograd_tiles(h) * winograd_tiles(w);
+  if (tiles < 16) return ConvAlgorithm::kGemm;
+  const double winograd = 1.25 * kWinogradPoints * round_up(tiles), gemm = 9.0 * round_up(1LL * h * w);
+  return winograd < gemm ? ConvAlgorithm::kWinograd : ConvAlgorithm::kGemm;
+}
 
 PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias, Isa isa,
                        ConvAlgorithm algorithm)
@@ -115,7 +134,7 @@ std::size_t PackedConv::scratch_floats(int h, int w) const {
   const auto& mk = *impl_->kernel;
   if (impl_->winograd) return 0;
   const bool in_place = spec_.kernel == 1 && spec_.stride == 1 && spec_.pad == 0;
-  return in_place ? 0 : std::size_t(block_rows(mk)) * kGemmDepthBlock;
+  return in_place ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(depth_block(mk));
 }
 
 std::size_t PackedConv::shared_floats(int h, int w) const {
@@ -141,16 +160,24 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     const int m0 = (tile / tiling.n_blocks) * tiling.mc, rows = std::min(tiling.mc, pixels - m0);
     const int p0 = (tile % tiling.n_blocks) * tiling.panels_per_block;
     const int p1 = std::min(m.panels, p0 + tiling.panels_per_block);
-    float* packed = in_place ? nullptr : scratch.slot(tbb::this_task_arena::current_thread_index());
-    for (int k0 = 0; k0 < m.k; k0 += kGemmDepthBlock) {
-      const int kc = std::min(kGemmDepthBlock, m.k - k0);
+    float* rows_buffer = in_place ? nullptr : scratch.slot(tbb::this_task_arena::current_thread_index());
+    const int kc_max = depth_block(mk), ld = gathered_row_stride(kc_max);
+    for (int k0 = 0; k0 < m.k; k0 += kc_max) {
+      const int kc = std::min(kc_max, m.k - k0);
       const bool last = k0 + kc == m.k;
-      if (!in_place) pack_patches(s, input, h, w, m0, rows, k0, kc, mr, packed);
+      if (!in_place) gather_patch_rows(s, input, h, w, m0, rows, k0, kc, rows_buffer, ld);
       for (int p = p0; p < p1; ++p) {
         Epilogue ep{m.bias.get() + std::size_t(p) * nr, nullptr, cout, relu};
         for (int i = 0; i < rows; i += mr) {
           TileArgs t;
           t.kc = kc;
+          if (in_place) {
+            t.a = input + std::size_t(m0 + i) * s.in_channels + k0;
+            t.a_row_stride = s.in_channels;
+          } else {
+            t.a = rows_buffer + std::size_t(i) * ld;
+            t.a_row_stride = ld;
+          }
           t.b = m.weights.get() + (std::size_t(p) * m.k + k0) * nr;
           t.c = output + std::size_t(m0 + i) * cout + std::size_t(p) * nr;
           t.ldc = cout;
@@ -161,14 +188,7 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
             ep.residual = residual ? residual + std::size_t(m0 + i) * cout + std::size_t(p) * nr : nullptr;
             t.epilogue = &ep;
           }
-          if (in_place) {
-            t.a = input + std::size_t(m0 + i) * s.in_channels + k0;
-            t.a_row_stride = s.in_channels;
-            mk.strided(t);
-          } else {
-            t.a = packed + std::size_t(i / mr) * kc * mr;
-            mk.packed(t);
-          }
+          mk.run(t);
         }
       }
     }

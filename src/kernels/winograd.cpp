@@ -151,8 +151,8 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
     const int m0 = (tile / tiling.n_blocks) * tiling.mc, rows = std::min(tiling.mc, tiles - m0);
     const int p0 = (tile % tiling.n_blocks) * tiling.panels_per_block;
     const int p1 = std::min(wt.panels, p0 + tiling.panels_per_block);
-    for (int k0 = 0; k0 < cin; k0 += kGemmDepthBlock) {
-      const int kc = std::min(kGemmDepthBlock, cin - k0);
+    for (int k0 = 0; k0 < cin; k0 += depth_block(mk)) {
+      const int kc = std::min(depth_block(mk), cin - k0);
       for (int p = p0; p < p1; ++p)
         for (int i = 0; i < rows; i += mk.mr) {
           TileArgs t;
@@ -165,7 +165,7 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
           t.rows = std::min(mk.mr, rows - i);
           t.cols = std::min(nr, cout - p * nr);
           t.accumulate = k0 > 0;
-          mk.strided(t);
+          mk.run(t);
         }
     }
   }, tbb::simple_partitioner());

@@ -4,29 +4,15 @@
 
 #include "aoi/core/error.hpp"
 #include "aoi/kernels/pool_nhwc.hpp"
-#include "kernels/microkernel.hpp"
 
 namespace aoi::nn {
 namespace {
 
 int pooled(int size) { return (size + 2 * Trunk::kPoolPad - Trunk::kPoolKernel) / Trunk::kPoolStride + 1; }
 
-// Winograd does 36 products per 4x4 output tile against 9 per pixel for the
-// GEMM, but both round their rows up to whole register tiles, and Winograd
-// pays for its transforms (about a quarter on top). On small maps (7x7 at
-// batch 1: four tiles in a 14-row register tile) the GEMM wins.
-kernels::ConvAlgorithm pick_algorithm(const Conv2d& c, int size, kernels::Isa isa) {
-  if (c.kernel() != 3 || c.stride() != 1 || c.pad() != 1) return kernels::ConvAlgorithm::kGemm;
-  const int mr = kernels::micro_kernel(isa).mr;
-  auto round_up = [mr](long long n) { return (n + mr - 1) / mr * mr; };
-  const long long tiles = 1LL * ((size + 3) / 4) * ((size + 3) / 4);
-  const double winograd = 1.25 * 36 * round_up(tiles), gemm = 9.0 * round_up(1LL * size * size);
-  return winograd < gemm ? kernels::ConvAlgorithm::kWinograd : kernels::ConvAlgorithm::kGemm;
-}
-
 kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa) {
   return kernels::PackedConv({c.in_channels(), c.out_channels(), c.kernel(), c.stride(), c.pad()}, c.weight(),
-                             c.bias(), isa, pick_algorithm(c, size, isa));
+                             c.bias(), isa, kernels::choose_algorithm({c.in_channels(), c.out_channels(), c.kernel(), c.stride(), c.pad()}, size, size, isa));
 }
 
 }  // namespace

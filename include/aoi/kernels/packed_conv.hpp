@@ -42,6 +42,11 @@ struct Scratch {
 
 enum class ConvAlgorithm { kAuto, kGemm, kWinograd };
 
+// The faster algorithm for this layer on an h x w input: Winograd for 3x3
+// stride-1 layers unless the map is so small that its tiles fill too little of
+// a register tile (7x7 at batch 1), the GEMM otherwise.
+ConvAlgorithm choose_algorithm(const ConvSpec& spec, int h, int w, Isa isa);
+
 class PackedConv {
  public:
   // oihw: out x in x k x k weights (batch norm folded); bias: out values.

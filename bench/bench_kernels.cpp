@@ -1,0 +1,123 @@
+// aoi's convolution kernels on every distinct convolution of ResNet-50 at
+// 224x224, batch 1: GFLOP/s and share of the FMA peak measured by this same
+// program on this machine (counter pct_peak; Winograd layers count the direct
+// convolution's flops, so they can pass 100%). Also the peak itself.
+//
+//   build/bench/bench_kernels --benchmark_min_time=0.5
+//   AOI_ISA=avx2 build/bench/bench_kernels   # another instruction set
+#include <benchmark/benchmark.h>
+#include <tbb/task_arena.h>
+
+#include <chrono>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "aoi/kernels/packed_conv.hpp"
+#include "peak/fma_peak.hpp"
+
+namespace {
+
+using aoi::kernels::ConvSpec;
+
+struct Layer {
+  const char* name;
+  ConvSpec spec;
+  int size;   // input height = width
+  int count;  // how many times ResNet-50 runs this shape
+};
+
+// ResNet-50 v1 (stride on the first 1x1 of stages 2-4) at 224x224.
+const Layer kLayers[] = {
+    {"stem_7x7s2", {3, 64, 7, 2, 3}, 224, 1},
+    {"res2_1x1_64_64", {64, 64, 1, 1, 0}, 56, 1},
+    {"res2_3x3_64", {64, 64, 3, 1, 1}, 56, 3},
+    {"res2_1x1_64_256", {64, 256, 1, 1, 0}, 56, 4},  // conv3 x3 and the downsample
+    {"res2_1x1_256_64", {256, 64, 1, 1, 0}, 56, 2},
+    {"res3_1x1s2_256_128", {256, 128, 1, 2, 0}, 56, 1},
+    {"res3_3x3_128", {128, 128, 3, 1, 1}, 28, 4},
+    {"res3_1x1_128_512", {128, 512, 1, 1, 0}, 28, 4},
+    {"res3_1x1s2_256_512", {256, 512, 1, 2, 0}, 56, 1},
+    {"res3_1x1_512_128", {512, 128, 1, 1, 0}, 28, 3},
+    {"res4_1x1s2_512_256", {512, 256, 1, 2, 0}, 28, 1},
+    {"res4_3x3_256", {256, 256, 3, 1, 1}, 14, 6},
+    {"res4_1x1_256_1024", {256, 1024, 1, 1, 0}, 14, 6},
+    {"res4_1x1s2_512_1024", {512, 1024, 1, 2, 0}, 28, 1},
+    {"res4_1x1_1024_256", {1024, 256, 1, 1, 0}, 14, 5},
+    {"res5_1x1s2_1024_512", {1024, 512, 1, 2, 0}, 14, 1},
+    {"res5_3x3_512", {512, 512, 3, 1, 1}, 7, 3},
+    {"res5_1x1_512_2048", {512, 2048, 1, 1, 0}, 7, 3},
+    {"res5_1x1s2_1024_2048", {1024, 2048, 1, 2, 0}, 14, 1},
+    {"res5_1x1_2048_512", {2048, 512, 1, 1, 0}, 7, 2},
+};
+
+double peak_gflops() {
+  static const double peak = aoi::bench::measured_fma_peak_gflops(aoi::kernels::best_isa());
+  return peak;
+}
+
+void BM_FmaPeak(benchmark::State& state) {
+  const auto isa = aoi::kernels::best_isa();
+  double g = 0;
+  for (auto _ : state) g = aoi::bench::measured_fma_peak_gflops(isa);
+  state.counters["gflops"] = g;
+  state.SetLabel(aoi::kernels::isa_name(isa));
+}
+BENCHMARK(BM_FmaPeak)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_Conv(benchmark::State& state, const Layer& layer, aoi::kernels::ConvAlgorithm algorithm) {
+  const int threads = int(state.range(0));
+  const auto isa = aoi::kernels::best_isa();
+  const auto& s = layer.spec;
+  if (algorithm == aoi::kernels::ConvAlgorithm::kAuto)
+    algorithm = aoi::kernels::choose_algorithm(s, layer.size, layer.size, isa);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> d(-0.05f, 0.05f);
+  std::vector<float> w(std::size_t(s.out_channels) * s.in_channels * s.kernel * s.kernel), b(s.out_channels);
+  for (auto& v : w) v = d(rng);
+  for (auto& v : b) v = d(rng);
+  const aoi::kernels::PackedConv conv(s, w, b, isa, algorithm);
+  const int out = s.out_size(layer.size);
+  std::vector<float> input(std::size_t(layer.size) * layer.size * s.in_channels), output(std::size_t(out) * out * s.out_channels);
+  for (auto& v : input) v = d(rng) + 0.05f;
+  tbb::task_arena arena(threads);
+  aoi::kernels::Scratch scratch;
+  scratch.slots = threads;
+  scratch.floats_per_slot = conv.scratch_floats(layer.size, layer.size);
+  scratch.shared_floats = conv.shared_floats(layer.size, layer.size);
+  auto memory = aoi::allocate_floats(scratch.floats_per_slot * threads + scratch.shared_floats + 16);
+  scratch.data = memory.get();
+  scratch.shared = memory.get() + scratch.floats_per_slot * threads;
+  auto run = [&] { arena.execute([&] { conv.forward(input.data(), layer.size, layer.size, output.data(), nullptr, true, scratch); }); };
+  const double peak = peak_gflops() * threads;  // measured before the timed loop
+  run();
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(output.data());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double gflops = 2.0 * double(s.multiply_adds(layer.size, layer.size)) * double(state.iterations()) / seconds / 1e9;
+  state.counters["gflops"] = gflops;
+  state.counters["pct_peak"] = 100.0 * gflops / peak;
+  state.counters["per_image"] = layer.count;
+  state.SetLabel(std::string(aoi::kernels::isa_name(isa)) +
+                 (algorithm == aoi::kernels::ConvAlgorithm::kWinograd ? " winograd" : " gemm"));
+}
+
+int register_layers() {
+  for (const auto& layer : kLayers) {
+    benchmark::RegisterBenchmark(layer.name, BM_Conv, layer, aoi::kernels::ConvAlgorithm::kAuto)
+        ->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
+    if (layer.spec.kernel == 3 && layer.spec.stride == 1)
+      benchmark::RegisterBenchmark((std::string(layer.name) + "_as_gemm").c_str(), BM_Conv, layer,
+                                   aoi::kernels::ConvAlgorithm::kGemm)
+          ->ArgName("threads")->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+  }
+  return 0;
+}
+const int registered = register_layers();
+
+}  // namespace
+
+BENCHMARK_MAIN();
