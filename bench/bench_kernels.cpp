@@ -101,18 +101,20 @@ void BM_Conv(benchmark::State& state, const Layer& layer, aoi::kernels::ConvAlgo
   state.counters["gflops"] = gflops;
   state.counters["pct_peak"] = 100.0 * gflops / peak;
   state.counters["per_image"] = layer.count;
-  state.SetLabel(std::string(aoi::kernels::isa_name(isa)) +
-                 (algorithm == aoi::kernels::ConvAlgorithm::kWinograd ? " winograd" : " gemm"));
+  const char* names[] = {"auto", "gemm", "winograd F(2,3)", "winograd F(4,3)"};
+  state.SetLabel(std::string(aoi::kernels::isa_name(isa)) + " " + names[int(conv.algorithm())]);
 }
 
 int register_layers() {
   for (const auto& layer : kLayers) {
     benchmark::RegisterBenchmark(layer.name, BM_Conv, layer, aoi::kernels::ConvAlgorithm::kAuto)
         ->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
-    if (layer.spec.kernel == 3 && layer.spec.stride == 1)
-      benchmark::RegisterBenchmark((std::string(layer.name) + "_as_gemm").c_str(), BM_Conv, layer,
-                                   aoi::kernels::ConvAlgorithm::kGemm)
-          ->ArgName("threads")->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+    if (layer.spec.kernel == 3 && layer.spec.stride == 1)  // every algorithm, to check the choice
+      for (auto [suffix, algo] : {std::pair{"_gemm", aoi::kernels::ConvAlgorithm::kGemm},
+                                  std::pair{"_f2", aoi::kernels::ConvAlgorithm::kWinogradF2},
+                                  std::pair{"_f4", aoi::kernels::ConvAlgorithm::kWinogradF4}})
+        benchmark::RegisterBenchmark((std::string(layer.name) + suffix).c_str(), BM_Conv, layer, algo)
+            ->ArgName("threads")->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
   }
   return 0;
 }

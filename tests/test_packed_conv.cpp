@@ -172,19 +172,22 @@ const ConvCase kWinogradCases[] = {
 
 TEST_P(OnEachIsa, WinogradMatchesNaiveWithinFloatRounding) {
   int i = 0;
+  for (auto algo : {ConvAlgorithm::kWinogradF2, ConvAlgorithm::kWinogradF4})
   for (const auto& cc : kWinogradCases)
     for (int variant = 0; variant < 2; ++variant) {
-      const auto r = run_conv(cc, GetParam(), ConvAlgorithm::kWinograd, variant == 1, variant == 0, 2, 200 + i++);
+      const auto r = run_conv(cc, GetParam(), algo, variant == 1, variant == 0, 2, 200 + i++);
       // F(4,3) adds rounding in its transforms; still far below the trunk's
       // golden tolerance (1e-5 relative on the features).
-      EXPECT_LE(r.rel_err, 5e-6) << "in " << cc.in << " out " << cc.out << " " << cc.h << "x" << cc.w;
+      EXPECT_LE(r.rel_err, 5e-6) << "in " << cc.in << " out " << cc.out << " " << cc.h << "x" << cc.w << " F("
+                                 << (algo == ConvAlgorithm::kWinogradF2 ? 2 : 4) << ",3)";
     }
 }
 
 TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
   const ConvCase cases[] = {{64, 96, 1, 1, 0, 15, 15}, {40, 72, 3, 1, 1, 17, 13}, {16, 40, 1, 2, 0, 13, 10}};
   for (const auto& cc : cases)
-    for (auto algo : {ConvAlgorithm::kGemm, ConvAlgorithm::kAuto}) {
+    for (auto algo : {ConvAlgorithm::kGemm, ConvAlgorithm::kWinogradF2, ConvAlgorithm::kWinogradF4}) {
+      if (algo != ConvAlgorithm::kGemm && cc.kernel != 3) continue;
       const auto one = run_conv(cc, GetParam(), algo, true, true, 1, 5);
       const auto two = run_conv(cc, GetParam(), algo, true, true, 2, 5);
       const auto three = run_conv(cc, GetParam(), algo, true, true, 3, 5);
@@ -199,11 +202,23 @@ INSTANTIATE_TEST_SUITE_P(Isa, OnEachIsa, ::testing::ValuesIn(runnable_isas()), i
 TEST(PackedConv, RejectsBadShapesAndWeights) {
   const std::vector<float> w(16 * 8 * 9), b(16);
   EXPECT_THROW((void)PackedConv(ConvSpec{8, 16, 3, 1, 1}, std::span<const float>(w).first(10), b, Isa::kScalar), Error);
-  EXPECT_THROW((void)PackedConv(ConvSpec{8, 16, 3, 2, 1}, w, b, Isa::kScalar, ConvAlgorithm::kWinograd), Error);
+  EXPECT_THROW((void)PackedConv(ConvSpec{8, 16, 3, 2, 1}, w, b, Isa::kScalar, ConvAlgorithm::kWinogradF4), Error);
+  EXPECT_THROW((void)PackedConv(ConvSpec{8, 16, 1, 1, 0}, std::span<const float>(w).first(128), b, Isa::kScalar,
+                                ConvAlgorithm::kWinogradF2),
+               Error);
   EXPECT_THROW((void)PackedConv(ConvSpec{0, 16, 3, 1, 1}, w, b, Isa::kScalar), Error);
   const PackedConv ok(ConvSpec{8, 16, 3, 1, 1}, w, b, Isa::kScalar, ConvAlgorithm::kGemm);
-  EXPECT_FALSE(ok.uses_winograd());
-  EXPECT_TRUE(PackedConv(ConvSpec{8, 16, 3, 1, 1}, w, b, Isa::kScalar).uses_winograd());
+  EXPECT_EQ(ok.algorithm(), ConvAlgorithm::kGemm);
+  EXPECT_EQ(PackedConv(ConvSpec{8, 16, 3, 1, 1}, w, b, Isa::kScalar).algorithm(), ConvAlgorithm::kWinogradF4);
+}
+
+TEST(PackedConv, ChoosesWinogradOnlyForThreeByThreeStrideOneWithEnoughTiles) {
+  const auto isa = kernels::best_isa();
+  EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 1, 1}, 56, 56, isa), ConvAlgorithm::kWinogradF4);
+  EXPECT_EQ(kernels::choose_algorithm({256, 256, 3, 1, 1}, 14, 14, isa), ConvAlgorithm::kWinogradF2);
+  EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 7, 7, isa), ConvAlgorithm::kGemm);
+  EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 2, 1}, 56, 56, isa), ConvAlgorithm::kGemm);
+  EXPECT_EQ(kernels::choose_algorithm({64, 64, 1, 1, 0}, 56, 56, isa), ConvAlgorithm::kGemm);
 }
 
 }  // namespace

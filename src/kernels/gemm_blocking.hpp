@@ -11,14 +11,28 @@ namespace aoi::kernels {
 
 // Depth of one k block: a kc x nr panel of B (32 KiB) stays in L1 while the
 // micro-kernel walks down the rows of A.
-inline int depth_block(const MicroKernel& mk) { return 8192 / mk.nr; }
+inline int depth_block(const MicroKernel& mk) { return 16384 / mk.nr; }
+
+// Splits a depth of k into equal blocks of at most about depth_block(): the
+// stem's 147 is one block rather than 128 + 19 (a short block costs a full
+// pass over C for little work).
+inline int balanced_depth_block(const MicroKernel& mk, int k) {
+  const int limit = depth_block(mk) + depth_block(mk) / 4;
+  const int blocks = (k + limit - 1) / limit;
+  return (k + blocks - 1) / blocks;
+}
 
 // Row stride of gathered patch rows: whole cache lines plus one, so that the
 // rows of a register tile do not all map to the same L1 sets.
 inline int gathered_row_stride(int kc) { return (kc + 15) / 16 * 16 + 16; }
 
-// Rows of A per block (kept in L2): eight micro-tiles.
-inline int block_rows(const MicroKernel& mk) { return 8 * mk.mr; }
+// Rows of A per block: as many whole register tiles as fit 256 KiB of L2 at
+// the deepest k block, so that B (the weights) is streamed from memory once
+// per block: with 7 x 64 tiles that is 455 rows, all of a 14x14 or 7x7 map.
+inline int block_rows(const MicroKernel& mk) {
+  const int rows = (256 * 1024 / 4) / gathered_row_stride(depth_block(mk) + depth_block(mk) / 4);
+  return std::max(1, rows / mk.mr) * mk.mr;
+}
 
 struct GemmTiling {
   int mc = 0, m_blocks = 0;

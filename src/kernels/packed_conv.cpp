@@ -41,18 +41,22 @@ bool winograd_shape(const ConvSpec& s) { return s.kernel == 3 && s.stride == 1 &
 void gather_patch_rows(const ConvSpec& s, const float* in, int h, int w, int m0, int rows, int k0, int kc,
                        float* dst, int ld) {
   const int ow = s.out_size(w), cin = s.in_channels, run = s.kernel * cin;
+  const int first_ky = k0 / run, first_within = k0 % run;
+  int oy = m0 / ow, ox = m0 % ow;
   for (int i = 0; i < rows; ++i) {
-    const int p = m0 + i, oy = p / ow, ox = p % ow;
     const int ix0 = ox * s.stride - s.pad;
-    float* d = dst + std::size_t(i) * ld;
-    for (int k = k0; k < k0 + kc;) {
-      const int ky = k / run, within = k % run, n = std::min(run - within, k0 + kc - k);
+    const bool inside_x = ix0 >= 0 && ix0 + s.kernel <= w;
+    float* out = dst + std::size_t(i) * ld;
+    int ky = first_ky, within = first_within;
+    for (int left = kc; left > 0; ++ky, within = 0) {
+      const int n = std::min(run - within, left);
       const int iy = oy * s.stride - s.pad + ky;
-      float* out = d + (k - k0);
       if (iy < 0 || iy >= h) {
         std::fill(out, out + n, 0.0f);
-      } else if (ix0 >= 0 && ix0 + s.kernel <= w) {
-        std::memcpy(out, in + (std::size_t(iy) * w + ix0) * cin + within, std::size_t(n) * sizeof(float));
+      } else if (inside_x) {
+        // A loop, not memcpy: runs are short (21 floats on the stem) and many.
+        const float* src = in + (std::size_t(iy) * w + ix0) * cin + within;
+        for (int j = 0; j < n; ++j) out[j] = src[j];
       } else {  // the kernel row crosses the left or right edge
         for (int j = 0; j < n;) {
           const int kx = (within + j) / cin, ci = (within + j) % cin, m = std::min(cin - ci, n - j);
@@ -62,8 +66,9 @@ void gather_patch_rows(const ConvSpec& s, const float* in, int h, int w, int m0,
           j += m;
         }
       }
-      k += n;
+      out += n, left -= n;
     }
+    if (++ox == ow) ox = 0, ++oy;
   }
 }
 
@@ -71,18 +76,17 @@ void gather_patch_rows(const ConvSpec& s, const float* in, int h, int w, int m0,
 
 ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w, Isa isa) {
   if (!winograd_shape(s)) return ConvAlgorithm::kGemm;
-  // Winograd does 36 products per 4x4 output tile against 9 per pixel for the
-  // GEMM; both round their rows up to whole register tiles, and Winograd pays
-  // about a quarter more for its transforms. Its weights are 4x larger, and
-  // with few tiles each point's GEMM streams them from memory for a handful of
-  // rows (7x7 at batch 1: 4 tiles, measured 2x slower than the GEMM), so it
-  // needs at least 16 tiles.
-  const int mr = micro_kernel(isa).mr;
-  auto round_up = [mr](long long n) { return (n + mr - 1) / mr * mr; };
-  const long long tiles = 1LL * winograd_tiles(h) * winograd_tiles(w);
-  if (tiles < 16) return ConvAlgorithm::kGemm;
-  const double winograd = 1.25 * kWinogradPoints * round_up(tiles), gemm = 9.0 * round_up(1LL * h * w);
-  return winograd < gemm ? ConvAlgorithm::kWinograd : ConvAlgorithm::kGemm;
+  // Each point's GEMM needs rows (tiles) to amortise streaming its slice of
+  // the transformed weights, which are 4x (F(4,3)) or 1.8x (F(2,3)) the size
+  // of the direct ones. Measured at batch 1 in the trunk: F(4,3) wins on 56x56
+  // and 28x28 maps (196 and 49 tiles); on 14x14 F(4,3) has 16 tiles and its
+  // 9.4 MB of weights per 256-channel layer stream from memory, F(2,3) has 49
+  // tiles and 4.2 MB; on 7x7 (16 tiles of F(2,3)) the GEMM wins.
+  constexpr long long kMinTiles = 49;
+  if (1LL * winograd_tiles(h, 4) * winograd_tiles(w, 4) >= kMinTiles) return ConvAlgorithm::kWinogradF4;
+  if (1LL * winograd_tiles(h, 2) * winograd_tiles(w, 2) >= kMinTiles) return ConvAlgorithm::kWinogradF2;
+  (void)isa;
+  return ConvAlgorithm::kGemm;
 }
 
 PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias, Isa isa,
@@ -96,7 +100,8 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
           ErrorKind::kBadWeights, "conv", "weight or bias size does not match the layer");
   require(isa_supported(isa), ErrorKind::kUnsupported, "conv",
           std::string("instruction set ") + isa_name(isa) + " is not available here");
-  require(algorithm != ConvAlgorithm::kWinograd || winograd_shape(s), ErrorKind::kInvalidArgument, "conv",
+  const bool winograd = algorithm == ConvAlgorithm::kWinogradF2 || algorithm == ConvAlgorithm::kWinogradF4;
+  require(!winograd || winograd_shape(s), ErrorKind::kInvalidArgument, "conv",
           "Winograd needs a 3x3 stride-1 pad-1 convolution");
   auto& m = *impl_;
   m.kernel = &micro_kernel(isa);
@@ -105,8 +110,9 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
   m.bias = allocate_floats(std::size_t(m.panels) * nr);
   std::fill(m.bias.get(), m.bias.get() + std::size_t(m.panels) * nr, 0.0f);
   std::copy(bias.begin(), bias.end(), m.bias.get());
-  if (algorithm == ConvAlgorithm::kWinograd || (algorithm == ConvAlgorithm::kAuto && winograd_shape(s))) {
-    m.winograd = std::make_unique<WinogradWeights>(s.in_channels, s.out_channels, oihw, nr);
+  if (winograd || (algorithm == ConvAlgorithm::kAuto && winograd_shape(s))) {
+    const int tile = algorithm == ConvAlgorithm::kWinogradF2 ? 2 : 4;
+    m.winograd = std::make_unique<WinogradWeights>(tile, s.in_channels, s.out_channels, oihw, nr);
     return;
   }
   m.k = s.kernel * s.kernel * s.in_channels;
@@ -128,17 +134,20 @@ PackedConv& PackedConv::operator=(PackedConv&&) noexcept = default;
 PackedConv::~PackedConv() = default;
 
 Isa PackedConv::isa() const { return impl_->kernel->isa; }
-bool PackedConv::uses_winograd() const { return impl_->winograd != nullptr; }
+ConvAlgorithm PackedConv::algorithm() const {
+  if (!impl_->winograd) return ConvAlgorithm::kGemm;
+  return impl_->winograd->m == 2 ? ConvAlgorithm::kWinogradF2 : ConvAlgorithm::kWinogradF4;
+}
 
 std::size_t PackedConv::scratch_floats(int h, int w) const {
   const auto& mk = *impl_->kernel;
   if (impl_->winograd) return 0;
   const bool in_place = spec_.kernel == 1 && spec_.stride == 1 && spec_.pad == 0;
-  return in_place ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(depth_block(mk));
+  return in_place ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(balanced_depth_block(mk, impl_->k));
 }
 
 std::size_t PackedConv::shared_floats(int h, int w) const {
-  return impl_->winograd ? winograd_shared_floats(spec_.in_channels, spec_.out_channels, h, w) : 0;
+  return impl_->winograd ? winograd_shared_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w) : 0;
 }
 
 void PackedConv::forward(const float* input, int h, int w, float* output, const float* residual, bool relu,
@@ -161,7 +170,7 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     const int p0 = (tile % tiling.n_blocks) * tiling.panels_per_block;
     const int p1 = std::min(m.panels, p0 + tiling.panels_per_block);
     float* rows_buffer = in_place ? nullptr : scratch.slot(tbb::this_task_arena::current_thread_index());
-    const int kc_max = depth_block(mk), ld = gathered_row_stride(kc_max);
+    const int kc_max = balanced_depth_block(mk, m.k), ld = gathered_row_stride(kc_max);
     for (int k0 = 0; k0 < m.k; k0 += kc_max) {
       const int kc = std::min(kc_max, m.k - k0);
       const bool last = k0 + kc == m.k;

@@ -51,7 +51,7 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
 int PackedTrunk::winograd_layers() const {
   int n = 0;
   for (const auto& stage : stages_)
-    for (const auto& b : stage) n += b.conv2.uses_winograd();
+    for (const auto& b : stage) n += b.conv2.algorithm() != kernels::ConvAlgorithm::kGemm;
   return n;
 }
 

@@ -7,7 +7,8 @@
 //  - GEMM: output[pixel][oc] = sum_k patch[pixel][k] * W[k][oc] with k ordered
 //    (ky, kx, ic). A 1x1 stride-1 convolution reads its input rows in place;
 //    every other shape gathers its patches while packing (implicit im2col).
-//  - Winograd F(4x4, 3x3) for 3x3 stride-1 pad-1 convolutions (kernels/winograd).
+//  - Winograd F(2x2, 3x3) or F(4x4, 3x3) for 3x3 stride-1 pad-1 convolutions
+//    (kernels/winograd).
 // Bias, the residual add and ReLU are applied in the micro-kernel's registers.
 #pragma once
 
@@ -40,16 +41,17 @@ struct Scratch {
   float* slot(int index) const;  // throws if index is out of range
 };
 
-enum class ConvAlgorithm { kAuto, kGemm, kWinograd };
+enum class ConvAlgorithm { kAuto, kGemm, kWinogradF2, kWinogradF4 };
 
-// The faster algorithm for this layer on an h x w input: Winograd for 3x3
-// stride-1 layers unless the map is so small that its tiles fill too little of
-// a register tile (7x7 at batch 1), the GEMM otherwise.
+// The faster algorithm for this layer on an h x w input (3x3 stride-1 layers:
+// F(4,3) on large maps, F(2,3) on medium ones, the GEMM on small ones; every
+// other shape: the GEMM).
 ConvAlgorithm choose_algorithm(const ConvSpec& spec, int h, int w, Isa isa);
 
 class PackedConv {
  public:
   // oihw: out x in x k x k weights (batch norm folded); bias: out values.
+  // kAuto takes F(4,3) for 3x3 stride-1 shapes and the GEMM otherwise.
   PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias, Isa isa,
              ConvAlgorithm algorithm = ConvAlgorithm::kAuto);
   PackedConv(PackedConv&&) noexcept;
@@ -58,7 +60,7 @@ class PackedConv {
 
   const ConvSpec& spec() const { return spec_; }
   Isa isa() const;
-  bool uses_winograd() const;
+  ConvAlgorithm algorithm() const;  // never kAuto
   // Floats of scratch each thread slot needs, and floats of shared scratch,
   // for an input of h x w.
   std::size_t scratch_floats(int h, int w) const;

@@ -1,0 +1,17 @@
+// aoi's side of the peer comparison: the Engine on the same weights and the
+// same synthetic input as the peers, timed by the same loop (peer_args.hpp).
+#include <vector>
+
+#include "aoi/nn/engine.hpp"
+#include "peer_args.hpp"
+
+int main(int argc, char** argv) {
+  const auto args = aoi::bench::parse_peer_args(argc, argv);
+  const aoi::Engine engine = aoi::Engine::load(args.weights, aoi::EngineOptions{args.threads});
+  const int size = engine.input_size();
+  std::vector<float> input(std::size_t(args.batch) * 3 * size * size);
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(int(i * 7919 % 255)) - 120.0f;
+  std::vector<float> features(std::size_t(args.batch) * engine.feature_dim());
+  aoi::bench::report_peer("aoi", args, [&] { engine.featurize(input, args.batch, features); }, features);
+  return 0;
+}
