@@ -3,10 +3,12 @@
 #   AddressSanitizer + UndefinedBehaviorSanitizer: every test except the
 #     DeepPCB quality run (4,500 ResNet-50 passes; its code paths are the golden
 #     and CLI pipeline tests', which do run here);
-#   ThreadSanitizer (only with AOI_TSAN=1, see docs/sanitizers.md: Debian's
-#     oneTBB is not built with TSan, so every hand-off inside libtbb reads as
-#     a race): the threaded tests.
-# Any report fails the run. Build folders: build-asan, build-tsan.
+#   ThreadSanitizer: the threaded tests (trunk kernels and engine, GBDT
+#     training and prediction, feature cache, evaluation, CLI pipeline), run
+#     against a TSan-built libtbb of the installed version
+#     (scripts/build-tsan-tbb.sh), plus a canary race that must be reported.
+# Any report fails the run (AOI_SKIP_TSAN=1 skips the TSan pass).
+# Build folders: build-asan, build-tsan, build-tsan-tbb.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -23,12 +25,18 @@ sanitize() {  # sanitize DIR SANITIZERS CTEST_ARGS...
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp"
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 
 start=$SECONDS
 sanitize build-asan address,undefined -E 'DeepPcb'
 echo "test-sanitizers: ASan+UBSan passed in $((SECONDS - start)) s"
-[ -n "${AOI_TSAN:-}" ] || exit 0
+[ -z "${AOI_SKIP_TSAN:-}" ] || exit 0
 start=$SECONDS
-sanitize build-tsan thread -R 'Engine|Gbdt|Train|Predict|FeatureCache|Evaluate|CliPipeline'
+scripts/build-tsan-tbb.sh
+export LD_LIBRARY_PATH="$root/build-tsan-tbb/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+sanitize build-tsan thread \
+  -R 'Engine|Gbdt|Train|Predict|FeatureCache|Evaluate|CliPipeline|OnEachIsa|PackedConv|NoAllocation|Golden.*aoi_avx|TsanCanary'
+# The tests must have run against the instrumented libtbb, not Debian's.
+ldd build-tsan/tests/test_engine | grep -q "$root/build-tsan-tbb/lib/libtbb.so.12" ||
+  { echo "test-sanitizers: tests did not load the TSan-built libtbb" >&2; exit 1; }
 echo "test-sanitizers: TSan passed in $((SECONDS - start)) s"

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""aoi's ResNet-50 trunk against its peers, interleaved in one run on one
+machine: every round runs every (peer, threads, batch) once, in the same
+order, so drifts of a shared machine hit all of them alike. Prints the median
+over rounds of each program's median ms per image and aoi's time as a ratio
+of each peer's, as a Markdown table (also written to --json).
+
+Peers (each skipped with a note when its package is missing):
+  aoi     build/bench/peer_aoi            (aoi's own kernels)
+  onednn  build/bench/peer_onednn         (libdnnl-dev; blocked layouts, fused post-ops)
+  torch   bench/peers/python_peer.py      (python3-torch; TorchScript, frozen)
+  opencv  bench/peers/python_peer.py      (python3-opencv; ONNX export of the same module)
+All run the same weights on the same synthetic input; their feature sums are
+compared so that a peer computing something else is caught.
+
+  python3 bench/compare_peers.py --weights ~/.local/share/aoi/resnet50-imagenet.aoiw
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's python3-torch / python3-opencv
+
+
+def have_module(name):
+    return subprocess.run([SYSTEM_PYTHON, "-c", f"import {name}"], capture_output=True).returncode == 0
+
+
+def commands(build, weights, iterations):
+    peers = {}
+    common = ["--weights", weights, "--iterations", str(iterations)]
+    aoi = os.path.join(build, "bench", "peer_aoi")
+    if not os.path.exists(aoi):
+        sys.exit(f"{aoi} not built (cmake --build {build} --target peer_aoi)")
+    peers["aoi"] = lambda t, b: ([aoi, "--threads", str(t), "--batch", str(b)] + common, {})
+    onednn = os.path.join(build, "bench", "peer_onednn")
+    if os.path.exists(onednn):
+        peers["onednn"] = lambda t, b: ([onednn, "--threads", str(t), "--batch", str(b)] + common,
+                                        {"OMP_NUM_THREADS": str(t)})
+    else:
+        print("note: peer_onednn not built (install libdnnl-dev and re-run cmake)", file=sys.stderr)
+    script = os.path.join(ROOT, "bench", "peers", "python_peer.py")
+    for peer, module in (("torch", "torch"), ("opencv", "cv2")):
+        if have_module(module) and have_module("torch"):
+            peers[peer] = (lambda p: lambda t, b: ([SYSTEM_PYTHON, script, "--peer", p, "--threads", str(t),
+                                                    "--batch", str(b)] + common, {"OMP_NUM_THREADS": str(t)}))(peer)
+        else:
+            print(f"note: {peer} skipped (python3-{module if module != 'cv2' else 'opencv'} missing)", file=sys.stderr)
+    return peers
+
+
+def run_once(cmd, extra_env):
+    env = dict(os.environ, **extra_env)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", default=os.path.expanduser("~/.local/share/aoi/resnet50-imagenet.aoiw"))
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--iterations", type=int, default=20, help="timed passes per program run")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--batch", default="1")
+    ap.add_argument("--peers", default="aoi,onednn,torch,opencv")
+    ap.add_argument("--json", help="also write the results here")
+    a = ap.parse_args()
+
+    peers = {k: v for k, v in commands(a.build, a.weights, a.iterations).items() if k in a.peers.split(",")}
+    configs = [(int(t), int(b)) for t in a.threads.split(",") for b in a.batch.split(",")]
+    samples = {}
+    sums = {}
+    for r in range(a.rounds):
+        for t, b in configs:
+            for name, make in peers.items():
+                cmd, env = make(t, b)
+                res = run_once(cmd, env)
+                samples.setdefault((name, t, b), []).append(res["median_ms"])
+                sums.setdefault(name, res["feature_sum"])
+        print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
+
+    ref = sums["aoi"]
+    for name, s in sums.items():
+        if abs(s - ref) > 1e-3 * max(1.0, abs(ref)):
+            print(f"warning: {name} feature sum {s} differs from aoi's {ref}", file=sys.stderr)
+    rows = []
+    print("| peer | threads | batch | ms per image (median of rounds) | aoi / peer |")
+    print("| --- | --- | --- | --- | --- |")
+    for t, b in configs:
+        aoi_ms = statistics.median(samples[("aoi", t, b)])
+        for name in peers:
+            ms = statistics.median(samples[(name, t, b)])
+            rows.append({"peer": name, "threads": t, "batch": b, "ms": ms, "aoi_over_peer": aoi_ms / ms,
+                         "samples": samples[(name, t, b)]})
+            print(f"| {name} | {t} | {b} | {ms:.1f} | {aoi_ms / ms:.2f} |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"rows": rows, "feature_sums": sums}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
