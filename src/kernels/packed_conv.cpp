@@ -147,7 +147,9 @@ std::size_t PackedConv::scratch_floats(int h, int w) const {
 }
 
 std::size_t PackedConv::shared_floats(int h, int w) const {
-  return impl_->winograd ? winograd_shared_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w) : 0;
+  return impl_->winograd ? winograd_shared_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w,
+                                                impl_->kernel->mr)
+                        : 0;
 }
 
 void PackedConv::forward(const float* input, int h, int w, float* output, const float* residual, bool relu,

@@ -25,12 +25,31 @@ struct WinogradWeights {
   int points() const { return (m + 2) * (m + 2); }
 };
 
+// The per-tile data transforms, one set per ISA (each compiled for it). A
+// tile's transformed points are `point_stride` floats apart from `v` (input)
+// or `m` (output), which point at the tile's first point.
+struct WinogradTransforms {
+  using Input = void (*)(const float* input, int h, int w, int cin, int tile, int tiles_x, std::size_t point_stride,
+                         float* v);
+  using Output = void (*)(const float* m, std::size_t point_stride, int cout, int tile, int tiles_x, int oh, int ow,
+                          const float* bias, const float* residual, bool relu, float* output);
+  Input input2, input4;
+  Output output2, output4;
+};
+const WinogradTransforms& winograd_transforms(Isa isa);
+WinogradTransforms winograd_transforms_generic();
+WinogradTransforms winograd_transforms_avx2();
+WinogradTransforms winograd_transforms_avx512();
+
 inline int winograd_tiles(int size, int m) { return (size + m - 1) / m; }
 
+// Transformed tiles are stored in blocks of one register tile of rows (mr
+// tiles): block b holds [point][mr tiles][channels], so each point's GEMM
+// reads whole register tiles and the transforms of one tile touch one
+// compact block instead of 36 distant rows.
 // Floats the forward pass needs in Scratch::shared for an h x w input: the
-// transformed input (points x tiles x in) and the GEMM results (points x
-// tiles x out).
-std::size_t winograd_shared_floats(int m, int in_channels, int out_channels, int h, int w);
+// transformed input and the GEMM results, tiles rounded up to whole blocks.
+std::size_t winograd_shared_floats(int m, int in_channels, int out_channels, int h, int w, int mr);
 
 void winograd_forward(const WinogradWeights& weights, const MicroKernel& mk, const float* input, int h, int w,
                       float* output, const float* bias, const float* residual, bool relu, const Scratch& scratch);
