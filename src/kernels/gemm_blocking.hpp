@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 
 #include "kernels/microkernel.hpp"
 
@@ -32,6 +33,16 @@ inline int gathered_row_stride(int kc) { return (kc + 15) / 16 * 16 + 16; }
 inline int block_rows(const MicroKernel& mk) {
   const int rows = (256 * 1024 / 4) / gathered_row_stride(depth_block(mk) + depth_block(mk) / 4);
   return std::max(1, rows / mk.mr) * mk.mr;
+}
+
+// Packed B (weights) is stored k block by k block: block [k0, k0 + kc) holds
+// every panel's slice, panel after panel ([panel][kk][nr]). The GEMM walks k
+// blocks outside and panels inside, so a layer's weights stream from memory
+// in one sequential pass (the prefetchers keep up) instead of jumping a whole
+// panel ahead at every step. This is the offset of panel p's slice of the
+// block starting at k0 (all earlier blocks are kc_max deep).
+inline std::size_t packed_b_offset(int k0, int kc, int p, int panels, int nr) {
+  return (std::size_t(k0) * panels + std::size_t(p) * kc) * nr;
 }
 
 struct GemmTiling {

@@ -112,21 +112,27 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
   std::copy(bias.begin(), bias.end(), m.bias.get());
   if (winograd || (algorithm == ConvAlgorithm::kAuto && winograd_shape(s))) {
     const int tile = algorithm == ConvAlgorithm::kWinogradF2 ? 2 : 4;
-    m.winograd = std::make_unique<WinogradWeights>(tile, s.in_channels, s.out_channels, oihw, nr);
+    m.winograd = std::make_unique<WinogradWeights>(tile, s.in_channels, s.out_channels, oihw, nr,
+                                                   balanced_depth_block(*m.kernel, s.in_channels));
     return;
   }
   m.k = s.kernel * s.kernel * s.in_channels;
   const std::size_t kk = std::size_t(s.kernel) * s.kernel;
   m.weights = allocate_floats(std::size_t(m.panels) * m.k * nr);
-  float* dst = m.weights.get();
-  for (int p = 0; p < m.panels; ++p)
-    for (int k = 0; k < m.k; ++k) {
-      const int tap = k / s.in_channels, ci = k % s.in_channels;
-      for (int j = 0; j < nr; ++j, ++dst) {
-        const int oc = p * nr + j;
-        *dst = oc < s.out_channels ? oihw[(std::size_t(oc) * s.in_channels + ci) * kk + tap] : 0.0f;
+  const int kc_max = balanced_depth_block(*m.kernel, m.k);
+  for (int k0 = 0; k0 < m.k; k0 += kc_max) {
+    const int kc = std::min(kc_max, m.k - k0);
+    for (int p = 0; p < m.panels; ++p) {
+      float* dst = m.weights.get() + packed_b_offset(k0, kc, p, m.panels, nr);
+      for (int k = k0; k < k0 + kc; ++k) {
+        const int tap = k / s.in_channels, ci = k % s.in_channels;
+        for (int j = 0; j < nr; ++j, ++dst) {
+          const int oc = p * nr + j;
+          *dst = oc < s.out_channels ? oihw[(std::size_t(oc) * s.in_channels + ci) * kk + tap] : 0.0f;
+        }
       }
     }
+  }
 }
 
 PackedConv::PackedConv(PackedConv&&) noexcept = default;
@@ -189,7 +195,7 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
             t.a = rows_buffer + std::size_t(i) * ld;
             t.a_row_stride = ld;
           }
-          t.b = m.weights.get() + (std::size_t(p) * m.k + k0) * nr;
+          t.b = m.weights.get() + packed_b_offset(k0, kc, p, m.panels, nr);
           t.c = output + std::size_t(m0 + i) * cout + std::size_t(p) * nr;
           t.ldc = cout;
           t.rows = std::min(mr, rows - i);

@@ -23,8 +23,8 @@ constexpr double kG4[6][3] = {{1.0 / 4, 0, 0},
 
 }  // namespace
 
-WinogradWeights::WinogradWeights(int tile_out, int in, int out, std::span<const float> oihw, int nr_)
-    : m(tile_out), in_channels(in), out_channels(out), nr(nr_), panels((out + nr_ - 1) / nr_) {
+WinogradWeights::WinogradWeights(int tile_out, int in, int out, std::span<const float> oihw, int nr_, int kc_max_)
+    : m(tile_out), in_channels(in), out_channels(out), nr(nr_), panels((out + nr_ - 1) / nr_), kc_max(kc_max_) {
   require(m == 2 || m == 4, ErrorKind::kInvalidArgument, "winograd", "tile must be F(2,3) or F(4,3)");
   const int a = m + 2;
   const double* g_rows = m == 2 ? &kG2[0][0] : &kG4[0][0];
@@ -42,7 +42,9 @@ WinogradWeights::WinogradWeights(int tile_out, int in, int out, std::span<const 
         for (int j = 0; j < a; ++j) {
           const double v = gg[i][0] * G(j, 0) + gg[i][1] * G(j, 1) + gg[i][2] * G(j, 2);  // (G g) G^T
           const int point = i * a + j, p = oc / nr;
-          u[point * per_point + (std::size_t(p) * in + ci) * nr + oc % nr] = float(v);
+          const int k0 = ci / kc_max * kc_max, kc = std::min(kc_max, in - k0);
+          u[point * per_point + packed_b_offset(k0, kc, p, panels, nr) + std::size_t(ci - k0) * nr + oc % nr] =
+              float(v);
         }
     }
 }
@@ -82,16 +84,15 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
     const int m0 = (tile / tiling.n_blocks) * tiling.mc, rows = std::min(tiling.mc, tiles - m0);
     const int p0 = (tile % tiling.n_blocks) * tiling.panels_per_block;
     const int p1 = std::min(wt.panels, p0 + tiling.panels_per_block);
-    const int kc_max = balanced_depth_block(mk, cin);
-    for (int k0 = 0; k0 < cin; k0 += kc_max) {
-      const int kc = std::min(kc_max, cin - k0);
+    for (int k0 = 0; k0 < cin; k0 += wt.kc_max) {
+      const int kc = std::min(wt.kc_max, cin - k0);
       for (int p = p0; p < p1; ++p)
         for (int i = 0; i < rows; i += mk.mr) {
           TileArgs t;
           t.kc = kc;
           t.a = v + block_at(m0 + i, point, cin) + k0;
           t.a_row_stride = cin;
-          t.b = wt.u.get() + point * u_point + (std::size_t(p) * cin + k0) * nr;
+          t.b = wt.u.get() + point * u_point + packed_b_offset(k0, kc, p, wt.panels, nr);
           t.c = m + block_at(m0 + i, point, cout) + std::size_t(p) * nr;
           t.ldc = cout;
           t.rows = std::min(mk.mr, rows - i);

@@ -16,11 +16,11 @@
 namespace aoi::kernels {
 
 // U = G g G^T for every (out, in) pair, computed in double, packed per point
-// as micro-kernel panels: u[((point * panels + p) * in + ci) * nr + j].
+// as micro-kernel panels in k blocks of kc_max (gemm_blocking.hpp).
 struct WinogradWeights {
-  WinogradWeights(int tile_out, int in_channels, int out_channels, std::span<const float> oihw, int nr);
+  WinogradWeights(int tile_out, int in_channels, int out_channels, std::span<const float> oihw, int nr, int kc_max);
   int m;  // outputs per tile side: 2 or 4
-  int in_channels, out_channels, nr, panels;
+  int in_channels, out_channels, nr, panels, kc_max;
   AlignedFloats u;
   int points() const { return (m + 2) * (m + 2); }
 };
