@@ -84,10 +84,8 @@ void BM_Conv(benchmark::State& state, const Layer& layer, aoi::kernels::ConvAlgo
   aoi::kernels::Scratch scratch;
   scratch.slots = threads;
   scratch.floats_per_slot = conv.scratch_floats(layer.size, layer.size);
-  scratch.shared_floats = conv.shared_floats(layer.size, layer.size);
-  auto memory = aoi::allocate_floats(scratch.floats_per_slot * threads + scratch.shared_floats + 16);
+  auto memory = aoi::allocate_floats(scratch.floats_per_slot * threads + 16);
   scratch.data = memory.get();
-  scratch.shared = memory.get() + scratch.floats_per_slot * threads;
   auto run = [&] { arena.execute([&] { conv.forward(input.data(), layer.size, layer.size, output.data(), nullptr, true, scratch); }); };
   const double peak = peak_gflops() * threads;  // measured before the timed loop
   run();

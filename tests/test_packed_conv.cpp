@@ -118,10 +118,8 @@ ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, bool residual,
     kernels::Scratch scratch;
     scratch.slots = tbb::this_task_arena::max_concurrency();
     scratch.floats_per_slot = conv.scratch_floats(cc.h, cc.w);
-    scratch.shared_floats = conv.shared_floats(cc.h, cc.w);
-    std::vector<float> memory(scratch.floats_per_slot * scratch.slots + scratch.shared_floats + 1);
+    std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
     scratch.data = memory.data();
-    scratch.shared = memory.data() + scratch.floats_per_slot * scratch.slots;
     conv.forward(input.data(), cc.h, cc.w, out.data(), residual ? res.data() : nullptr, relu, scratch);
   });
 

@@ -147,15 +147,10 @@ ConvAlgorithm PackedConv::algorithm() const {
 
 std::size_t PackedConv::scratch_floats(int h, int w) const {
   const auto& mk = *impl_->kernel;
-  if (impl_->winograd) return 0;
+  if (impl_->winograd)
+    return winograd_scratch_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w, mk.mr);
   const bool in_place = spec_.kernel == 1 && spec_.stride == 1 && spec_.pad == 0;
   return in_place ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(balanced_depth_block(mk, impl_->k));
-}
-
-std::size_t PackedConv::shared_floats(int h, int w) const {
-  return impl_->winograd ? winograd_shared_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w,
-                                                impl_->kernel->mr)
-                        : 0;
 }
 
 void PackedConv::forward(const float* input, int h, int w, float* output, const float* residual, bool relu,

@@ -49,64 +49,74 @@ WinogradWeights::WinogradWeights(int tile_out, int in, int out, std::span<const 
     }
 }
 
-std::size_t winograd_shared_floats(int m, int in_channels, int out_channels, int h, int w, int mr) {
-  const std::size_t tiles = (std::size_t(winograd_tiles(h, m)) * winograd_tiles(w, m) + mr - 1) / mr * mr;
-  return std::size_t(m + 2) * (m + 2) * tiles * (std::size_t(in_channels) + out_channels);
+namespace {
+
+// Tiles per block: a whole number of register tiles whose transformed input
+// and GEMM results (points x tiles x (in + out) floats) fit in 640 KiB of L2,
+// so a block goes transform -> GEMMs -> transform without leaving L2.
+int max_block_tiles(int m, int in_channels, int out_channels, int tiles, int mr) {
+  const std::size_t per_tile = std::size_t(m + 2) * (m + 2) * (in_channels + out_channels) * sizeof(float);
+  const int fit = std::max(1, int(640 * 1024 / per_tile) / mr) * mr;
+  return std::min(fit, (tiles + mr - 1) / mr * mr);
+}
+
+}  // namespace
+
+std::size_t winograd_scratch_floats(int m, int in_channels, int out_channels, int h, int w, int mr) {
+  const int tiles = winograd_tiles(h, m) * winograd_tiles(w, m);
+  return std::size_t(m + 2) * (m + 2) * max_block_tiles(m, in_channels, out_channels, tiles, mr) *
+         (std::size_t(in_channels) + out_channels);
 }
 
 void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const float* input, int h, int w,
                       float* output, const float* bias, const float* residual, bool relu, const Scratch& scratch) {
-  const int cin = wt.in_channels, cout = wt.out_channels, nr = wt.nr, points = wt.points();
+  const int cin = wt.in_channels, cout = wt.out_channels, nr = wt.nr, points = wt.points(), r = mk.mr;
   const int tiles_x = winograd_tiles(w, wt.m), tiles = winograd_tiles(h, wt.m) * tiles_x;
-  require(scratch.shared && scratch.shared_floats >= winograd_shared_floats(wt.m, cin, cout, h, w, mk.mr),
-          ErrorKind::kInvalidArgument, "winograd", "shared scratch too small");
-  const int r = mk.mr, blocks = (tiles + r - 1) / r;
-  float* v = scratch.shared;                                    // [blocks][points][r][cin]
-  float* m = v + std::size_t(blocks) * points * r * cin;  // [blocks][points][r][cout]
-  // Where tile t's point 0 lives, in floats from the start, per channel count.
-  auto tile_at = [&](int t, int channels) { return (std::size_t(t / r) * points * r + t % r) * channels; };
-  auto block_at = [&](int row, int point, int channels) {  // row: a multiple of r
-    return (std::size_t(row / r) * points + point) * r * channels;
-  };
-  const std::size_t v_point = std::size_t(r) * cin, m_point = std::size_t(r) * cout;
+  require(scratch.floats_per_slot >= winograd_scratch_floats(wt.m, cin, cout, h, w, r), ErrorKind::kInvalidArgument,
+          "winograd", "scratch too small");
+  // Blocks of tiles, each transformed, multiplied and transformed back by one
+  // thread in its own scratch; smaller blocks when that gives every thread
+  // two or more (never changes how any value is summed).
+  const int threads = tbb::this_task_arena::max_concurrency();
+  int block_tiles = max_block_tiles(wt.m, cin, cout, tiles, r);
+  while (block_tiles > r && (tiles + block_tiles - 1) / block_tiles < 2 * threads && threads > 1) block_tiles -= r;
+  const int blocks = (tiles + block_tiles - 1) / block_tiles;
+
   const WinogradTransforms& tf = winograd_transforms(mk.isa);
   const auto input_tile = wt.m == 2 ? tf.input2 : tf.input4;
   const auto output_tile = wt.m == 2 ? tf.output2 : tf.output4;
-
-  tbb::parallel_for(0, tiles, [&](int t) {
-    input_tile(input, h, w, cin, t, tiles_x, v_point, v + tile_at(t, cin));
-  });
-
-  const GemmTiling tiling = plan_tiling(tiles, wt.panels, mk, tbb::this_task_arena::max_concurrency());
   const std::size_t u_point = std::size_t(wt.panels) * cin * nr;
-  tbb::parallel_for(0, points * tiling.tiles(), [&](int job) {
-    const int point = job / tiling.tiles(), tile = job % tiling.tiles();
-    const int m0 = (tile / tiling.n_blocks) * tiling.mc, rows = std::min(tiling.mc, tiles - m0);
-    const int p0 = (tile % tiling.n_blocks) * tiling.panels_per_block;
-    const int p1 = std::min(wt.panels, p0 + tiling.panels_per_block);
-    for (int k0 = 0; k0 < cin; k0 += wt.kc_max) {
-      const int kc = std::min(wt.kc_max, cin - k0);
-      for (int p = p0; p < p1; ++p)
-        for (int i = 0; i < rows; i += mk.mr) {
-          TileArgs t;
-          t.kc = kc;
-          t.a = v + block_at(m0 + i, point, cin) + k0;
-          t.a_row_stride = cin;
-          t.b = wt.u.get() + point * u_point + packed_b_offset(k0, kc, p, wt.panels, nr);
-          t.c = m + block_at(m0 + i, point, cout) + std::size_t(p) * nr;
-          t.ldc = cout;
-          t.rows = std::min(mk.mr, rows - i);
-          t.cols = std::min(nr, cout - p * nr);
-          t.accumulate = k0 > 0;
-          mk.run(t);
-        }
-    }
-  }, tbb::simple_partitioner());
 
-  const int oh = h, ow = w;
-  tbb::parallel_for(0, tiles, [&](int t) {
-    output_tile(m + tile_at(t, cout), m_point, cout, t, tiles_x, oh, ow, bias, residual, relu, output);
-  });
+  tbb::parallel_for(0, blocks, [&](int block) {
+    const int t0 = block * block_tiles, count = std::min(block_tiles, tiles - t0);
+    // Scratch layout per register tile of rows: [point][r tiles][channels].
+    float* v = scratch.slot(tbb::this_task_arena::current_thread_index());
+    float* m = v + std::size_t(points) * block_tiles * cin;
+    auto tile_at = [&](int i, int channels) { return (std::size_t(i / r) * points * r + i % r) * channels; };
+    auto rows_at = [&](int i, int point, int channels) { return (std::size_t(i / r) * points + point) * r * channels; };
+    for (int i = 0; i < count; ++i) input_tile(input, h, w, cin, t0 + i, tiles_x, std::size_t(r) * cin, v + tile_at(i, cin));
+    for (int point = 0; point < points; ++point)
+      for (int k0 = 0; k0 < cin; k0 += wt.kc_max) {
+        const int kc = std::min(wt.kc_max, cin - k0);
+        for (int p = 0; p < wt.panels; ++p)
+          for (int i = 0; i < count; i += r) {
+            TileArgs t;
+            t.kc = kc;
+            t.a = v + rows_at(i, point, cin) + k0;
+            t.a_row_stride = cin;
+            t.b = wt.u.get() + point * u_point + packed_b_offset(k0, kc, p, wt.panels, nr);
+            t.c = m + rows_at(i, point, cout) + std::size_t(p) * nr;
+            t.ldc = cout;
+            t.rows = std::min(r, count - i);
+            t.cols = std::min(nr, cout - p * nr);
+            t.accumulate = k0 > 0;
+            mk.run(t);
+          }
+      }
+    for (int i = 0; i < count; ++i)
+      output_tile(m + tile_at(i, cout), std::size_t(r) * cout, cout, t0 + i, tiles_x, h, w, bias, residual, relu,
+                  output);
+  }, tbb::simple_partitioner());
 }
 
 }  // namespace aoi::kernels

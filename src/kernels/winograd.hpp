@@ -43,13 +43,13 @@ WinogradTransforms winograd_transforms_avx512();
 
 inline int winograd_tiles(int size, int m) { return (size + m - 1) / m; }
 
-// Transformed tiles are stored in blocks of one register tile of rows (mr
-// tiles): block b holds [point][mr tiles][channels], so each point's GEMM
-// reads whole register tiles and the transforms of one tile touch one
-// compact block instead of 36 distant rows.
-// Floats the forward pass needs in Scratch::shared for an h x w input: the
-// transformed input and the GEMM results, tiles rounded up to whole blocks.
-std::size_t winograd_shared_floats(int m, int in_channels, int out_channels, int h, int w, int mr);
+// The forward pass works through blocks of tiles that fit in L2, one thread
+// per block: input transform, the point GEMMs, output transform. In its
+// scratch slot, each register tile of rows (mr tiles) is stored as
+// [point][mr tiles][channels], so each point's GEMM reads whole register
+// tiles and the transforms of one tile stay within one compact area.
+// Floats of per-thread scratch for an h x w input.
+std::size_t winograd_scratch_floats(int m, int in_channels, int out_channels, int h, int w, int mr);
 
 void winograd_forward(const WinogradWeights& weights, const MicroKernel& mk, const float* input, int h, int w,
                       float* output, const float* bias, const float* residual, bool relu, const Scratch& scratch);

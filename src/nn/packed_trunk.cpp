@@ -23,7 +23,6 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
   auto visit = [&](const kernels::PackedConv& conv, int size) {
     const int out = conv.spec().out_size(size);
     plan_.activation = std::max(plan_.activation, std::size_t(out) * out * conv.spec().out_channels);
-    plan_.shared = std::max(plan_.shared, conv.shared_floats(size, size));
     plan_.per_slot = std::max(plan_.per_slot, conv.scratch_floats(size, size));
     return out;
   };
@@ -56,10 +55,10 @@ int PackedTrunk::winograd_layers() const {
 }
 
 std::size_t PackedTrunk::workspace_floats(int slots) const {
-  // Input, four rotating activations, a tap buffer, shared and per-slot scratch;
-  // each rounded to whole cache lines so every area starts 64-byte aligned.
+  // Input, four rotating activations, a tap buffer and per-slot scratch; each
+  // rounded to whole cache lines so every area starts 64-byte aligned.
   auto lines = [](std::size_t n) { return (n + 15) / 16 * 16; };
-  return 6 * lines(plan_.activation) + lines(plan_.shared) + std::size_t(slots) * lines(plan_.per_slot);
+  return 6 * lines(plan_.activation) + std::size_t(slots) * lines(plan_.per_slot);
 }
 
 void PackedTrunk::forward(const float* image, float* features, float* workspace, int slots,
@@ -73,9 +72,7 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   float* y = t2 + act;
   float* tap_buffer = y + act;
   kernels::Scratch scratch;
-  scratch.shared = tap_buffer + act;
-  scratch.shared_floats = plan_.shared;
-  scratch.data = scratch.shared + lines(plan_.shared);
+  scratch.data = tap_buffer + act;
   scratch.floats_per_slot = lines(plan_.per_slot);
   scratch.slots = slots;
 

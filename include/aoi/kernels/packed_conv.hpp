@@ -29,15 +29,12 @@ struct ConvSpec {
 };
 
 // Scratch a forward pass borrows, sized once by the caller's memory plan:
-// per-thread slots (slot i belongs to TBB thread slot i of the running arena,
-// tbb::this_task_arena::current_thread_index()) and one area shared by all
-// threads of the layer (Winograd's transformed tiles).
+// one slot per thread (slot i belongs to TBB thread slot i of the running
+// arena, tbb::this_task_arena::current_thread_index()).
 struct Scratch {
   float* data = nullptr;
   std::size_t floats_per_slot = 0;
   int slots = 0;
-  float* shared = nullptr;
-  std::size_t shared_floats = 0;
   float* slot(int index) const;  // throws if index is out of range
 };
 
@@ -61,10 +58,8 @@ class PackedConv {
   const ConvSpec& spec() const { return spec_; }
   Isa isa() const;
   ConvAlgorithm algorithm() const;  // never kAuto
-  // Floats of scratch each thread slot needs, and floats of shared scratch,
-  // for an input of h x w.
+  // Floats of scratch each thread slot needs for an input of h x w.
   std::size_t scratch_floats(int h, int w) const;
-  std::size_t shared_floats(int h, int w) const;
 
   // output (oh x ow x out) = relu?(conv(input) + bias + residual?), input
   // h x w x in. Parallel over output tiles in the caller's TBB arena; every

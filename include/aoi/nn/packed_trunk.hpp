@@ -1,8 +1,8 @@
 // The ResNet trunk on aoi's own kernels: every layer of a Trunk re-packed once
 // for one instruction set and one input size, activations in NHWC, and a
 // static memory plan: one workspace of workspace_floats() holds the input,
-// every activation, Winograd buffers and per-thread scratch, so a forward
-// pass allocates nothing.
+// every activation and per-thread scratch (patch rows, Winograd blocks), so a
+// forward pass allocates nothing.
 #pragma once
 
 #include <vector>
@@ -37,7 +37,7 @@ class PackedTrunk {
     std::optional<kernels::PackedConv> downsample;
   };
   struct Plan {
-    std::size_t activation = 0, shared = 0, per_slot = 0;
+    std::size_t activation = 0, per_slot = 0;
   };
 
   kernels::Isa isa_;
