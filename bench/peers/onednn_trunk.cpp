@@ -4,7 +4,7 @@
 // build time, bias + residual sum + ReLU fused as post-ops. Threads: oneDNN's
 // own runtime (OMP_NUM_THREADS for Debian's OpenMP build).
 //
-//   onednn_trunk --weights W.aoiw --batch 1 --iterations 30   -> JSON line
+//   onednn_trunk --weights W.aoiw --batch 1 --iterations 30 [--layout any|plain]   -> JSON line
 #include <dnnl.hpp>
 
 #include <algorithm>
@@ -26,6 +26,9 @@ using tag = memory::format_tag;
 using dt = memory::data_type;
 
 struct Net {
+  // tag::any lets oneDNN pick its blocked layouts (how it is meant to be
+  // used); --layout plain pins NCHW activations and OIHW weights instead.
+  tag layout = tag::any, weight_layout = tag::any;
   dnnl::engine eng{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{eng};
   std::vector<std::pair<dnnl::primitive, std::unordered_map<int, memory>>> steps;
@@ -50,9 +53,9 @@ struct Net {
     if (relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
-    const memory::desc dst_md = accumulate ? accumulate->get_desc() : memory::desc(dst_d, dt::f32, tag::any);
+    const memory::desc dst_md = accumulate ? accumulate->get_desc() : memory::desc(dst_d, dt::f32, layout);
     dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                         memory::desc(src_d, dt::f32, tag::any), memory::desc(w_d, dt::f32, tag::any),
+                                         memory::desc(src_d, dt::f32, layout), memory::desc(w_d, dt::f32, weight_layout),
                                          memory::desc(b_d, dt::f32, tag::x), dst_md, {s, s}, {p, p}, {p, p});
     dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);
     src = ensure(src, pd.src_desc());
@@ -72,7 +75,7 @@ struct Net {
   memory pool(memory src, dnnl::algorithm algo, int batch, int c, int h, int w, int k, int s, int p) {
     const int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
     dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, algo, src.get_desc(),
-                                     memory::desc({batch, c, oh, ow}, dt::f32, tag::any), {s, s}, {k, k}, {p, p}, {p, p});
+                                     memory::desc({batch, c, oh, ow}, dt::f32, layout), {s, s}, {k, k}, {p, p}, {p, p});
     dnnl::pooling_forward::primitive_desc pd(desc, eng);
     memory dst(pd.dst_desc(), eng);
     steps.push_back({dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}});
@@ -94,6 +97,11 @@ int main(int argc, char** argv) {
   const int size = file.description().preprocess.input_size, batch = args.batch;
 
   Net net;
+  if (args.layout == "plain") net.layout = tag::nchw, net.weight_layout = tag::oihw;
+  else if (args.layout != "any") {
+    std::fprintf(stderr, "--layout must be any or plain\n");
+    return 2;
+  }
   std::vector<float> input(std::size_t(batch) * 3 * size * size, 1.0f);
   for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(int(i * 7919 % 255)) - 120.0f;
   memory user_in({{batch, 3, size, size}, dt::f32, tag::nchw}, net.eng, input.data());
@@ -119,6 +127,6 @@ int main(int argc, char** argv) {
   memory user_out({{batch, channels, 1, 1}, dt::f32, tag::nchw}, net.eng, features.data());
   net.steps.push_back({dnnl::reorder(pooled, user_out), {{DNNL_ARG_FROM, pooled}, {DNNL_ARG_TO, user_out}}});
 
-  aoi::bench::report_peer("onednn", args, [&] { net.run(); }, features);
+  aoi::bench::report_peer(args.layout == "plain" ? "onednn_nchw" : "onednn", args, [&] { net.run(); }, features);
   return 0;
 }
