@@ -7,7 +7,8 @@ of each peer's, as a Markdown table (also written to --json).
 
 Peers (each skipped with a note when its package is missing):
   aoi     build/bench/peer_aoi            (aoi's own kernels)
-  onednn  build/bench/peer_onednn         (libdnnl-dev; blocked layouts, fused post-ops)
+  onednn  build/bench/peer_onednn         (libdnnl-dev; its blocked layouts, fused post-ops)
+  onednn_nchw  the same with plain NCHW activations and OIHW weights
   torch   bench/peers/python_peer.py      (python3-torch; TorchScript, frozen)
   opencv  bench/peers/python_peer.py      (python3-opencv; ONNX export of the same module)
 All run the same weights on the same synthetic input; their feature sums are
@@ -41,6 +42,8 @@ def commands(build, weights, iterations):
     if os.path.exists(onednn):
         peers["onednn"] = lambda t, b: ([onednn, "--threads", str(t), "--batch", str(b)] + common,
                                         {"OMP_NUM_THREADS": str(t)})
+        peers["onednn_nchw"] = lambda t, b: ([onednn, "--threads", str(t), "--batch", str(b), "--layout", "plain"] +
+                                             common, {"OMP_NUM_THREADS": str(t)})
     else:
         print("note: peer_onednn not built (install libdnnl-dev and re-run cmake)", file=sys.stderr)
     script = os.path.join(ROOT, "bench", "peers", "python_peer.py")
@@ -69,7 +72,7 @@ def main():
     ap.add_argument("--iterations", type=int, default=20, help="timed passes per program run")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batch", default="1")
-    ap.add_argument("--peers", default="aoi,onednn,torch,opencv")
+    ap.add_argument("--peers", default="aoi,onednn,onednn_nchw,torch,opencv")
     ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args()
 

@@ -15,12 +15,15 @@ constexpr int kMr = 8, kNr = 8;
 
 void tile(const TileArgs& t) {
   float32x4_t lo[kMr], hi[kMr];
+#pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r) lo[r] = hi[r] = vdupq_n_f32(0.0f);
   const float* b = t.b;
   const float* row[kMr];
+#pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
   for (int k = 0; k < t.kc; ++k, b += kNr) {
     const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
+#pragma GCC unroll 8
     for (int r = 0; r < kMr; ++r) {
       const float av = row[r][k];
       lo[r] = vfmaq_n_f32(lo[r], b0, av);
