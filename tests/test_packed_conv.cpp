@@ -12,6 +12,7 @@
 #include "aoi/kernels/packed_conv.hpp"
 #include "kernels/microkernel.hpp"
 #include "support/naive.hpp"
+#include "support/tile_reference.hpp"
 
 namespace aoi::test {
 namespace {
@@ -66,18 +67,7 @@ TEST_P(OnEachIsa, MicroKernelMatchesNaiveProductForEveryTileShapeAndEpilogue) {
           ASSERT_EQ(c[at], c_before[at]) << "wrote outside the tile at " << r << "," << j;
           continue;
         }
-        double want = 0, scale = 1;
-        for (int k = 0; k < kc; ++k) {
-          const double av = a[std::size_t(r) * lda + k];
-          want += av * b[std::size_t(k) * mk.nr + j];
-          scale += std::abs(av * b[std::size_t(k) * mk.nr + j]);
-        }
-        if (accumulate) want += c_before[at];
-        if (with_epilogue) {
-          want += bias[j];
-          if (with_residual) want += residual[at];
-          if (relu) want = std::max(want, 0.0);
-        }
+        const auto [want, scale] = expected_tile_value(t, mk.nr, r, j, c_before[at]);
         ASSERT_NEAR(c[at], want, 2e-6 * scale) << "trial " << trial << " r " << r << " j " << j;
       }
   }

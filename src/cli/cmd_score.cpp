@@ -17,12 +17,6 @@
 namespace aoi::cli {
 namespace {
 
-std::string hex64(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -53,8 +47,8 @@ Command add_score(CLI::App& app) {
     const auto bundle = pipeline::load_bundle(a->model);
     const Engine engine = open_engine(a->engine);
     require(engine.weights().payload_hash() == bundle.weights_hash, ErrorKind::kInvalidArgument, a->model,
-            "trained on trunk weights " + hex64(bundle.weights_hash) + " but the loaded weights are " +
-                hex64(engine.weights().payload_hash()) + "; score with the weights the model was trained on");
+            "trained on trunk weights " + pipeline::hash_hex(bundle.weights_hash) + " but the loaded weights are " +
+                pipeline::hash_hex(engine.weights().payload_hash()) + "; score with the weights the model was trained on");
     bundle.model.check_feature_count(std::size_t(engine.feature_dim()), a->model);
 
     // Items: the manifest's rows, then the listed images.

@@ -6,7 +6,7 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
-#include <algorithm>
+#include "kernels/scalar_epilogue.hpp"
 
 namespace aoi::kernels {
 namespace {
@@ -30,22 +30,11 @@ void tile(const TileArgs& t) {
       hi[r] = vfmaq_n_f32(hi[r], b1, av);
     }
   }
-  const Epilogue* ep = t.epilogue;
   for (int r = 0; r < t.rows; ++r) {
     float v[kNr];
     vst1q_f32(v, lo[r]);
     vst1q_f32(v + 4, hi[r]);
-    float* c = t.c + r * t.ldc;
-    for (int j = 0; j < t.cols; ++j) {
-      float x = v[j];
-      if (t.accumulate) x += c[j];
-      if (ep) {
-        if (ep->bias) x += ep->bias[j];
-        if (ep->residual) x += ep->residual[r * ep->ld_residual + j];
-        if (ep->relu) x = std::max(x, 0.0f);
-      }
-      c[j] = x;
-    }
+    finish_row(t, r, v);
   }
 }
 

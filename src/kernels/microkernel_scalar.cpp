@@ -1,8 +1,7 @@
 // Portable micro-kernel in plain C++ (4 x 8): the path for CPUs without AVX2
 // and the baseline every SIMD path is tested against.
-#include <algorithm>
-
 #include "kernels/microkernel.hpp"
+#include "kernels/scalar_epilogue.hpp"
 
 namespace aoi::kernels {
 namespace {
@@ -18,20 +17,7 @@ void tile(const TileArgs& t) {
       for (int j = 0; j < kNr; ++j) acc[r][j] += av * b[j];
     }
   }
-  const Epilogue* ep = t.epilogue;
-  for (int r = 0; r < t.rows; ++r) {
-    float* c = t.c + r * t.ldc;
-    for (int j = 0; j < t.cols; ++j) {
-      float v = acc[r][j];
-      if (t.accumulate) v += c[j];
-      if (ep) {
-        if (ep->bias) v += ep->bias[j];
-        if (ep->residual) v += ep->residual[r * ep->ld_residual + j];
-        if (ep->relu) v = std::max(v, 0.0f);
-      }
-      c[j] = v;
-    }
-  }
+  for (int r = 0; r < t.rows; ++r) finish_row(t, r, acc[r]);
 }
 
 }  // namespace

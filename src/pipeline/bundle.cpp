@@ -17,12 +17,6 @@ namespace {
 using nlohmann::json;
 constexpr const char* kFormat = "aoi-model-bundle";
 
-std::string hex64(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 std::uint64_t parse_hex64(const std::string& s, const std::string& context) {
   require(s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string::npos, ErrorKind::kBadData, context,
           "expected 16 lower-case hex digits");
@@ -61,7 +55,7 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
   doc["format"] = kFormat;
   doc["format_version"] = ModelBundle::kFormatVersion;
   doc["created"] = b.created;
-  doc["weights"] = {{"payload_hash", hex64(b.weights_hash)}, {"source", b.weights_source}};
+  doc["weights"] = {{"payload_hash", hash_hex(b.weights_hash)}, {"source", b.weights_source}};
   doc["preprocess"] = {{"policy", image::policy_name(b.policy)}};
   doc["classes"] = b.classes;
   doc["thresholds"] = {{"pass_below", b.thresholds.pass_below}, {"fail_from", b.thresholds.fail_from}};
@@ -70,9 +64,9 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
   doc["training"] = training;
   doc["gbdt"] = json::parse(gbdt::to_json_text(b.model));
   const auto hash = content_hash(doc);
-  b.model_version = "aoi-" + hex64(hash);
+  b.model_version = "aoi-" + hash_hex(hash);
   doc["model_version"] = b.model_version;
-  doc["checksum"] = hex64(hash);
+  doc["checksum"] = hash_hex(hash);
   std::ofstream out(path);
   require(out.good(), ErrorKind::kIo, path.string(), "cannot open for writing");
   out << doc.dump(1) << "\n";
@@ -122,6 +116,12 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
   } catch (const json::exception& e) {
     throw Error(ErrorKind::kBadData, name + ": invalid model bundle: " + e.what());
   }
+}
+
+std::string hash_hex(std::uint64_t hash) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
+  return buf;
 }
 
 }  // namespace aoi::pipeline

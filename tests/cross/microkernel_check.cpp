@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/microkernel.hpp"
+#include "support/tile_reference.hpp"
 
 int main() {
   using namespace aoi::kernels;
@@ -41,17 +42,7 @@ int main() {
           if (c[at] != before[at]) ++failures;
           continue;
         }
-        double want = 0, scale = 1;
-        for (int k = 0; k < kc; ++k) {
-          want += double(a[std::size_t(r) * lda + k]) * b[std::size_t(k) * mk.nr + j];
-          scale += std::abs(double(a[std::size_t(r) * lda + k]) * b[std::size_t(k) * mk.nr + j]);
-        }
-        if (accumulate) want += before[at];
-        if (with_epilogue) {
-          want += bias[j];
-          if (residual) want += res[at];
-          if (relu) want = std::max(want, 0.0);
-        }
+        const auto [want, scale] = aoi::test::expected_tile_value(t, mk.nr, r, j, before[at]);
         if (std::abs(c[at] - want) > 2e-6 * scale) ++failures;
       }
   }

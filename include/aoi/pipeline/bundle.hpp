@@ -47,4 +47,7 @@ ModelBundle load_bundle(const std::filesystem::path& path);
 // The same on the file's bytes; `name` prefixes errors.
 ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string& name);
 
+// A 64-bit hash as bundles write it (weights hash, checksum): 16 lower-case hex digits.
+std::string hash_hex(std::uint64_t hash);
+
 }  // namespace aoi::pipeline
