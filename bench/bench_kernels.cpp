@@ -1,7 +1,9 @@
 // aoi's convolution kernels on every distinct convolution of ResNet-50 at
 // 224x224, batch 1: GFLOP/s and share of the FMA peak measured by this same
 // program on this machine (counter pct_peak; Winograd layers count the direct
-// convolution's flops, so they can pass 100%). Also the peak itself.
+// convolution's flops, so they can pass 100%), hot (repeated, weights in
+// cache) and cold (weights evicted before each run, as in the trunk), with the
+// packed weights' size (weights_mb). Also the peak itself.
 //
 //   build/bench/bench_kernels --benchmark_min_time=0.5
 //   AOI_ISA=avx2 build/bench/bench_kernels   # another instruction set
@@ -65,12 +67,27 @@ void BM_FmaPeak(benchmark::State& state) {
 }
 BENCHMARK(BM_FmaPeak)->Iterations(1)->Unit(benchmark::kMillisecond);
 
+// Evicts every cache level by streaming through more than the L3 holds, then
+// touches the layer's activations again: a "cold" run reads its packed
+// weights from memory with its input and output in cache, as each layer does
+// inside the trunk at batch 1 (the network's weights exceed the L3; the
+// previous layer just wrote the input).
+void evict_weights(const std::vector<float>& input, const std::vector<float>& output) {
+  static std::vector<float> junk(std::size_t(96) << 18, 1.0f);  // 96 MiB
+  float sum = 0;
+  for (std::size_t i = 0; i < junk.size(); i += 16) sum += junk[i];
+  for (const auto* v : {&input, &output})
+    for (std::size_t i = 0; i < v->size(); i += 16) sum += (*v)[i];
+  benchmark::DoNotOptimize(sum);
+}
+
 void BM_Conv(benchmark::State& state, const Layer& layer, aoi::kernels::ConvAlgorithm algorithm) {
   const int threads = int(state.range(0));
+  const bool cold = state.range(1) != 0;
   const auto isa = aoi::kernels::best_isa();
   const auto& s = layer.spec;
   if (algorithm == aoi::kernels::ConvAlgorithm::kAuto)
-    algorithm = aoi::kernels::choose_algorithm(s, layer.size, layer.size, isa);
+    algorithm = aoi::kernels::choose_algorithm(s, layer.size, layer.size);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> d(-0.05f, 0.05f);
   std::vector<float> w(std::size_t(s.out_channels) * s.in_channels * s.kernel * s.kernel), b(s.out_channels);
@@ -89,30 +106,38 @@ void BM_Conv(benchmark::State& state, const Layer& layer, aoi::kernels::ConvAlgo
   auto run = [&] { arena.execute([&] { conv.forward(input.data(), layer.size, layer.size, output.data(), nullptr, true, scratch); }); };
   const double peak = peak_gflops() * threads;  // measured before the timed loop
   run();
-  const auto start = std::chrono::steady_clock::now();
+  double seconds = 0;  // the layer's own time, without the evictions
   for (auto _ : state) {
+    if (cold) evict_weights(input, output);
+    const auto start = std::chrono::steady_clock::now();
     run();
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.SetIterationTime(took);
+    seconds += took;
     benchmark::DoNotOptimize(output.data());
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double gflops = 2.0 * double(s.multiply_adds(layer.size, layer.size)) * double(state.iterations()) / seconds / 1e9;
   state.counters["gflops"] = gflops;
   state.counters["pct_peak"] = 100.0 * gflops / peak;
   state.counters["per_image"] = layer.count;
+  state.counters["weights_mb"] = double(conv.packed_weight_bytes()) / 1e6;
   const char* names[] = {"auto", "gemm", "winograd F(2,3)", "winograd F(4,3)"};
   state.SetLabel(std::string(aoi::kernels::isa_name(isa)) + " " + names[int(conv.algorithm())]);
 }
 
 int register_layers() {
   for (const auto& layer : kLayers) {
+    // Hot (weights in cache, 1 and 2 threads) and cold (weights from memory).
     benchmark::RegisterBenchmark(layer.name, BM_Conv, layer, aoi::kernels::ConvAlgorithm::kAuto)
-        ->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
+        ->ArgNames({"threads", "cold"})->Args({1, 0})->Args({2, 0})->Args({1, 1})
+        ->Unit(benchmark::kMicrosecond)->UseManualTime();
     if (layer.spec.kernel == 3 && layer.spec.stride == 1)  // every algorithm, to check the choice
       for (auto [suffix, algo] : {std::pair{"_gemm", aoi::kernels::ConvAlgorithm::kGemm},
                                   std::pair{"_f2", aoi::kernels::ConvAlgorithm::kWinogradF2},
                                   std::pair{"_f4", aoi::kernels::ConvAlgorithm::kWinogradF4}})
         benchmark::RegisterBenchmark((std::string(layer.name) + suffix).c_str(), BM_Conv, layer, algo)
-            ->ArgName("threads")->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+            ->ArgNames({"threads", "cold"})->Args({1, 0})->Args({1, 1})
+            ->Unit(benchmark::kMicrosecond)->UseManualTime();
   }
   return 0;
 }

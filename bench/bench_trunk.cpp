@@ -25,7 +25,7 @@ void BM_Trunk(benchmark::State& state) {
     state.SkipWithError("no weights: run weights/fetch.sh or set AOI_WEIGHTS");
     return;
   }
-  const aoi::Engine engine = aoi::Engine::load(weights_path(), aoi::EngineOptions{threads, backend, std::nullopt});
+  const aoi::Engine engine = aoi::Engine::load(weights_path(), aoi::EngineOptions{threads, backend});
   const std::size_t per = std::size_t(3) * engine.input_size() * engine.input_size();
   std::vector<float> input(per * batch), features(std::size_t(batch) * engine.feature_dim());
   std::mt19937 rng(1);

@@ -201,12 +201,11 @@ TEST(PackedConv, RejectsBadShapesAndWeights) {
 }
 
 TEST(PackedConv, ChoosesWinogradOnlyForThreeByThreeStrideOneWithEnoughTiles) {
-  const auto isa = kernels::best_isa();
-  EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 1, 1}, 56, 56, isa), ConvAlgorithm::kWinogradF4);
-  EXPECT_EQ(kernels::choose_algorithm({256, 256, 3, 1, 1}, 14, 14, isa), ConvAlgorithm::kWinogradF2);
-  EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 7, 7, isa), ConvAlgorithm::kGemm);
-  EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 2, 1}, 56, 56, isa), ConvAlgorithm::kGemm);
-  EXPECT_EQ(kernels::choose_algorithm({64, 64, 1, 1, 0}, 56, 56, isa), ConvAlgorithm::kGemm);
+  EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 1, 1}, 56, 56), ConvAlgorithm::kWinogradF4);
+  EXPECT_EQ(kernels::choose_algorithm({256, 256, 3, 1, 1}, 14, 14), ConvAlgorithm::kWinogradF2);
+  EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 7, 7), ConvAlgorithm::kGemm);
+  EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 2, 1}, 56, 56), ConvAlgorithm::kGemm);
+  EXPECT_EQ(kernels::choose_algorithm({64, 64, 1, 1, 0}, 56, 56), ConvAlgorithm::kGemm);
 }
 
 }  // namespace

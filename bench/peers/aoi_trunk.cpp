@@ -9,8 +9,7 @@ int main(int argc, char** argv) {
   const auto args = aoi::bench::parse_peer_args(argc, argv);
   const aoi::Engine engine = aoi::Engine::load(args.weights, aoi::EngineOptions{args.threads});
   const int size = engine.input_size();
-  std::vector<float> input(std::size_t(args.batch) * 3 * size * size);
-  for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(int(i * 7919 % 255)) - 120.0f;
+  const std::vector<float> input = aoi::bench::synthetic_input(args.batch, size);
   std::vector<float> features(std::size_t(args.batch) * engine.feature_dim());
   aoi::bench::report_peer("aoi", args, [&] { engine.featurize(input, args.batch, features); }, features);
   return 0;

@@ -45,7 +45,8 @@ struct Net {
   // receives the output (sum post-op) when given.
   memory conv(memory src, const aoi::nn::Conv2d& c, int batch, int h, int w, bool relu, memory* accumulate) {
     const int k = c.kernel(), s = c.stride(), p = c.pad();
-    const int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+    const auto g = c.geometry(h, w);
+    const int oh = g.out_height(), ow = g.out_width();
     const memory::dims src_d{batch, c.in_channels(), h, w}, dst_d{batch, c.out_channels(), oh, ow},
         w_d{c.out_channels(), c.in_channels(), k, k}, b_d{c.out_channels()};
     dnnl::post_ops ops;
@@ -102,21 +103,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--layout must be any or plain\n");
     return 2;
   }
-  std::vector<float> input(std::size_t(batch) * 3 * size * size, 1.0f);
-  for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(int(i * 7919 % 255)) - 120.0f;
+  std::vector<float> input = aoi::bench::synthetic_input(batch, size);
   memory user_in({{batch, 3, size, size}, dt::f32, tag::nchw}, net.eng, input.data());
   int h = size, w = size;
   memory x = net.conv(user_in, trunk.stem(), batch, h, w, true, nullptr);
-  h = (h + 6 - 7) / 2 + 1, w = h;
-  x = net.pool(x, dnnl::algorithm::pooling_max, batch, trunk.stem().out_channels(), h, w, 3, 2, 1);
-  h = (h + 2 - 3) / 2 + 1, w = h;
+  h = w = trunk.stem().geometry(h, w).out_height();
+  using aoi::nn::Trunk;
+  x = net.pool(x, dnnl::algorithm::pooling_max, batch, trunk.stem().out_channels(), h, w, Trunk::kPoolKernel,
+               Trunk::kPoolStride, Trunk::kPoolPad);
+  h = w = Trunk::pooled_size(h);
   int channels = trunk.stem().out_channels();
   for (const auto& stage : trunk.stages())
     for (const auto& b : stage) {
       memory t1 = net.conv(x, b.conv1, batch, h, w, true, nullptr);
-      const int h1 = (h + 2 * b.conv1.pad() - b.conv1.kernel()) / b.conv1.stride() + 1;
+      const int h1 = b.conv1.geometry(h, w).out_height();
       memory t2 = net.conv(t1, b.conv2, batch, h1, h1, true, nullptr);
-      const int h2 = (h1 + 2 * b.conv2.pad() - b.conv2.kernel()) / b.conv2.stride() + 1;
+      const int h2 = b.conv2.geometry(h1, h1).out_height();
       memory identity = b.downsample ? net.conv(x, *b.downsample, batch, h, w, false, nullptr) : x;
       // conv3's output format must match the identity's for the in-place sum.
       x = net.conv(t2, b.conv3, batch, h2, h2, true, &identity);

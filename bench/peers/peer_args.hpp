@@ -42,6 +42,14 @@ inline PeerArgs parse_peer_args(int argc, char** argv) {
   return a;
 }
 
+// The input every peer runs (python_peer.py computes the same): n NCHW
+// images of 3 x size x size with values spread over -120..134.
+inline std::vector<float> synthetic_input(int n, int size) {
+  std::vector<float> input(std::size_t(n) * 3 * size * size);
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = float(int(i * 7919 % 255)) - 120.0f;
+  return input;
+}
+
 // Times `run` and prints one JSON line: median and min ms per image, and a
 // checksum of the features so that a broken peer is noticed.
 inline void report_peer(const char* name, const PeerArgs& a, const std::function<void()>& run,

@@ -33,11 +33,7 @@ Engine open_engine(const EngineFlags& flags) {
   EngineOptions options;
   options.threads = flags.threads;
   options.backend = parse_backend(flags.backend);
-  if (!flags.isa.empty()) {
-    options.isa = kernels::parse_isa(flags.isa);
-    if (!kernels::isa_supported(*options.isa))
-      throw Error(ErrorKind::kUnsupported, "--isa " + flags.isa + ": this CPU or build cannot run it");
-  }
+  if (!flags.isa.empty()) options.isa = kernels::parse_isa(flags.isa);  // the engine checks the CPU can run it
   return Engine::load(resolve_weights(flags.weights), options);
 }
 

@@ -47,6 +47,58 @@ inline std::size_t packed_b_offset(int k0, int kc, int p, int panels, int nr) {
   return (std::size_t(k0) * panels + std::size_t(p) * kc) * nr;
 }
 
+// Where element (k, column) of a packed B of `depth` rows lives.
+inline std::size_t packed_b_at(int k, int column, int depth, int kc_max, int panels, int nr) {
+  const int k0 = k / kc_max * kc_max, kc = std::min(kc_max, depth - k0);
+  return packed_b_offset(k0, kc, column / nr, panels, nr) + std::size_t(k - k0) * nr + column % nr;
+}
+
+// One k block of C (+)= A * B over panels [p0, p1), register tile by
+// register tile, panel-major: the panel's slice of B stays hot while the
+// micro-kernel walks down the rows. Rows of A and C come in register tiles of
+// mk.mr rows: row r of tile i starts at a + i * a_tile_stride + r *
+// a_row_stride (C likewise), which covers plain row-major matrices
+// (tile stride = mr * row stride) and Winograd's per-point blocks.
+struct BlockProduct {
+  int kc = 0, rows = 0, cols = 0;  // cols: C's full width (the last panel may be partial)
+  const float* a = nullptr;
+  std::ptrdiff_t a_row_stride = 0, a_tile_stride = 0;
+  const float* b = nullptr;  // the k block: packed_b_offset(k0, kc, 0, ...)
+  float* c = nullptr;
+  std::ptrdiff_t ldc = 0, c_tile_stride = 0;
+  bool accumulate = false;
+  // Applied when `finish` (the last k block): bias (padded to whole panels),
+  // residual (laid out like C), ReLU.
+  bool finish = false, relu = false;
+  const float* bias = nullptr;
+  const float* residual = nullptr;
+};
+
+inline void multiply_block(const MicroKernel& mk, const BlockProduct& op, int p0, int p1) {
+  for (int p = p0; p < p1; ++p) {
+    const std::size_t col = std::size_t(p) * mk.nr;
+    Epilogue ep{op.bias ? op.bias + col : nullptr, nullptr, op.ldc, op.relu};
+    for (int i = 0; i < op.rows; i += mk.mr) {
+      const std::ptrdiff_t tile = i / mk.mr;
+      TileArgs t;
+      t.kc = op.kc;
+      t.a = op.a + tile * op.a_tile_stride;
+      t.a_row_stride = op.a_row_stride;
+      t.b = op.b + std::size_t(p) * op.kc * mk.nr;
+      t.c = op.c + tile * op.c_tile_stride + col;
+      t.ldc = op.ldc;
+      t.rows = std::min(mk.mr, op.rows - i);
+      t.cols = std::min(mk.nr, op.cols - int(col));
+      t.accumulate = op.accumulate;
+      if (op.finish) {
+        ep.residual = op.residual ? op.residual + tile * op.c_tile_stride + col : nullptr;
+        t.epilogue = &ep;
+      }
+      mk.run(t);
+    }
+  }
+}
+
 struct GemmTiling {
   int mc = 0, m_blocks = 0;
   int panels_per_block = 0, n_blocks = 0;

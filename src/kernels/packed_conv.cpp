@@ -24,8 +24,9 @@ float* Scratch::slot(int index) const {
 struct PackedConv::Impl {
   const MicroKernel* kernel = nullptr;
   int k = 0;       // GEMM depth: kernel * kernel * in_channels
+  int kc_max = 0;  // k block depth the weights were packed with
   int panels = 0;  // ceil(out_channels / nr)
-  AlignedFloats weights;  // panels x k x nr
+  AlignedFloats weights;  // k x panels * nr, packed k block by k block (gemm_blocking.hpp)
   AlignedFloats bias;     // panels * nr, zero-padded
   std::unique_ptr<WinogradWeights> winograd;
 };
@@ -33,6 +34,9 @@ struct PackedConv::Impl {
 namespace {
 
 bool winograd_shape(const ConvSpec& s) { return s.kernel == 3 && s.stride == 1 && s.pad == 1; }
+
+// A 1x1 stride-1 convolution's patch rows are its input rows: no gathering.
+bool reads_input_in_place(const ConvSpec& s) { return s.kernel == 1 && s.stride == 1 && s.pad == 0; }
 
 // Copies rows [m0, m0 + rows) and depth [k0, k0 + kc) of the implicit patch
 // matrix (row = output pixel, k = (ky, kx, ic)) to dst with row stride ld. In
@@ -74,18 +78,19 @@ void gather_patch_rows(const ConvSpec& s, const float* in, int h, int w, int m0,
 
 }  // namespace
 
-ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w, Isa isa) {
+ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w) {
   if (!winograd_shape(s)) return ConvAlgorithm::kGemm;
   // Each point's GEMM needs rows (tiles) to amortise streaming its slice of
   // the transformed weights, which are 4x (F(4,3)) or 1.8x (F(2,3)) the size
-  // of the direct ones. Measured at batch 1 in the trunk: F(4,3) wins on 56x56
-  // and 28x28 maps (196 and 49 tiles); on 14x14 F(4,3) has 16 tiles and its
-  // 9.4 MB of weights per 256-channel layer stream from memory, F(2,3) has 49
-  // tiles and 4.2 MB; on 7x7 (16 tiles of F(2,3)) the GEMM wins.
+  // of the direct ones. Measured with the weights coming from memory, as in
+  // the trunk at batch 1 (bench_kernels, cold:1; docs/measurements.md):
+  // F(4,3) wins on 56x56 and 28x28 maps (196 and 49 tiles); on 14x14 F(4,3)
+  // has 16 tiles for 9.4 MB of weights per 256-channel layer, F(2,3) 49 tiles
+  // for 4.2 MB and wins; on 7x7 the GEMM ties F(4,3) with a quarter of its
+  // weights and beats F(2,3).
   constexpr long long kMinTiles = 49;
   if (1LL * winograd_tiles(h, 4) * winograd_tiles(w, 4) >= kMinTiles) return ConvAlgorithm::kWinogradF4;
   if (1LL * winograd_tiles(h, 2) * winograd_tiles(w, 2) >= kMinTiles) return ConvAlgorithm::kWinogradF2;
-  (void)isa;
   return ConvAlgorithm::kGemm;
 }
 
@@ -117,22 +122,15 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
     return;
   }
   m.k = s.kernel * s.kernel * s.in_channels;
-  const std::size_t kk = std::size_t(s.kernel) * s.kernel;
-  m.weights = allocate_floats(std::size_t(m.panels) * m.k * nr);
-  const int kc_max = balanced_depth_block(*m.kernel, m.k);
-  for (int k0 = 0; k0 < m.k; k0 += kc_max) {
-    const int kc = std::min(kc_max, m.k - k0);
-    for (int p = 0; p < m.panels; ++p) {
-      float* dst = m.weights.get() + packed_b_offset(k0, kc, p, m.panels, nr);
-      for (int k = k0; k < k0 + kc; ++k) {
-        const int tap = k / s.in_channels, ci = k % s.in_channels;
-        for (int j = 0; j < nr; ++j, ++dst) {
-          const int oc = p * nr + j;
-          *dst = oc < s.out_channels ? oihw[(std::size_t(oc) * s.in_channels + ci) * kk + tap] : 0.0f;
-        }
-      }
+  m.kc_max = balanced_depth_block(*m.kernel, m.k);
+  const std::size_t taps = std::size_t(s.kernel) * s.kernel, packed = std::size_t(m.panels) * m.k * nr;
+  m.weights = allocate_floats(packed);
+  std::fill(m.weights.get(), m.weights.get() + packed, 0.0f);  // the padding columns of the last panel
+  for (int oc = 0; oc < s.out_channels; ++oc)
+    for (int k = 0; k < m.k; ++k) {
+      const int tap = k / s.in_channels, ci = k % s.in_channels;
+      m.weights[packed_b_at(k, oc, m.k, m.kc_max, m.panels, nr)] = oihw[(std::size_t(oc) * s.in_channels + ci) * taps + tap];
     }
-  }
 }
 
 PackedConv::PackedConv(PackedConv&&) noexcept = default;
@@ -145,12 +143,17 @@ ConvAlgorithm PackedConv::algorithm() const {
   return impl_->winograd->m == 2 ? ConvAlgorithm::kWinogradF2 : ConvAlgorithm::kWinogradF4;
 }
 
+std::size_t PackedConv::packed_weight_bytes() const {
+  const auto& m = *impl_;
+  const std::size_t columns = std::size_t(m.panels) * m.kernel->nr;
+  return sizeof(float) * columns * (m.winograd ? std::size_t(m.winograd->points()) * spec_.in_channels : m.k);
+}
+
 std::size_t PackedConv::scratch_floats(int h, int w) const {
   const auto& mk = *impl_->kernel;
   if (impl_->winograd)
     return winograd_scratch_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w, mk.mr);
-  const bool in_place = spec_.kernel == 1 && spec_.stride == 1 && spec_.pad == 0;
-  return in_place ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(balanced_depth_block(mk, impl_->k));
+  return reads_input_in_place(spec_) ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(impl_->kc_max);
 }
 
 void PackedConv::forward(const float* input, int h, int w, float* output, const float* residual, bool relu,
@@ -165,44 +168,34 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     return;
   }
   const int oh = s.out_size(h), ow = s.out_size(w), pixels = oh * ow, cout = s.out_channels;
-  const bool in_place = s.kernel == 1 && s.stride == 1 && s.pad == 0;
+  const bool in_place = reads_input_in_place(s);
   const GemmTiling tiling = plan_tiling(pixels, m.panels, mk, tbb::this_task_arena::max_concurrency());
-  const int nr = mk.nr, mr = mk.mr;
+  const int ld = gathered_row_stride(m.kc_max);
   tbb::parallel_for(0, tiling.tiles(), [&](int tile) {
     const int m0 = (tile / tiling.n_blocks) * tiling.mc, rows = std::min(tiling.mc, pixels - m0);
     const int p0 = (tile % tiling.n_blocks) * tiling.panels_per_block;
     const int p1 = std::min(m.panels, p0 + tiling.panels_per_block);
     float* rows_buffer = in_place ? nullptr : scratch.slot(tbb::this_task_arena::current_thread_index());
-    const int kc_max = balanced_depth_block(mk, m.k), ld = gathered_row_stride(kc_max);
-    for (int k0 = 0; k0 < m.k; k0 += kc_max) {
-      const int kc = std::min(kc_max, m.k - k0);
-      const bool last = k0 + kc == m.k;
-      if (!in_place) gather_patch_rows(s, input, h, w, m0, rows, k0, kc, rows_buffer, ld);
-      for (int p = p0; p < p1; ++p) {
-        Epilogue ep{m.bias.get() + std::size_t(p) * nr, nullptr, cout, relu};
-        for (int i = 0; i < rows; i += mr) {
-          TileArgs t;
-          t.kc = kc;
-          if (in_place) {
-            t.a = input + std::size_t(m0 + i) * s.in_channels + k0;
-            t.a_row_stride = s.in_channels;
-          } else {
-            t.a = rows_buffer + std::size_t(i) * ld;
-            t.a_row_stride = ld;
-          }
-          t.b = m.weights.get() + packed_b_offset(k0, kc, p, m.panels, nr);
-          t.c = output + std::size_t(m0 + i) * cout + std::size_t(p) * nr;
-          t.ldc = cout;
-          t.rows = std::min(mr, rows - i);
-          t.cols = std::min(nr, cout - p * nr);
-          t.accumulate = k0 > 0;
-          if (last) {
-            ep.residual = residual ? residual + std::size_t(m0 + i) * cout + std::size_t(p) * nr : nullptr;
-            t.epilogue = &ep;
-          }
-          mk.run(t);
-        }
+    BlockProduct op;
+    op.rows = rows, op.cols = cout;
+    op.a_row_stride = in_place ? s.in_channels : ld;
+    op.a_tile_stride = op.a_row_stride * mk.mr;
+    op.c = output + std::size_t(m0) * cout;
+    op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(cout) * mk.mr;
+    op.bias = m.bias.get(), op.relu = relu;
+    op.residual = residual ? residual + std::size_t(m0) * cout : nullptr;
+    for (int k0 = 0; k0 < m.k; k0 += m.kc_max) {
+      op.kc = std::min(m.kc_max, m.k - k0);
+      if (in_place) {
+        op.a = input + std::size_t(m0) * s.in_channels + k0;
+      } else {
+        gather_patch_rows(s, input, h, w, m0, rows, k0, op.kc, rows_buffer, ld);
+        op.a = rows_buffer;
       }
+      op.b = m.weights.get() + packed_b_offset(k0, op.kc, 0, m.panels, mk.nr);
+      op.accumulate = k0 > 0;
+      op.finish = k0 + op.kc == m.k;
+      multiply_block(mk, op, p0, p1);
     }
   }, tbb::simple_partitioner());
 }

@@ -31,7 +31,7 @@ WinogradWeights::WinogradWeights(int tile_out, int in, int out, std::span<const 
   auto G = [&](int i, int j) { return g_rows[i * 3 + j]; };
   const std::size_t per_point = std::size_t(panels) * in * nr;
   u = allocate_floats(per_point * points());
-  std::fill(u.get(), u.get() + per_point * points(), 0.0f);
+  std::fill(u.get(), u.get() + per_point * points(), 0.0f);  // the padding columns of the last panel
   for (int oc = 0; oc < out; ++oc)
     for (int ci = 0; ci < in; ++ci) {
       const float* g = oihw.data() + (std::size_t(oc) * in + ci) * 9;
@@ -41,10 +41,7 @@ WinogradWeights::WinogradWeights(int tile_out, int in, int out, std::span<const 
       for (int i = 0; i < a; ++i)
         for (int j = 0; j < a; ++j) {
           const double v = gg[i][0] * G(j, 0) + gg[i][1] * G(j, 1) + gg[i][2] * G(j, 2);  // (G g) G^T
-          const int point = i * a + j, p = oc / nr;
-          const int k0 = ci / kc_max * kc_max, kc = std::min(kc_max, in - k0);
-          u[point * per_point + packed_b_offset(k0, kc, p, panels, nr) + std::size_t(ci - k0) * nr + oc % nr] =
-              float(v);
+          u[(i * a + j) * per_point + packed_b_at(ci, oc, in, kc_max, panels, nr)] = float(v);
         }
     }
 }
@@ -93,25 +90,19 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
     float* v = scratch.slot(tbb::this_task_arena::current_thread_index());
     float* m = v + std::size_t(points) * block_tiles * cin;
     auto tile_at = [&](int i, int channels) { return (std::size_t(i / r) * points * r + i % r) * channels; };
-    auto rows_at = [&](int i, int point, int channels) { return (std::size_t(i / r) * points + point) * r * channels; };
     for (int i = 0; i < count; ++i) input_tile(input, h, w, cin, t0 + i, tiles_x, std::size_t(r) * cin, v + tile_at(i, cin));
+    BlockProduct op;
+    op.rows = count, op.cols = cout;
+    op.a_row_stride = cin, op.a_tile_stride = std::ptrdiff_t(points) * r * cin;
+    op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(points) * r * cout;
     for (int point = 0; point < points; ++point)
       for (int k0 = 0; k0 < cin; k0 += wt.kc_max) {
-        const int kc = std::min(wt.kc_max, cin - k0);
-        for (int p = 0; p < wt.panels; ++p)
-          for (int i = 0; i < count; i += r) {
-            TileArgs t;
-            t.kc = kc;
-            t.a = v + rows_at(i, point, cin) + k0;
-            t.a_row_stride = cin;
-            t.b = wt.u.get() + point * u_point + packed_b_offset(k0, kc, p, wt.panels, nr);
-            t.c = m + rows_at(i, point, cout) + std::size_t(p) * nr;
-            t.ldc = cout;
-            t.rows = std::min(r, count - i);
-            t.cols = std::min(nr, cout - p * nr);
-            t.accumulate = k0 > 0;
-            mk.run(t);
-          }
+        op.kc = std::min(wt.kc_max, cin - k0);
+        op.a = v + std::size_t(point) * r * cin + k0;
+        op.b = wt.u.get() + point * u_point + packed_b_offset(k0, op.kc, 0, wt.panels, nr);
+        op.c = m + std::size_t(point) * r * cout;
+        op.accumulate = k0 > 0;
+        multiply_block(mk, op, 0, wt.panels);
       }
     for (int i = 0; i < count; ++i)
       output_tile(m + tile_at(i, cout), std::size_t(r) * cout, cout, t0 + i, tiles_x, h, w, bias, residual, relu,

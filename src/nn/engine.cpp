@@ -30,7 +30,8 @@ struct Engine::State {
   nn::Trunk trunk;
   EngineOptions options;
   std::unique_ptr<tbb::task_arena> arena;
-  std::optional<nn::PackedTrunk> packed;
+  std::optional<nn::PackedTrunk> packed;  // Backend::kAoi
+  kernels::GemmBackend reference_gemm = kernels::GemmBackend::kEigen;  // the other backends
   std::size_t workspace_floats = 0;
   // Workspaces of finished calls, reused by the next: one per concurrent
   // caller ever seen, so steady-state calls allocate nothing.
@@ -45,10 +46,13 @@ struct Engine::State {
     const int s = weights.description().preprocess.input_size;
     if (options.backend == Backend::kAoi) {
       const kernels::Isa isa = options.isa ? *options.isa : kernels::best_isa();
+      if (!kernels::isa_supported(isa))
+        throw Error(ErrorKind::kUnsupported,
+                    std::string("engine: instruction set ") + kernels::isa_name(isa) + " is not available on this CPU or build");
       packed.emplace(trunk, isa, s);
       workspace_floats = packed->workspace_floats(options.threads);
     } else {
-      kernels::parse_gemm_backend(backend_name(options.backend));  // throws if this build lacks it
+      reference_gemm = kernels::parse_gemm_backend(backend_name(options.backend));  // throws if this build lacks it
       workspace_floats = trunk.workspace_floats(s, s);
     }
     pool.reserve(64);
@@ -113,8 +117,7 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
         if (st.packed)
           st.packed->forward(inputs.data() + per_image * i, out, workspace.get(), st.options.threads, tap);
         else
-          st.trunk.forward(inputs.data() + per_image * i, s, s, out, workspace.get(),
-                           kernels::parse_gemm_backend(backend_name(st.options.backend)), tap);
+          st.trunk.forward(inputs.data() + per_image * i, s, s, out, workspace.get(), st.reference_gemm, tap);
       }
     });
   } catch (...) {

@@ -8,38 +8,39 @@
 namespace aoi::nn {
 namespace {
 
-int pooled(int size) { return (size + 2 * Trunk::kPoolPad - Trunk::kPoolKernel) / Trunk::kPoolStride + 1; }
-
+// Packs one layer for inputs of size x size (which picks its algorithm).
 kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa) {
-  return kernels::PackedConv({c.in_channels(), c.out_channels(), c.kernel(), c.stride(), c.pad()}, c.weight(),
-                             c.bias(), isa, kernels::choose_algorithm({c.in_channels(), c.out_channels(), c.kernel(), c.stride(), c.pad()}, size, size, isa));
+  const kernels::ConvSpec spec{c.in_channels(), c.out_channels(), c.kernel(), c.stride(), c.pad()};
+  return kernels::PackedConv(spec, c.weight(), c.bias(), isa, kernels::choose_algorithm(spec, size, size));
 }
+
+// Every area of the workspace starts on a 64-byte line.
+std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
 }  // namespace
 
 PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
     : isa_(isa), input_size_(input_size), feature_dim_(trunk.feature_dim()) {
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
-  auto visit = [&](const kernels::PackedConv& conv, int size) {
-    const int out = conv.spec().out_size(size);
-    plan_.activation = std::max(plan_.activation, std::size_t(out) * out * conv.spec().out_channels);
-    plan_.per_slot = std::max(plan_.per_slot, conv.scratch_floats(size, size));
-    return out;
+  // Packs a layer for its input size and grows the plan to hold its output
+  // and scratch.
+  auto plan_layer = [&](const Conv2d& conv, int size) {
+    kernels::PackedConv packed = pack(conv, size, isa);
+    const int out = packed.spec().out_size(size);
+    plan_.activation = std::max(plan_.activation, std::size_t(out) * out * packed.spec().out_channels);
+    plan_.per_slot = std::max(plan_.per_slot, packed.scratch_floats(size, size));
+    return packed;
   };
   int size = input_size;
-  stem_.emplace(pack(trunk.stem(), size, isa));
-  size = pooled(visit(*stem_, size));
+  stem_.emplace(plan_layer(trunk.stem(), size));
+  size = Trunk::pooled_size(stem_->spec().out_size(size));
   for (const auto& stage : trunk.stages()) {
     std::vector<Block> blocks;
     for (const auto& b : stage) {
-      Block p{pack(b.conv1, size, isa), pack(b.conv2, b.conv1.geometry(size, size).out_height(), isa),
-              pack(b.conv3, b.conv2.geometry(size, size).out_height(), isa), std::nullopt};
-      if (b.downsample) {
-        p.downsample.emplace(pack(*b.downsample, size, isa));
-        visit(*p.downsample, size);
-      }
-      const int s1 = visit(p.conv1, size), s2 = visit(p.conv2, s1);
-      size = visit(p.conv3, s2);
+      const int s1 = b.conv1.geometry(size, size).out_height(), s2 = b.conv2.geometry(s1, s1).out_height();
+      Block p{plan_layer(b.conv1, size), plan_layer(b.conv2, s1), plan_layer(b.conv3, s2), std::nullopt};
+      if (b.downsample) p.downsample.emplace(plan_layer(*b.downsample, size));
+      size = p.conv3.spec().out_size(s2);
       blocks.push_back(std::move(p));
     }
     stages_.push_back(std::move(blocks));
@@ -47,24 +48,15 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
   plan_.activation = std::max(plan_.activation, std::size_t(3) * input_size * input_size);
 }
 
-int PackedTrunk::winograd_layers() const {
-  int n = 0;
-  for (const auto& stage : stages_)
-    for (const auto& b : stage) n += b.conv2.algorithm() != kernels::ConvAlgorithm::kGemm;
-  return n;
-}
-
 std::size_t PackedTrunk::workspace_floats(int slots) const {
-  // Input, four rotating activations, a tap buffer and per-slot scratch; each
-  // rounded to whole cache lines so every area starts 64-byte aligned.
-  auto lines = [](std::size_t n) { return (n + 15) / 16 * 16; };
-  return 6 * lines(plan_.activation) + std::size_t(slots) * lines(plan_.per_slot);
+  // Input, four rotating activations and a tap buffer (kActivationAreas),
+  // then per-slot scratch; forward() carves the workspace in this order.
+  return kActivationAreas * whole_lines(plan_.activation) + std::size_t(slots) * whole_lines(plan_.per_slot);
 }
 
 void PackedTrunk::forward(const float* image, float* features, float* workspace, int slots,
                           const StageTap& tap) const {
-  auto lines = [](std::size_t n) { return (n + 15) / 16 * 16; };
-  const std::size_t act = lines(plan_.activation);
+  const std::size_t act = whole_lines(plan_.activation);
   float* input = workspace;
   float* x = input + act;
   float* t1 = x + act;
@@ -72,8 +64,8 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   float* y = t2 + act;
   float* tap_buffer = y + act;
   kernels::Scratch scratch;
-  scratch.data = tap_buffer + act;
-  scratch.floats_per_slot = lines(plan_.per_slot);
+  scratch.data = tap_buffer + act;  // workspace + kActivationAreas * act
+  scratch.floats_per_slot = whole_lines(plan_.per_slot);
   scratch.slots = slots;
 
   int size = input_size_;
@@ -82,7 +74,7 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   size = stem_->spec().out_size(size);
   int channels = stem_->spec().out_channels;
   kernels::max_pool_nhwc(t1, size, size, channels, Trunk::kPoolKernel, Trunk::kPoolStride, Trunk::kPoolPad, x);
-  size = pooled(size);
+  size = Trunk::pooled_size(size);
   auto emit = [&](int stage) {
     if (!tap) return;
     kernels::nhwc_to_nchw(x, size, size, channels, tap_buffer);

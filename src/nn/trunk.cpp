@@ -10,7 +10,7 @@
 namespace aoi::nn {
 namespace {
 
-constexpr int kStemKernel = 7, kStemStride = 2, kStemPad = 3;
+constexpr int kStemStride = 2, kStemPad = 3;
 
 Conv2d load_conv(const weights::WeightFile& f, const std::string& name, int stride) {
   const auto& info = f.info(name + ".weight");
@@ -63,7 +63,7 @@ Trunk::Plan Trunk::plan(int h, int w) const {
   };
   int c = 3;
   visit(*stem_, c, h, w);
-  h = (h + 2 * kPoolPad - kPoolKernel) / kPoolStride + 1, w = (w + 2 * kPoolPad - kPoolKernel) / kPoolStride + 1;
+  h = pooled_size(h), w = pooled_size(w);
   for (const auto& stage : stages_)
     for (const auto& b : stage) {
       int c0 = c, h0 = h, w0 = w;
@@ -97,7 +97,7 @@ void Trunk::forward(const float* image, int h, int w, float* features, float* wo
   int c = g.out_channels;
   h = g.out_height(), w = g.out_width();
   kernels::max_pool(t1, c, h, w, kPoolKernel, kPoolStride, kPoolPad, x);
-  h = (h + 2 * kPoolPad - kPoolKernel) / kPoolStride + 1, w = (w + 2 * kPoolPad - kPoolKernel) / kPoolStride + 1;
+  h = pooled_size(h), w = pooled_size(w);
   if (tap) tap(0, x, c, h, w);
 
   for (std::size_t s = 0; s < stages_.size(); ++s) {

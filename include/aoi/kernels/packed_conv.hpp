@@ -43,7 +43,7 @@ enum class ConvAlgorithm { kAuto, kGemm, kWinogradF2, kWinogradF4 };
 // The faster algorithm for this layer on an h x w input (3x3 stride-1 layers:
 // F(4,3) on large maps, F(2,3) on medium ones, the GEMM on small ones; every
 // other shape: the GEMM).
-ConvAlgorithm choose_algorithm(const ConvSpec& spec, int h, int w, Isa isa);
+ConvAlgorithm choose_algorithm(const ConvSpec& spec, int h, int w);
 
 class PackedConv {
  public:
@@ -60,6 +60,8 @@ class PackedConv {
   ConvAlgorithm algorithm() const;  // never kAuto
   // Floats of scratch each thread slot needs for an input of h x w.
   std::size_t scratch_floats(int h, int w) const;
+  // Bytes of packed weights a forward pass reads (Winograd's are larger).
+  std::size_t packed_weight_bytes() const;
 
   // output (oh x ow x out) = relu?(conv(input) + bias + residual?), input
   // h x w x in. Parallel over output tiles in the caller's TBB arena; every

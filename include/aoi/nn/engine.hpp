@@ -32,7 +32,7 @@ struct EngineOptions {
   Backend backend = Backend::kAoi;
   // Instruction set of aoi's kernels; unset: the best this CPU runs, or
   // $AOI_ISA when set (kernels/cpu.hpp).
-  std::optional<kernels::Isa> isa;
+  std::optional<kernels::Isa> isa{};
 };
 
 class Engine {

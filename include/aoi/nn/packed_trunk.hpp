@@ -23,8 +23,6 @@ class PackedTrunk {
   int feature_dim() const { return feature_dim_; }
   // Workspace floats for one forward pass run by up to `slots` threads.
   std::size_t workspace_floats(int slots) const;
-  // How many 3x3 layers run through Winograd (the others through the GEMM).
-  int winograd_layers() const;
 
   // One image (3 x input_size x input_size, NCHW as prepared by Engine) to
   // feature_dim features. Must run inside a TBB arena of at most `slots`
@@ -39,6 +37,7 @@ class PackedTrunk {
   struct Plan {
     std::size_t activation = 0, per_slot = 0;
   };
+  static constexpr int kActivationAreas = 6;  // input, x, t1, t2, y, tap buffer
 
   kernels::Isa isa_;
   int input_size_;

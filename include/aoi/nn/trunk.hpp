@@ -30,6 +30,7 @@ class Trunk {
   const std::vector<std::vector<Bottleneck>>& stages() const { return stages_; }
   // The fixed parts of the architecture, shared with the NHWC trunk.
   static constexpr int kPoolKernel = 3, kPoolStride = 2, kPoolPad = 1;
+  static int pooled_size(int size) { return (size + 2 * kPoolPad - kPoolKernel) / kPoolStride + 1; }
   // Floats of scratch one image of in_height x in_width needs.
   std::size_t workspace_floats(int in_height, int in_width) const;
 
