@@ -10,7 +10,21 @@
 namespace aoi::test {
 namespace {
 
-std::filesystem::path temp(const std::string& name) { return std::filesystem::temp_directory_path() / ("aoi_npy_" + std::to_string(getpid()) + "_" + name); }
+// One directory per test process, removed at exit so that runs leave nothing in /tmp.
+struct TempDir {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("aoi_npy_" + std::to_string(getpid()));
+  TempDir() { std::filesystem::create_directories(path); }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+std::filesystem::path temp(const std::string& name) {
+  static const TempDir dir;
+  return dir.path / name;
+}
 
 TEST(Npy, RoundTripsTwoAndOneDimensionalArrays) {
   const std::vector<float> values{1.5f, -2, 3, 4.25f, 5, 6};

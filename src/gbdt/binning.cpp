@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <utility>
 #include <limits>
 
 namespace aoi::gbdt::detail {
@@ -26,6 +28,34 @@ float FeatureBins::threshold(int b) const {
   return b < int(upper.size()) ? upper[b] : std::numeric_limits<float>::max();
 }
 
+// Three LSD radix passes of 11 bits: a few times faster than std::sort on the
+// tens of thousands of values a feature's sample holds.
+void sort_floats(std::vector<float>& values) {
+  const std::size_t n = values.size();
+  if (n < 256) return std::sort(values.begin(), values.end());
+  // Order-preserving keys: negative floats reverse, positive ones get the sign bit.
+  std::vector<std::uint32_t> keys(n), other(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &values[i], 4);
+    keys[i] = bits & 0x80000000u ? ~bits : bits | 0x80000000u;
+  }
+  constexpr int kBits = 11, kBuckets = 1 << kBits;
+  std::vector<std::uint32_t> count(kBuckets);
+  for (int shift = 0; shift < 32; shift += kBits) {
+    std::fill(count.begin(), count.end(), 0);
+    for (auto k : keys) ++count[(k >> shift) & (kBuckets - 1)];
+    std::uint32_t sum = 0;
+    for (auto& c : count) sum += std::exchange(c, sum);
+    for (auto k : keys) other[count[(k >> shift) & (kBuckets - 1)]++] = k;
+    keys.swap(other);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t k = keys[i], bits = k & 0x80000000u ? k & 0x7fffffffu : ~k;
+    std::memcpy(&values[i], &bits, 4);
+  }
+}
+
 namespace {
 
 // A threshold strictly between a and b (a < b) that keeps a on the left.
@@ -37,7 +67,7 @@ float midpoint(float a, float b) {
 FeatureBins make_bins(std::vector<float>& values, bool has_missing, int max_bin) {
   FeatureBins fb;
   fb.has_missing = has_missing;
-  std::sort(values.begin(), values.end());
+  sort_floats(values);
   // Distinct values with their counts.
   std::vector<float> distinct;
   std::vector<std::size_t> counts;

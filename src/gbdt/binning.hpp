@@ -27,6 +27,10 @@ struct BinnedData {
   const std::uint8_t* column(std::size_t f) const { return bins.data() + f * rows; }
 };
 
+// Sorts values that hold no NaN in ascending order (-0 and +0 are equal and
+// may come in either order); binning sorts one sample per feature.
+void sort_floats(std::vector<float>& values);
+
 // Bins every feature (in parallel, deterministic) from up to sample_rows rows
 // spread evenly over the data.
 BinnedData bin_features(const float* x, std::size_t rows, std::size_t cols, int max_bin, int sample_rows);

@@ -105,9 +105,10 @@ Model train(const Params& params, const DataView& data, const DataView* valid,
   arena.execute([&] {
     const detail::BinnedData binned =
         detail::bin_features(data.features, rows, data.cols, params.max_bin, params.bin_sample_rows);
-    detail::TreeLearner learner(binned, {params.num_leaves, params.max_depth, params.min_data_in_leaf,
-                                         params.min_sum_hessian_in_leaf, params.min_gain_to_split, params.lambda_l1,
-                                         params.lambda_l2});
+    detail::TreeLearner learner(
+        binned, {params.num_leaves, params.max_depth,
+                 {params.lambda_l1, params.lambda_l2, params.min_sum_hessian_in_leaf, double(params.min_data_in_leaf),
+                  params.min_gain_to_split}});
     std::vector<double> scores(rows * outputs), valid_scores;
     for (std::size_t i = 0; i < rows; ++i)
       for (int k = 0; k < outputs; ++k) scores[i * outputs + k] = model.base_score[k];

@@ -1,0 +1,293 @@
+#include "split_search.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace aoi::gbdt::detail {
+namespace {
+
+// Eight thresholds at a time in GCC's vector extension (one zmm with AVX-512,
+// four xmm with SSE2). Each lane keeps the best threshold it has seen as a
+// fraction num/den, compared by cross-multiplying: the gain of a threshold is
+// gl^2/(hl+l2) + gr^2/(hr+l2) - parent, and a division per threshold made the
+// divider the loop's bottleneck. Only the winner is divided out.
+constexpr int kLanes = 8;
+typedef double Vec __attribute__((vector_size(kLanes * sizeof(double))));
+typedef long long Mask __attribute__((vector_size(kLanes * sizeof(double))));
+
+Vec load(const double* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+Vec splat(double x) { return Vec{} + x; }
+Vec select(Mask m, Vec a, Vec b) { return Vec((Mask(a) & m) | (Mask(b) & ~m)); }
+using detail::soft_threshold;  // the scalar one, beside this one for eight lanes
+Vec soft_threshold(Vec g, double l1) {
+  const Mask negative = g < 0;
+  const Vec magnitude = select(negative, -g, g) - l1;
+  const Vec shrunk = select(magnitude > 0, magnitude, splat(0));
+  return select(negative, -shrunk, shrunk);
+}
+
+// Running sums of the bins within runs. One running sum waits on the
+// previous add (about four cycles a bin), so the bins are cut into four runs
+// (each a whole number of vectors) summed side by side; the search adds to
+// each vector the total of the runs before its own. The twelve sums are named
+// variables: GCC interchanges loops over small arrays, which puts the sums
+// back into one chain.
+constexpr int kRuns = 4;
+struct Runs {
+  int length = 0;  // bins per run, a multiple of kLanes; the last runs may be shorter or empty
+  double g[kRuns] = {}, h[kRuns] = {}, c[kRuns] = {};  // sums of the runs before run r
+};
+
+Runs run_sums(const HistBin* hist, int n, double* pg, double* ph, double* pc) {
+  Runs runs;
+  runs.length = ((n + kRuns - 1) / kRuns + kLanes - 1) / kLanes * kLanes;
+  int len[kRuns];
+  for (int r = 0; r < kRuns; ++r) len[r] = std::clamp(n - r * runs.length, 0, runs.length);
+  double g0 = 0, g1 = 0, g2 = 0, g3 = 0, h0 = 0, h1 = 0, h2 = 0, h3 = 0, c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  auto step = [&](int b, double& g, double& h, double& c) {
+    g += hist[b].g, h += hist[b].h, c += hist[b].count;
+    pg[b] = g, ph[b] = h, pc[b] = c;
+  };
+  const int L = runs.length;
+  int j = 0;
+  for (; j < len[3]; ++j) step(j, g0, h0, c0), step(L + j, g1, h1, c1), step(2 * L + j, g2, h2, c2), step(3 * L + j, g3, h3, c3);
+  for (; j < len[2]; ++j) step(j, g0, h0, c0), step(L + j, g1, h1, c1), step(2 * L + j, g2, h2, c2);
+  for (; j < len[1]; ++j) step(j, g0, h0, c0), step(L + j, g1, h1, c1);
+  for (; j < len[0]; ++j) step(j, g0, h0, c0);
+  runs.g[1] = g0, runs.g[2] = g0 + g1, runs.g[3] = g0 + g1 + g2;
+  runs.h[1] = h0, runs.h[2] = h0 + h1, runs.h[3] = h0 + h1 + h2;
+  runs.c[1] = c0, runs.c[2] = c0 + c1, runs.c[3] = c0 + c1 + c2;
+  return runs;
+}
+
+// The vector search shared by both entry points. Thresholds arrive eight at
+// a time, bins ascending within each lane, with the sums left of them
+// (missing values excluded); for each side of the missing values, each lane
+// keeps the best threshold it has seen as gain + parent = num / den and its
+// bin.
+class ThresholdScan {
+ public:
+  ThresholdScan(const HistBin& missing, int n, const LeafSums& leaf, const SplitRules& rules)
+      : missing_(missing), leaf_(leaf), rules_(rules), has_missing_(missing.count > 0) {
+    const double parent_g = soft_threshold(leaf.g, rules.lambda_l1);
+    parent_ = parent_g * parent_g / std::max(leaf.h + rules.lambda_l2, 1e-15);
+    // The last threshold is a split only when it separates the missing values.
+    last_right_ = has_missing_ ? n : n - 1, last_left_ = has_missing_ ? n - 1 : 0;
+    // A threshold must beat gain min_gain: num/den > parent + min_gain.
+    right_ = {splat(parent_ + rules.min_gain), splat(1), splat(-1)}, left_ = right_;
+  }
+
+  void add(Vec gl, Vec hl, Vec cl, Vec bin) {
+    consider(gl, hl, cl, bin, last_right_, right_);
+    if (has_missing_) consider(gl + missing_.g, hl + missing_.h, cl + missing_.count, bin, last_left_, left_);
+  }
+
+  struct Winner {
+    bool missing_left = false;
+    int bin = -1;  // -1: no threshold beats min_gain
+    double gain = 0;
+  };
+  // Across lanes: the largest gain, by cross-multiplying again; ties to the
+  // lower bin, then missing right. Only the winner is divided out.
+  Winner winner() const {
+    const LaneBest* top = nullptr;
+    int top_lane = 0;
+    for (const LaneBest* lanes : {&right_, &left_})
+      for (int k = 0; k < kLanes; ++k) {
+        if (lanes->bin[k] < 0) continue;
+        if (top) {
+          const double mine = lanes->num[k] * top->den[top_lane], theirs = top->num[top_lane] * lanes->den[k];
+          const bool earlier = lanes->bin[k] < top->bin[top_lane];  // same bin: right came first
+          if (!(mine > theirs || (mine == theirs && earlier))) continue;
+        }
+        top = lanes, top_lane = k;
+      }
+    Winner w;
+    if (!top) return w;
+    w.gain = top->num[top_lane] / top->den[top_lane] - parent_;
+    if (!(w.gain > rules_.min_gain)) return w;
+    w.missing_left = top == &left_, w.bin = int(top->bin[top_lane]);
+    return w;
+  }
+
+  // No threshold beats min_gain (the winner's bin is -1).
+  Split none() const {
+    Split s;
+    s.gain = rules_.min_gain;
+    return s;
+  }
+
+  // The split of a winner whose value bins to the left sum to (gl, hl, cl).
+  Split split(int feature, const Winner& w, double gl, double hl, double cl) const {
+    if (w.missing_left)
+      return {w.gain, feature, w.bin, true, gl + missing_.g, hl + missing_.h, std::uint32_t(cl + missing_.count)};
+    const bool default_left = !has_missing_ && cl >= leaf_.count - cl;  // NaNs later go to the larger side
+    return {w.gain, feature, w.bin, default_left, gl, hl, std::uint32_t(cl)};
+  }
+
+ private:
+  struct LaneBest {
+    Vec num, den, bin;
+  };
+
+  void consider(Vec gl, Vec hl, Vec cl, Vec bin, int last, LaneBest& best) const {
+    const double l1 = rules_.lambda_l1, l2 = rules_.lambda_l2;
+    Vec gr = leaf_.g - gl;
+    const Vec hr = leaf_.h - hl, cr = leaf_.count - cl;
+    if (l1 > 0) gl = soft_threshold(gl, l1), gr = soft_threshold(gr, l1);
+    const Vec dl = hl + l2, dr = hr + l2;
+    const Vec num = gl * gl * dr + gr * gr * dl, den = dl * dr;
+    const Mask ok = (bin < double(last)) & (cl >= rules_.min_data) & (cr >= rules_.min_data) &
+                    (hl >= rules_.min_sum_hessian) & (hr >= rules_.min_sum_hessian) & (dl > 0) & (dr > 0);
+    const Mask better = ok & (num * best.den > best.num * den);  // strictly: a lane keeps its lowest bin
+    best.num = select(better, num, best.num), best.den = select(better, den, best.den);
+    best.bin = select(better, bin, best.bin);
+  }
+
+  const HistBin missing_;
+  const LeafSums leaf_;
+  const SplitRules rules_;
+  const bool has_missing_;
+  double parent_ = 0;
+  int last_right_ = 0, last_left_ = 0;
+  LaneBest right_, left_;
+};
+
+}  // namespace
+
+Split best_threshold(int feature, const HistBin* hist, int bins, const LeafSums& leaf, const SplitRules& rules) {
+  const int n = bins;
+  ThresholdScan scan(hist[n], n, leaf, rules);
+  const int padded = kRuns * ((n + kRuns - 1) / kRuns + kLanes) + kLanes;
+  thread_local std::vector<double> sums;
+  if (sums.size() < 3 * std::size_t(padded)) sums.resize(3 * std::size_t(padded));
+  double* pg = sums.data();
+  double* ph = pg + padded;
+  double* pc = ph + padded;
+  const Runs runs = run_sums(hist, n, pg, ph, pc);
+
+  const Vec lane_index = {0, 1, 2, 3, 4, 5, 6, 7};
+  // Lanes past the last bin hold stale sums; `bin < last` masks them.
+  for (int r = 0; r < kRuns; ++r) {
+    const int begin = r * runs.length, end = std::min(n, begin + runs.length);
+    for (int b = begin; b < end; b += kLanes)
+      scan.add(load(pg + b) + runs.g[r], load(ph + b) + runs.h[r], load(pc + b) + runs.c[r], lane_index + double(b));
+  }
+  const ThresholdScan::Winner w = scan.winner();
+  if (w.bin < 0) return scan.none();
+  const int b = w.bin, r = b / runs.length;
+  return scan.split(feature, w, pg[b] + runs.g[r], ph[b] + runs.h[r], pc[b] + runs.c[r]);
+}
+
+namespace {
+
+// The thresholds of one feature whose rows are summed in `hist` and marked
+// in `used`: every threshold from a bin in use up to the next one splits the
+// rows alike, and the full search keeps the first of those, the bin in use
+// itself; below the first bin in use nothing (or only the missing values) can
+// go left, which the full search meets at bin 0. Those candidates, in bin
+// order, go through the same vector search. Leaves hist and used zero.
+Split search_used_bins(int feature, int n, HistBin* hist, std::uint8_t* used, const LeafSums& leaf,
+                       const SplitRules& rules) {
+  const HistBin missing = hist[n];
+  hist[n] = HistBin{}, used[n] = 0;
+  ThresholdScan scan(missing, n, leaf, rules);
+  // Candidates: left sums and bin, room for every bin plus bin 0's and a
+  // vector of padding.
+  constexpr int kMax = 256 + 1 + kLanes;
+  alignas(64) double cg[kMax], ch[kMax], cc[kMax], cb[kMax];
+  int count = 0;
+  auto push = [&](double g, double h, double c, int bin) { cg[count] = g, ch[count] = h, cc[count] = c, cb[count++] = bin; };
+  if (!used[0]) push(0, 0, 0, 0);
+  double gl = 0, hl = 0, cl = 0;
+  // The marks are read eight at a time; a set byte's position is its bin.
+  for (int base = 0; base < n; base += 8) {
+    std::uint64_t marks;
+    std::memcpy(&marks, used + base, 8);
+    if (!marks) continue;
+    std::memset(used + base, 0, 8);
+    while (marks) {
+      const int byte = __builtin_ctzll(marks) / 8;
+      marks &= ~(std::uint64_t(0xff) << (8 * byte));
+      const int b = base + byte;
+      gl += hist[b].g, hl += hist[b].h, cl += hist[b].count;
+      hist[b] = HistBin{};
+      push(gl, hl, cl, b);
+    }
+  }
+  while (count % kLanes) push(0, 0, 0, 1 << 20);  // past every `last`: masked
+  for (int i = 0; i < count; i += kLanes) scan.add(load(cg + i), load(ch + i), load(cc + i), load(cb + i));
+  const ThresholdScan::Winner w = scan.winner();
+  if (w.bin < 0) return scan.none();
+  const int at = int(std::lower_bound(cb, cb + count, double(w.bin)) - cb);
+  return scan.split(feature, w, cg[at], ch[at], cc[at]);
+}
+
+}  // namespace
+
+void best_thresholds_of_rows(const RowFeature* features, int feature_count, const std::uint32_t* rows, const float* g,
+                             const float* h, std::size_t count, const LeafSums& leaf, const SplitRules& rules,
+                             SparseScratch& scratch, Split* out) {
+  auto add = [&](int k, std::uint32_t row, double gi, double hi) {
+    const int b = features[k].column[row];
+    HistBin& bin = scratch.bins[k][b];
+    bin.g += gi, bin.h += hi, bin.count += 1.0;
+    scratch.used[k][b] = 1;
+  };
+  if (feature_count == kRowGroup) {
+    // A leaf's rows are scattered over the columns, beyond what the hardware
+    // prefetcher predicts: fetch the bins a few rows ahead.
+    constexpr std::size_t kAhead = 16;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint32_t ahead = rows[std::min(i + kAhead, count - 1)];
+      for (int k = 0; k < kRowGroup; ++k) __builtin_prefetch(features[k].column + ahead);
+      for (int k = 0; k < kRowGroup; ++k) add(k, rows[i], g[i], h[i]);
+    }
+  } else {  // the last, short group of a leaf's features
+    for (int k = 0; k < feature_count; ++k)
+      for (std::size_t i = 0; i < count; ++i) add(k, rows[i], g[i], h[i]);
+  }
+  for (int k = 0; k < feature_count; ++k)
+    out[k] = search_used_bins(features[k].feature, features[k].bins, scratch.bins[k], scratch.used[k], leaf, rules);
+}
+
+Split best_threshold_reference(int feature, const HistBin* hist, int bins, const LeafSums& leaf,
+                               const SplitRules& rules) {
+  const HistBin& missing = hist[bins];
+  const bool has_missing = missing.count > 0;
+  const double l1 = rules.lambda_l1, l2 = rules.lambda_l2;
+  auto term = [&](double g, double h) {
+    const double s = soft_threshold(g, l1);
+    return s * s / (h + l2);
+  };
+  const double parent_g = soft_threshold(leaf.g, l1);
+  const double parent = parent_g * parent_g / std::max(leaf.h + l2, 1e-15);
+  Split best;
+  best.gain = rules.min_gain;
+  double gl = 0, hl = 0, cl = 0;
+  for (int b = 0; b < bins; ++b) {
+    gl += hist[b].g, hl += hist[b].h, cl += hist[b].count;
+    for (int side = 0; side < 2; ++side) {
+      if (side == 1 && !has_missing) continue;
+      if (side == 0 && b == bins - 1 && !has_missing) continue;  // nothing to the right
+      if (side == 1 && b == bins - 1) continue;                 // everything left
+      const double g = gl + (side ? missing.g : 0), h = hl + (side ? missing.h : 0), c = cl + (side ? missing.count : 0);
+      if (c < rules.min_data || leaf.count - c < rules.min_data) continue;
+      if (h < rules.min_sum_hessian || leaf.h - h < rules.min_sum_hessian) continue;
+      if (h + l2 <= 0 || leaf.h - h + l2 <= 0) continue;
+      const double gain = term(g, h) + term(leaf.g - g, leaf.h - h) - parent;
+      if (!(gain > best.gain)) continue;
+      const bool default_left = side == 1 || (!has_missing && c >= leaf.count - c);
+      best = {gain, feature, b, default_left, g, h, std::uint32_t(c)};
+    }
+  }
+  return best;
+}
+
+}  // namespace aoi::gbdt::detail

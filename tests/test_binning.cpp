@@ -1,0 +1,47 @@
+// The radix sort behind quantile binning, against std::sort.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "gbdt/binning.hpp"
+
+namespace aoi::test {
+namespace {
+
+// The representation, to tell -inf, denormals and the like apart exactly.
+std::uint32_t bits(float v) {
+  std::uint32_t b;
+  std::memcpy(&b, &v, 4);
+  return b;
+}
+
+TEST(SortFloats, MatchesStdSortOnEveryKindOfValue) {
+  std::mt19937 rng(3);
+  const float specials[] = {0.0f, -0.0f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::denorm_min(),
+                            std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest(), 1.0f, -1.0f};
+  std::normal_distribution<float> normal(0, 100);
+  for (std::size_t n : {0u, 1u, 2u, 255u, 256u, 257u, 1000u, 20000u}) {
+    std::vector<float> values(n);
+    for (auto& v : values) {
+      const unsigned pick = rng() % 10;
+      v = pick == 0 ? specials[rng() % 10] : pick < 4 ? float(int(rng() % 7) - 3) : normal(rng);
+    }
+    auto expected = values;
+    std::sort(expected.begin(), expected.end());
+    gbdt::detail::sort_floats(values);
+    ASSERT_EQ(values.size(), expected.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(values[i], expected[i]) << "n " << n << " at " << i;  // -0 and +0 compare equal
+      if (values[i] != 0) {
+        ASSERT_EQ(bits(values[i]), bits(expected[i])) << "n " << n << " at " << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace aoi::test
