@@ -37,6 +37,9 @@ export LD_LIBRARY_PATH="$root/build-tsan-tbb/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_
 sanitize build-tsan thread \
   -R 'Engine|Gbdt|Train|Predict|FeatureCache|Evaluate|CliPipeline|OnEachIsa|PackedConv|NoAllocation|Golden.*aoi_avx|TsanCanary'
 # The tests must have run against the instrumented libtbb, not Debian's.
-ldd build-tsan/tests/test_engine | grep -q "$root/build-tsan-tbb/lib/libtbb.so.12" ||
-  { echo "test-sanitizers: tests did not load the TSan-built libtbb" >&2; exit 1; }
+# ldd's output is taken whole first: piped into `grep -q`, which exits at the
+# first match, ldd could die of SIGPIPE and pipefail would call that a failure.
+libs=$(ldd build-tsan/tests/test_engine)
+grep -qF "$root/build-tsan-tbb/lib/libtbb.so.12" <<<"$libs" ||
+  { echo "test-sanitizers: tests did not load the TSan-built libtbb; ldd says:" >&2; echo "$libs" >&2; exit 1; }
 echo "test-sanitizers: TSan passed in $((SECONDS - start)) s"

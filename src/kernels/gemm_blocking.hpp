@@ -11,8 +11,9 @@
 namespace aoi::kernels {
 
 // Depth of one k block: 16 Ki floats of B panel (256 x 64 on AVX-512, 64 KiB,
-// served from L2; a 32 KiB panel that fits L1 measured no faster in the
-// trunk, and the deeper block halves the passes over C).
+// served from L2; a 32 KiB panel that fits L1 was no faster in the trunk in a
+// one-off run with temporary code, and the deeper block halves the passes
+// over C).
 inline int depth_block(const MicroKernel& mk) { return 16384 / mk.nr; }
 
 // Splits a depth of k into equal blocks of at most about depth_block(): a K of

@@ -11,8 +11,9 @@ namespace {
 // broadcasts per 28 FMAs): every map size of ResNet at 224x224 (112, 56, 28,
 // 14, 7 squared) is a multiple of 7 rows, so no register tile runs half empty.
 // 28 accumulators + 4 B vectors + the broadcast need 33 registers, so GCC
-// keeps one accumulator in memory; measured in the trunk, that costs nothing
-// against a 6 x 64 tile that fits (and 14 x 32 and 8 x 48 were slower).
+// keeps one accumulator in memory; in one-off trunk runs with temporary
+// kernels that cost nothing against a 6 x 64 tile that fits (and 14 x 32 and
+// 8 x 48 were slower); bench_kernels times only the tile kept here.
 constexpr int kMr = 7, kNv = 4, kNr = 16 * kNv;
 
 inline __mmask16 column_mask(int cols) {
