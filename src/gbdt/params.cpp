@@ -112,7 +112,12 @@ std::vector<std::pair<std::string, std::string>> describe(const Params& p) {
 #undef AOI_DESCRIBE_NUMERIC
 #undef AOI_DESCRIBE_CHOICE
   std::string weights;
-  for (double w : p.class_weights) weights += (weights.empty() ? "" : ",") + number_text(w);
+  for (double w : p.class_weights) {
+    // Appended piece by piece: `"," + std::string` trips GCC 12's false
+    // -Wrestrict warning (GCC bug 105329).
+    if (!weights.empty()) weights += ',';
+    weights += number_text(w);
+  }
   out.emplace_back("class_weights", weights);
   return out;
 }
