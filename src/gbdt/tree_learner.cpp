@@ -54,15 +54,15 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
         hist[k] = small_hist + data_.hist_offset[f];
         std::fill(hist[k], hist[k] + data_.features[f].bins + 1, HistBin{});
       }
+      // Adds the leaf's i-th row (data row `row`) to feature k's histogram.
+      auto add = [&](std::size_t k, std::size_t row, std::size_t i) {
+        HistBin& b = hist[k][col[k][row]];
+        b.g += leaf_g_[i], b.h += leaf_h_[i], b.count += 1.0;
+      };
       const std::size_t used = a1 - a0;
       if (used == kGroup && identity) {
-        for (std::size_t i = 0; i < small.count; ++i) {
-          const double gi = leaf_g_[i], hi = leaf_h_[i];
-          for (std::size_t k = 0; k < kGroup; ++k) {
-            HistBin& b = hist[k][col[k][i]];
-            b.g += gi, b.h += hi, b.count += 1.0;
-          }
-        }
+        for (std::size_t i = 0; i < small.count; ++i)
+          for (std::size_t k = 0; k < kGroup; ++k) add(k, i, i);
       } else if (used == kGroup) {
         // The leaf's rows are scattered over the columns, beyond what the
         // hardware prefetcher predicts: fetch the bins a few rows ahead.
@@ -70,18 +70,11 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
         for (std::size_t i = 0; i < small.count; ++i) {
           const std::uint32_t r = rows[i], ahead = rows[std::min(i + kAhead, small.count - 1)];
           for (std::size_t k = 0; k < kGroup; ++k) __builtin_prefetch(col[k] + ahead);
-          const double gi = leaf_g_[i], hi = leaf_h_[i];
-          for (std::size_t k = 0; k < kGroup; ++k) {
-            HistBin& b = hist[k][col[k][r]];
-            b.g += gi, b.h += hi, b.count += 1.0;
-          }
+          for (std::size_t k = 0; k < kGroup; ++k) add(k, r, i);
         }
       } else {
         for (std::size_t k = 0; k < used; ++k)
-          for (std::size_t i = 0; i < small.count; ++i) {
-            HistBin& b = hist[k][col[k][rows[i]]];
-            b.g += leaf_g_[i], b.h += leaf_h_[i], b.count += 1.0;
-          }
+          for (std::size_t i = 0; i < small.count; ++i) add(k, rows[i], i);
       }
       for (std::size_t a = a0; a < a1; ++a) {
         const int f = active_features_[a];
