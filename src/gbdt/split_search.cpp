@@ -187,42 +187,71 @@ Split best_threshold(int feature, const HistBin* hist, int bins, const LeafSums&
 
 namespace {
 
+// Bit i of the result is set when byte i of the 64 marks (each 0 or 1) is.
+// Per eight marks, the multiply moves byte i's bit to bit 56 + i, and no two
+// products meet, so nothing carries.
+std::uint64_t mark_bits(const std::uint8_t* marks) {
+  std::uint64_t bits = 0;
+  for (int j = 0; j < 8; ++j) {
+    std::uint64_t word;
+    std::memcpy(&word, marks + 8 * j, 8);
+    bits |= ((word * 0x0102040810204080ull) >> 56) << (8 * j);
+  }
+  return bits;
+}
+
+// Running sums of eight lanes: lane i gets lanes 0..i (three shift-and-add
+// steps).
+Vec prefix_sums(Vec x) {
+  typedef long long Index __attribute__((vector_size(kLanes * sizeof(long long))));
+  const Vec zero{};
+  x += __builtin_shuffle(x, zero, Index{8, 0, 1, 2, 3, 4, 5, 6});
+  x += __builtin_shuffle(x, zero, Index{8, 8, 0, 1, 2, 3, 4, 5});
+  x += __builtin_shuffle(x, zero, Index{8, 8, 8, 8, 0, 1, 2, 3});
+  return x;
+}
+
 // The thresholds of one feature whose rows are summed in `hist` and marked
 // in `used`: every threshold from a bin in use up to the next one splits the
 // rows alike, and the full search keeps the first of those, the bin in use
 // itself; below the first bin in use nothing (or only the missing values) can
 // go left, which the full search meets at bin 0. Those candidates, in bin
 // order, go through the same vector search. Leaves hist and used zero.
+//
+// The bins in use are first copied out in order (the marks as bits, taken
+// lowest first: no dependency from one bin to the next but clearing a bit),
+// then summed eight at a time in registers; summing while walking the marks
+// made each bin wait on the one before.
 Split search_used_bins(int feature, int n, HistBin* hist, std::uint8_t* used, const LeafSums& leaf,
                        const SplitRules& rules) {
   const HistBin missing = hist[n];
   hist[n] = HistBin{}, used[n] = 0;
   ThresholdScan scan(missing, n, leaf, rules);
-  // Candidates: left sums and bin, room for every bin plus bin 0's and a
-  // vector of padding.
+  // Candidates: the bin's own sums (left sums after the running sum) and the
+  // bin; room for every bin plus bin 0's and a vector of padding.
   constexpr int kMax = 256 + 1 + kLanes;
   alignas(64) double cg[kMax], ch[kMax], cc[kMax], cb[kMax];
   int count = 0;
   auto push = [&](double g, double h, double c, int bin) { cg[count] = g, ch[count] = h, cc[count] = c, cb[count++] = bin; };
   if (!used[0]) push(0, 0, 0, 0);
-  double gl = 0, hl = 0, cl = 0;
-  // The marks are read eight at a time; a set byte's position is its bin.
-  for (int base = 0; base < n; base += 8) {
-    std::uint64_t marks;
-    std::memcpy(&marks, used + base, 8);
+  for (int base = 0; base < n; base += 64) {  // bins >= n are never marked, bin n was cleared above
+    std::uint64_t marks = mark_bits(used + base);
     if (!marks) continue;
-    std::memset(used + base, 0, 8);
-    while (marks) {
-      const int byte = __builtin_ctzll(marks) / 8;
-      marks &= ~(std::uint64_t(0xff) << (8 * byte));
-      const int b = base + byte;
-      gl += hist[b].g, hl += hist[b].h, cl += hist[b].count;
+    std::memset(used + base, 0, 64);
+    for (; marks; marks &= marks - 1) {
+      const int b = base + __builtin_ctzll(marks);
+      push(hist[b].g, hist[b].h, hist[b].count, b);
       hist[b] = HistBin{};
-      push(gl, hl, cl, b);
     }
   }
   while (count % kLanes) push(0, 0, 0, 1 << 20);  // past every `last`: masked
-  for (int i = 0; i < count; i += kLanes) scan.add(load(cg + i), load(ch + i), load(cc + i), load(cb + i));
+  Vec gl{}, hl{}, cl{};  // the sums left of the previous vector's last candidate, in every lane
+  for (int i = 0; i < count; i += kLanes) {
+    const Vec g = prefix_sums(load(cg + i)) + gl, h = prefix_sums(load(ch + i)) + hl, c = prefix_sums(load(cc + i)) + cl;
+    std::memcpy(cg + i, &g, sizeof g), std::memcpy(ch + i, &h, sizeof h), std::memcpy(cc + i, &c, sizeof c);
+    gl = splat(g[kLanes - 1]), hl = splat(h[kLanes - 1]), cl = splat(c[kLanes - 1]);
+    scan.add(g, h, c, load(cb + i));
+  }
   const ThresholdScan::Winner w = scan.winner();
   if (w.bin < 0) return scan.none();
   const int at = int(std::lower_bound(cb, cb + count, double(w.bin)) - cb);

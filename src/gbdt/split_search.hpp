@@ -56,7 +56,7 @@ constexpr int kRowGroup = 8;
 // per thread.
 struct SparseScratch {
   HistBin bins[kRowGroup][256];
-  std::uint8_t used[kRowGroup][256 + 8] = {};  // read eight at a time
+  std::uint8_t used[kRowGroup][256] = {};  // read 64 at a time
 };
 
 struct RowFeature {
