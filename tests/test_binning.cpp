@@ -1,7 +1,9 @@
-// The radix sort behind quantile binning, against std::sort.
+// The radix sort behind quantile binning, against std::sort; binned data in
+// its two layouts.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -41,6 +43,25 @@ TEST(SortFloats, MatchesStdSortOnEveryKindOfValue) {
       }
     }
   }
+}
+
+// The row blocks hold the same bins as the columns, for a column count that
+// is not a multiple of the block width, and every column is each value's bin.
+TEST(BinFeatures, RowBlocksHoldTheColumnsBins) {
+  std::mt19937 rng(4);
+  std::normal_distribution<float> normal(0, 1);
+  const std::size_t rows = 37, cols = 2 * gbdt::detail::BinnedData::kRowBlock + 5;
+  std::vector<float> x(rows * cols);
+  for (auto& v : x) v = rng() % 9 == 0 ? std::numeric_limits<float>::quiet_NaN() : normal(rng);
+  const auto d = gbdt::detail::bin_features(x.data(), rows, cols, 16, int(rows));
+  ASSERT_EQ(d.row_blocks.size(), 3 * rows * gbdt::detail::BinnedData::kRowBlock);
+  for (std::size_t f = 0; f < cols; ++f)
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float v = x[r * cols + f];
+      const int expected = d.features[f].bin_of(v);  // NaN: the missing bin
+      ASSERT_EQ(d.column(f)[r], expected) << "feature " << f << " row " << r;
+      ASSERT_EQ(d.row_block_column(f)[r * gbdt::detail::BinnedData::kRowBlock], expected) << "feature " << f << " row " << r;
+    }
 }
 
 }  // namespace

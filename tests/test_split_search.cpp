@@ -79,8 +79,9 @@ TEST(SplitSearch, MatchesTheReferenceOnRandomHistograms) {
 // A leaf given as rows: the search from rows against the reference on the
 // histogram of the same rows, over leaves of 1 to 600 rows, few or many bins
 // in use (bin 0 used or not), missing values or none, one to kRowGroup features
-// per pass. The scratch is reused across calls, so a call that left it dirty
-// would show in the next.
+// per pass, bins stored one per row or strided (as in the row blocks, with
+// other bins in between). The scratch is reused across calls, so a call that
+// left it dirty would show in the next.
 TEST(SplitSearch, FromRowsMatchesTheReferenceOnTheLeafsHistogram) {
   std::mt19937 rng(5);
   std::normal_distribution<double> gradient(0.1, 1.0);
@@ -90,6 +91,7 @@ TEST(SplitSearch, FromRowsMatchesTheReferenceOnTheLeafsHistogram) {
   int valid = 0, cases = 0, equal_gain_choices = 0;
   for (int trial = 0; trial < 300; ++trial) {
     const int rows = 1 + int(rng() % 600), feature_count = 1 + trial % gbdt::detail::kRowGroup;
+    const std::size_t stride = 1 + trial % 3;
     std::vector<std::uint32_t> leaf_rows;  // every other row of the data
     std::vector<float> g, h;
     LeafSums leaf;
@@ -104,23 +106,23 @@ TEST(SplitSearch, FromRowsMatchesTheReferenceOnTheLeafsHistogram) {
       const int bins = 1 + int(rng() % 255), spread = 1 + int(rng() % bins);  // bins [shift, shift + spread) in use
       const int shift = int(rng() % (bins - spread + 1));
       const double missing = rng() % 3 == 0 ? 0.0 : 0.1;
-      columns[k].resize(2 * rows);
+      columns[k].resize(2 * rows * stride);  // the bytes between a feature's bins are another feature's
       for (auto& b : columns[k]) b = std::uint8_t(unit(rng) < missing ? bins : shift + int(rng() % spread));
       features[k] = {10 + k, columns[k].data(), bins};
     }
     const SplitRules& r = rules[trial % rules.size()];
     std::vector<Split> found(feature_count);
-    gbdt::detail::best_thresholds_of_rows(features.data(), feature_count, leaf_rows.data(), g.data(), h.data(),
+    gbdt::detail::best_thresholds_of_rows(features.data(), feature_count, stride, leaf_rows.data(), g.data(), h.data(),
                                           leaf_rows.size(), leaf, r, scratch, found.data());
     for (int k = 0; k < feature_count; ++k) {
       std::vector<HistBin> hist(features[k].bins + 1);
       for (std::size_t i = 0; i < leaf_rows.size(); ++i) {
-        HistBin& b = hist[columns[k][leaf_rows[i]]];
+        HistBin& b = hist[columns[k][leaf_rows[i] * stride]];
         b.g += g[i], b.h += h[i], b.count += 1;
       }
       const Split ref = gbdt::detail::best_threshold_reference(10 + k, hist.data(), features[k].bins, leaf, r);
       SCOPED_TRACE(testing::Message() << "trial " << trial << " feature " << k << " bins " << features[k].bins
-                                      << " rows " << rows);
+                                      << " rows " << rows << " stride " << stride);
       equal_gain_choices += expect_same(found[k], ref);
       valid += ref.valid(), ++cases;
     }

@@ -126,6 +126,16 @@ BinnedData bin_features(const float* x, std::size_t rows, std::size_t cols, int 
       d.features[f] = std::move(fb);
     }
   });
+  const std::size_t blocks = (cols + BinnedData::kRowBlock - 1) / BinnedData::kRowBlock;
+  d.row_blocks.assign(blocks * rows * BinnedData::kRowBlock, 0);
+  tbb::parallel_for(std::size_t(0), blocks, [&](std::size_t block) {
+    const std::size_t f0 = block * BinnedData::kRowBlock, f1 = std::min(cols, f0 + BinnedData::kRowBlock);
+    std::uint8_t* out = d.row_blocks.data() + block * rows * BinnedData::kRowBlock;
+    for (std::size_t f = f0; f < f1; ++f) {
+      const std::uint8_t* in = d.column(f);
+      for (std::size_t r = 0; r < rows; ++r) out[r * BinnedData::kRowBlock + (f - f0)] = in[r];
+    }
+  });
   d.hist_offset.resize(cols + 1);
   for (std::size_t f = 0; f < cols; ++f) d.hist_offset[f + 1] = d.hist_offset[f] + d.features[f].bins + 1;
   return d;

@@ -222,10 +222,10 @@ Vec prefix_sums(Vec x) {
 // lowest first: no dependency from one bin to the next but clearing a bit),
 // then summed eight at a time in registers; summing while walking the marks
 // made each bin wait on the one before.
-Split search_used_bins(int feature, int n, HistBin* hist, std::uint8_t* used, const LeafSums& leaf,
+Split search_used_bins(int feature, int n, RowBin* hist, std::uint8_t* used, const LeafSums& leaf,
                        const SplitRules& rules) {
-  const HistBin missing = hist[n];
-  hist[n] = HistBin{}, used[n] = 0;
+  const HistBin missing{hist[n].g, hist[n].h, hist[n].count};
+  hist[n] = RowBin{}, used[n] = 0;
   ThresholdScan scan(missing, n, leaf, rules);
   // Candidates: the bin's own sums (left sums after the running sum) and the
   // bin; room for every bin plus bin 0's and a vector of padding.
@@ -241,7 +241,7 @@ Split search_used_bins(int feature, int n, HistBin* hist, std::uint8_t* used, co
     for (; marks; marks &= marks - 1) {
       const int b = base + __builtin_ctzll(marks);
       push(hist[b].g, hist[b].h, hist[b].count, b);
-      hist[b] = HistBin{};
+      hist[b] = RowBin{};
     }
   }
   while (count % kLanes) push(0, 0, 0, 1 << 20);  // past every `last`: masked
@@ -260,13 +260,16 @@ Split search_used_bins(int feature, int n, HistBin* hist, std::uint8_t* used, co
 
 }  // namespace
 
-void best_thresholds_of_rows(const RowFeature* features, int feature_count, const std::uint32_t* rows, const float* g,
-                             const float* h, std::size_t count, const LeafSums& leaf, const SplitRules& rules,
-                             SparseScratch& scratch, Split* out) {
-  auto add = [&](int k, std::uint32_t row, double gi, double hi) {
-    const int b = features[k].column[row];
-    HistBin& bin = scratch.bins[k][b];
-    bin.g += gi, bin.h += hi, bin.count += 1.0;
+void best_thresholds_of_rows(const RowFeature* features, int feature_count, std::size_t stride,
+                             const std::uint32_t* rows, const float* g, const float* h, std::size_t count,
+                             const LeafSums& leaf, const SplitRules& rules, SparseScratch& scratch, Split* out) {
+  typedef double Sums __attribute__((vector_size(4 * sizeof(double))));
+  auto add = [&](int k, std::size_t at, Sums row_sums) {
+    const int b = features[k].column[at];
+    Sums sums;
+    std::memcpy(&sums, &scratch.bins[k][b], sizeof sums);
+    sums += row_sums;
+    std::memcpy(&scratch.bins[k][b], &sums, sizeof sums);
     scratch.used[k][b] = 1;
   };
   if (feature_count == kRowGroup) {
@@ -274,13 +277,14 @@ void best_thresholds_of_rows(const RowFeature* features, int feature_count, cons
     // prefetcher predicts: fetch the bins a few rows ahead.
     constexpr std::size_t kAhead = 16;
     for (std::size_t i = 0; i < count; ++i) {
-      const std::uint32_t ahead = rows[std::min(i + kAhead, count - 1)];
+      const std::size_t at = rows[i] * stride, ahead = rows[std::min(i + kAhead, count - 1)] * stride;
       for (int k = 0; k < kRowGroup; ++k) __builtin_prefetch(features[k].column + ahead);
-      for (int k = 0; k < kRowGroup; ++k) add(k, rows[i], g[i], h[i]);
+      const Sums row_sums{g[i], h[i], 1.0, 0.0};
+      for (int k = 0; k < kRowGroup; ++k) add(k, at, row_sums);
     }
   } else {  // the last, short group of a leaf's features
     for (int k = 0; k < feature_count; ++k)
-      for (std::size_t i = 0; i < count; ++i) add(k, rows[i], g[i], h[i]);
+      for (std::size_t i = 0; i < count; ++i) add(k, rows[i] * stride, Sums{g[i], h[i], 1.0, 0.0});
   }
   for (int k = 0; k < feature_count; ++k)
     out[k] = search_used_bins(features[k].feature, features[k].bins, scratch.bins[k], scratch.used[k], leaf, rules);

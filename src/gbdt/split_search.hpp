@@ -51,17 +51,23 @@ Split best_threshold(int feature, const HistBin* hist, int bins, const LeafSums&
 // chains (one feature alone waits on its most common bin).
 constexpr int kRowGroup = 8;
 
+// A bin of the search from rows: its sums and a zero, so that one 32-byte
+// vector add updates it (one store per row and feature, not two).
+struct alignas(32) RowBin {
+  double g, h, count, zero;
+};
+
 // Working memory of the searches from rows: histograms and bin-in-use marks
 // that are all zero between calls (a call clears only what it touched). One
 // per thread.
 struct SparseScratch {
-  HistBin bins[kRowGroup][256];
+  RowBin bins[kRowGroup][256] = {};
   std::uint8_t used[kRowGroup][256] = {};  // read 64 at a time
 };
 
 struct RowFeature {
   int feature = 0;
-  const std::uint8_t* column = nullptr;  // the feature's bins for every row of the data
+  const std::uint8_t* column = nullptr;  // the feature's bin of data row r is column[r * stride]
   int bins = 1;                          // value bins, <= 255; bin `bins` holds missing values
 };
 
@@ -71,10 +77,11 @@ struct RowFeature {
 // follows the rows, not the 256 bins. Gives the split best_threshold gives on
 // the leaf's histogram (up to rounding in equal-gain ties). g and h are the
 // leaf's gradients in the order of `rows`. Searches up to kRowGroup features
-// in one pass; out receives one split per feature.
-void best_thresholds_of_rows(const RowFeature* features, int feature_count, const std::uint32_t* rows, const float* g,
-                             const float* h, std::size_t count, const LeafSums& leaf, const SplitRules& rules,
-                             SparseScratch& scratch, Split* out);
+// in one pass; out receives one split per feature. Every feature's bins are
+// `stride` bytes apart (1 in columns, BinnedData::kRowBlock in row blocks).
+void best_thresholds_of_rows(const RowFeature* features, int feature_count, std::size_t stride,
+                             const std::uint32_t* rows, const float* g, const float* h, std::size_t count,
+                             const LeafSums& leaf, const SplitRules& rules, SparseScratch& scratch, Split* out);
 
 // The same search written as plainly as possible: one threshold at a time,
 // two divisions each. The reference the fast search is tested against.

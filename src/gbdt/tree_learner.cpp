@@ -119,10 +119,10 @@ void TreeLearner::search_rows(Leaf& leaf, const float* g, const float* h) {
       RowFeature features[kRowGroup];
       for (std::size_t a = a0; a < a1; ++a) {
         const int f = active_features_[a];
-        features[a - a0] = {f, data_.column(f), data_.features[f].bins};
+        features[a - a0] = {f, data_.row_block_column(f), data_.features[f].bins};
       }
-      best_thresholds_of_rows(features, int(a1 - a0), rows, leaf_g_.data(), leaf_h_.data(), leaf.count, sums, config_.rules,
-                              scratch, small_splits_.data() + a0);
+      best_thresholds_of_rows(features, int(a1 - a0), BinnedData::kRowBlock, rows, leaf_g_.data(), leaf_h_.data(),
+                              leaf.count, sums, config_.rules, scratch, small_splits_.data() + a0);
     }
   });
   leaf.best = reduce(small_splits_);

@@ -47,9 +47,10 @@ class TreeLearner {
   // A leaf of fewer than sparse_rows_ rows keeps no histogram: it is searched
   // from its rows (best_thresholds_of_rows), and so are its children. With
   // few rows, zeroing, subtracting and scanning 2048 x 256 bins per leaf
-  // costs more than the rows do. Reading a leaf's bins from every column is
-  // cheap while the binned matrix stays in the last-level cache, so the limit
-  // is set by its size. Chosen by A/B runs (docs/gbdt.md): 512 on 3,600
+  // costs more than the rows do. The rows' bins come from the row blocks
+  // (one line per row for 64 features), cheaper while the binned matrix stays
+  // in the last-level cache, so the limit is set by its size. Chosen by A/B
+  // runs (docs/gbdt.md; re-checked with the row blocks): 512 on 3,600
   // rows x 2048 (7 MB; 256 and 1024 slower), 160 on 16,000 rows x 2048
   // (33 MB; 3.6 % faster than 64 over four 200-round pairs, 256 no better).
   static constexpr std::size_t kSparseRowsCached = 512, kSparseRowsUncached = 160;
