@@ -64,13 +64,21 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
         for (std::size_t i = 0; i < small.count; ++i)
           for (std::size_t k = 0; k < kGroup; ++k) add(k, i, i);
       } else if (used == kGroup) {
-        // The leaf's rows are scattered over the columns, beyond what the
-        // hardware prefetcher predicts: fetch the bins a few rows ahead.
-        constexpr std::size_t kAhead = 24;
+        // The leaf's rows are scattered: their bins come from the row blocks
+        // (the eight groups of a block reuse its lines), fetched a few rows
+        // ahead, beyond what the hardware prefetcher predicts.
+        const std::uint8_t* block[kGroup];
+        for (std::size_t k = 0; k < kGroup; ++k) block[k] = data_.row_block_column(active_features_[a0 + k]);
+        constexpr std::size_t kAhead = 24, kStride = BinnedData::kRowBlock;
         for (std::size_t i = 0; i < small.count; ++i) {
-          const std::uint32_t r = rows[i], ahead = rows[std::min(i + kAhead, small.count - 1)];
-          for (std::size_t k = 0; k < kGroup; ++k) __builtin_prefetch(col[k] + ahead);
-          for (std::size_t k = 0; k < kGroup; ++k) add(k, r, i);
+          const std::size_t at = rows[i] * kStride, ahead = rows[std::min(i + kAhead, small.count - 1)] * kStride;
+          // A group's bins of a row share one line, or two when the group
+          // straddles blocks.
+          __builtin_prefetch(block[0] + ahead), __builtin_prefetch(block[kGroup - 1] + ahead);
+          for (std::size_t k = 0; k < kGroup; ++k) {
+            HistBin& b = hist[k][block[k][at]];
+            b.g += leaf_g_[i], b.h += leaf_h_[i], b.count += 1.0;
+          }
         }
       } else {
         for (std::size_t k = 0; k < used; ++k)
