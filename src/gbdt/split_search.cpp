@@ -23,7 +23,7 @@ Vec load(const double* p) {
   return v;
 }
 Vec splat(double x) { return Vec{} + x; }
-Vec select(Mask m, Vec a, Vec b) { return Vec((Mask(a) & m) | (Mask(b) & ~m)); }
+Vec select(Mask m, Vec a, Vec b) { return m ? a : b; }  // a blend where the ISA has one
 using detail::soft_threshold;  // the scalar one, beside this one for eight lanes
 Vec soft_threshold(Vec g, double l1) {
   const Mask negative = g < 0;
