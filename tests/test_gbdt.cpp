@@ -95,8 +95,9 @@ TEST(GbdtTrain, FindsTheKnownBestSplit) {
 }
 
 // Brute force over every threshold and both missing directions, using the
-// first round's gradients (all rows share the base score).
-double brute_force_gain(const Data& d, double lambda) {
+// first round's gradients (all rows share the base score); each side needs
+// at least min_data rows.
+double brute_force_gain(const Data& d, double lambda, std::size_t min_data = 1) {
   double mean = 0;
   for (float y : d.y) mean += y;
   mean /= d.rows;
@@ -122,7 +123,7 @@ double brute_force_gain(const Data& d, double lambda) {
           const float v = d.x[i * d.cols + f];
           if (std::isnan(v) ? nan_left : v <= values[t]) gl += g[i], hl += h[i], ++nl;
         }
-        if (nl == 0 || nl == d.rows) continue;
+        if (nl < std::max<std::size_t>(min_data, 1) || d.rows - nl < std::max<std::size_t>(min_data, 1)) continue;
         best = std::max(best, term(gl, hl) + term(G - gl, H - hl) - term(G, H));
       }
   }
@@ -146,6 +147,31 @@ TEST(GbdtTrain, RootSplitAgreesWithBruteForceOnTinyProblems) {
       EXPECT_TRUE(m.trees[0].feature.empty());
       continue;
     }
+    ASSERT_EQ(m.trees[0].gain.size(), 1u);
+    EXPECT_NEAR(m.trees[0].gain[0], expected, 1e-9 * std::max(1.0, expected));
+  }
+}
+
+// Enough rows that the root is searched from histograms (with the data's
+// bin counts, counted once), feature counts that leave a short group of
+// features, and a min_data_in_leaf that binds, so that wrong counts would
+// show.
+TEST(GbdtTrain, RootSplitFromHistogramsAgreesWithBruteForce) {
+  for (unsigned seed = 1; seed <= 8; ++seed) {
+    std::mt19937 rng(seed);
+    Data d{{}, {}, 600 + rng() % 400, 9 + rng() % 8};
+    for (std::size_t i = 0; i < d.rows * d.cols; ++i) d.x.push_back(rng() % 7 == 0 ? kNaN : float(rng() % 9));
+    for (std::size_t i = 0; i < d.rows; ++i) {  // the label leans on feature 0 so that splits exist
+      const float v = d.x[i * d.cols];
+      d.y.push_back(float((std::isnan(v) ? 4.0f : v) + float(rng() % 6) > 7.0f));
+    }
+    const std::size_t min_data = seed % 2 ? 1 : d.rows * 2 / 5;
+    const auto m = gbdt::train(params({"num_rounds=1", "num_leaves=2", "min_sum_hessian_in_leaf=0", "lambda_l2=1",
+                                       "min_data_in_leaf=" + std::to_string(min_data)}),
+                               d.view());
+    const double expected = brute_force_gain(d, 1.0, min_data);
+    SCOPED_TRACE(testing::Message() << "seed " << seed << " rows " << d.rows << " min_data " << min_data);
+    ASSERT_GT(expected, 1e-6);
     ASSERT_EQ(m.trees[0].gain.size(), 1u);
     EXPECT_NEAR(m.trees[0].gain[0], expected, 1e-9 * std::max(1.0, expected));
   }

@@ -30,6 +30,7 @@ int TreeLearner::acquire_slot() {
 void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, const float* h) {
   const std::uint32_t* rows = index_.data() + small.begin;
   const bool identity = identity_rows_ && small.begin == 0 && small.count == data_.rows;
+  if (identity && root_counts_.empty()) count_root_bins();
   gather_gradients(small, g, h);
   const bool split_small = may_split(small), split_large = large && may_split(*large);
   small_splits_.assign(active_features_.size(), Split{});
@@ -52,7 +53,13 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
         const int f = active_features_[std::min(a0 + k, a1 - 1)];  // a short group repeats its last feature
         col[k] = data_.column(f);
         hist[k] = small_hist + data_.hist_offset[f];
-        std::fill(hist[k], hist[k] + data_.features[f].bins + 1, HistBin{});
+        const std::size_t bins = data_.features[f].bins + 1;
+        if (identity) {  // the counts are the data's
+          const double* counts = root_counts_.data() + data_.hist_offset[f];
+          for (std::size_t b = 0; b < bins; ++b) hist[k][b] = HistBin{0, 0, counts[b]};
+        } else {
+          std::fill(hist[k], hist[k] + bins, HistBin{});
+        }
       }
       // Adds the leaf's i-th row (data row `row`) to feature k's histogram.
       auto add = [&](std::size_t k, std::size_t row, std::size_t i) {
@@ -60,9 +67,18 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
         b.g += leaf_g_[i], b.h += leaf_h_[i], b.count += 1.0;
       };
       const std::size_t used = a1 - a0;
-      if (used == kGroup && identity) {
-        for (std::size_t i = 0; i < small.count; ++i)
-          for (std::size_t k = 0; k < kGroup; ++k) add(k, i, i);
+      if (identity) {
+        auto add_sums = [&](std::size_t k, std::size_t i) {
+          HistBin& b = hist[k][col[k][i]];
+          b.g += leaf_g_[i], b.h += leaf_h_[i];
+        };
+        if (used == kGroup) {
+          for (std::size_t i = 0; i < small.count; ++i)
+            for (std::size_t k = 0; k < kGroup; ++k) add_sums(k, i);
+        } else {
+          for (std::size_t k = 0; k < used; ++k)
+            for (std::size_t i = 0; i < small.count; ++i) add_sums(k, i);
+        }
       } else if (used == kGroup) {
         // The leaf's rows are scattered: their bins come from the row blocks
         // (the eight groups of a block reuse its lines), fetched a few rows
@@ -102,6 +118,19 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
   });
   small.best = reduce(small_splits_);
   if (large) large->best = reduce(large_splits_);
+}
+
+// How many rows of the data fall in each bin of each feature: the counts of
+// every histogram of a root that holds all rows, counted once rather than
+// added row by row in every round (the root's rows then cost one update of
+// the gradient sums, not two).
+void TreeLearner::count_root_bins() {
+  root_counts_.assign(data_.hist_offset.back(), 0.0);
+  tbb::parallel_for(std::size_t(0), data_.cols, [&](std::size_t f) {
+    const std::uint8_t* column = data_.column(f);
+    double* counts = root_counts_.data() + data_.hist_offset[f];
+    for (std::size_t r = 0; r < data_.rows; ++r) counts[column[r]] += 1.0;
+  });
 }
 
 // The leaf's gradients once, in partition order, so that every feature's
