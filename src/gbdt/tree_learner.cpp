@@ -61,23 +61,24 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
           std::fill(hist[k], hist[k] + bins, HistBin{});
         }
       }
-      // Adds the leaf's i-th row (data row `row`) to feature k's histogram.
-      auto add = [&](std::size_t k, std::size_t row, std::size_t i) {
-        HistBin& b = hist[k][col[k][row]];
-        b.g += leaf_g_[i], b.h += leaf_h_[i], b.count += 1.0;
+      // Adds the leaf's i-th row, in `bin` of feature k, to k's histogram;
+      // add_sums leaves the count alone (a root's counts are filled in).
+      auto add_sums = [&](std::size_t k, int bin, std::size_t i) {
+        HistBin& b = hist[k][bin];
+        b.g += leaf_g_[i], b.h += leaf_h_[i];
+      };
+      auto add = [&](std::size_t k, int bin, std::size_t i) {
+        add_sums(k, bin, i);
+        hist[k][bin].count += 1.0;
       };
       const std::size_t used = a1 - a0;
       if (identity) {
-        auto add_sums = [&](std::size_t k, std::size_t i) {
-          HistBin& b = hist[k][col[k][i]];
-          b.g += leaf_g_[i], b.h += leaf_h_[i];
-        };
         if (used == kGroup) {
           for (std::size_t i = 0; i < small.count; ++i)
-            for (std::size_t k = 0; k < kGroup; ++k) add_sums(k, i);
+            for (std::size_t k = 0; k < kGroup; ++k) add_sums(k, col[k][i], i);
         } else {
           for (std::size_t k = 0; k < used; ++k)
-            for (std::size_t i = 0; i < small.count; ++i) add_sums(k, i);
+            for (std::size_t i = 0; i < small.count; ++i) add_sums(k, col[k][i], i);
         }
       } else if (used == kGroup) {
         // The leaf's rows are scattered: their bins come from the row blocks
@@ -91,14 +92,11 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
           // A group's bins of a row share one line, or two when the group
           // straddles blocks.
           __builtin_prefetch(block[0] + ahead), __builtin_prefetch(block[kGroup - 1] + ahead);
-          for (std::size_t k = 0; k < kGroup; ++k) {
-            HistBin& b = hist[k][block[k][at]];
-            b.g += leaf_g_[i], b.h += leaf_h_[i], b.count += 1.0;
-          }
+          for (std::size_t k = 0; k < kGroup; ++k) add(k, block[k][at], i);
         }
       } else {
         for (std::size_t k = 0; k < used; ++k)
-          for (std::size_t i = 0; i < small.count; ++i) add(k, rows[i], i);
+          for (std::size_t i = 0; i < small.count; ++i) add(k, col[k][rows[i]], i);
       }
       for (std::size_t a = a0; a < a1; ++a) {
         const int f = active_features_[a];
