@@ -46,7 +46,8 @@ TEST(SortFloats, MatchesStdSortOnEveryKindOfValue) {
 }
 
 // The row blocks hold the same bins as the columns, for a column count that
-// is not a multiple of the block width, and every column is each value's bin.
+// is not a multiple of the block width, every column is each value's bin, and
+// rows_per_bin counts them.
 TEST(BinFeatures, RowBlocksHoldTheColumnsBins) {
   std::mt19937 rng(4);
   std::normal_distribution<float> normal(0, 1);
@@ -62,6 +63,11 @@ TEST(BinFeatures, RowBlocksHoldTheColumnsBins) {
       ASSERT_EQ(d.column(f)[r], expected) << "feature " << f << " row " << r;
       ASSERT_EQ(d.row_block_column(f)[r * gbdt::detail::BinnedData::kRowBlock], expected) << "feature " << f << " row " << r;
     }
+  for (std::size_t f = 0; f < cols; ++f) {
+    std::vector<double> counts(std::size_t(d.features[f].bins) + 1);
+    for (std::size_t r = 0; r < rows; ++r) counts[d.column(f)[r]] += 1;
+    EXPECT_EQ(d.features[f].rows_per_bin, counts) << "feature " << f;
+  }
 }
 
 }  // namespace

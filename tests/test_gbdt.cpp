@@ -108,6 +108,7 @@ double brute_force_gain(const Data& d, double lambda, std::size_t min_data = 1) 
     G += g[i], H += h[i];
   }
   auto term = [&](double a, double b) { return a * a / (b + lambda); };
+  const std::size_t least = std::max<std::size_t>(min_data, 1);  // rows each side needs
   double best = 0;
   for (std::size_t f = 0; f < d.cols; ++f) {
     std::vector<float> values;
@@ -123,7 +124,7 @@ double brute_force_gain(const Data& d, double lambda, std::size_t min_data = 1) 
           const float v = d.x[i * d.cols + f];
           if (std::isnan(v) ? nan_left : v <= values[t]) gl += g[i], hl += h[i], ++nl;
         }
-        if (nl < std::max<std::size_t>(min_data, 1) || d.rows - nl < std::max<std::size_t>(min_data, 1)) continue;
+        if (nl < least || d.rows - nl < least) continue;
         best = std::max(best, term(gl, hl) + term(G - gl, H - hl) - term(G, H));
       }
   }

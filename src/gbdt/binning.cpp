@@ -119,9 +119,11 @@ BinnedData bin_features(const float* x, std::size_t rows, std::size_t cols, int 
       }
       FeatureBins fb = make_bins(values, missing, max_bin);
       std::uint8_t* out = d.bins.data() + f * rows;
+      fb.rows_per_bin.assign(std::size_t(fb.bins) + 1, 0.0);
       for (std::size_t r = 0; r < rows; ++r) {
         if (std::isnan(column[r])) fb.has_missing = fb.usable = true;  // rows outside the sample
         out[r] = std::uint8_t(fb.bin_of(column[r]));
+        fb.rows_per_bin[out[r]] += 1.0;
       }
       d.features[f] = std::move(fb);
     }

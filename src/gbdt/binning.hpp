@@ -12,6 +12,10 @@ struct FeatureBins {
   int bins = 1;              // value bins
   bool has_missing = false;
   bool usable = false;       // false for constant features: never split on
+  // Rows of the data in each bin (value bins, then the missing bin): the
+  // counts of any histogram over every row, so a root that holds all rows
+  // takes them from here instead of counting in every round.
+  std::vector<double> rows_per_bin;
 
   int bin_of(float v) const;
   int missing_bin() const { return bins; }
@@ -28,7 +32,7 @@ struct BinnedData {
   // The same bins again, by blocks of kRowBlock features, row-major within a
   // block: the search of a leaf of few rows reads one line per row for 64
   // features, where the columns give one line per row and feature (most of
-  // it other rows'). One more byte per value; 6-9 % faster training.
+  // it other rows'). One more byte per value (A/B runs in docs/gbdt.md).
   static constexpr std::size_t kRowBlock = 64;
   std::vector<std::uint8_t> row_blocks;  // (cols / kRowBlock, rounded up) x rows x kRowBlock
   const std::uint8_t* row_block_column(std::size_t f) const {

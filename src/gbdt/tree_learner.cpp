@@ -30,7 +30,6 @@ int TreeLearner::acquire_slot() {
 void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, const float* h) {
   const std::uint32_t* rows = index_.data() + small.begin;
   const bool identity = identity_rows_ && small.begin == 0 && small.count == data_.rows;
-  if (identity && root_counts_.empty()) count_root_bins();
   gather_gradients(small, g, h);
   const bool split_small = may_split(small), split_large = large && may_split(*large);
   small_splits_.assign(active_features_.size(), Split{});
@@ -55,14 +54,15 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
         hist[k] = small_hist + data_.hist_offset[f];
         const std::size_t bins = data_.features[f].bins + 1;
         if (identity) {  // the counts are the data's
-          const double* counts = root_counts_.data() + data_.hist_offset[f];
+          const double* counts = data_.features[f].rows_per_bin.data();
           for (std::size_t b = 0; b < bins; ++b) hist[k][b] = HistBin{0, 0, counts[b]};
         } else {
           std::fill(hist[k], hist[k] + bins, HistBin{});
         }
       }
       // Adds the leaf's i-th row, in `bin` of feature k, to k's histogram;
-      // add_sums leaves the count alone (a root's counts are filled in).
+      // add_sums leaves the count alone (a root's counts are filled in from
+      // the binning, so its rows cost one update, not two).
       auto add_sums = [&](std::size_t k, int bin, std::size_t i) {
         HistBin& b = hist[k][bin];
         b.g += leaf_g_[i], b.h += leaf_h_[i];
@@ -116,19 +116,6 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
   });
   small.best = reduce(small_splits_);
   if (large) large->best = reduce(large_splits_);
-}
-
-// How many rows of the data fall in each bin of each feature: the counts of
-// every histogram of a root that holds all rows, counted once rather than
-// added row by row in every round (the root's rows then cost one update of
-// the gradient sums, not two).
-void TreeLearner::count_root_bins() {
-  root_counts_.assign(data_.hist_offset.back(), 0.0);
-  tbb::parallel_for(std::size_t(0), data_.cols, [&](std::size_t f) {
-    const std::uint8_t* column = data_.column(f);
-    double* counts = root_counts_.data() + data_.hist_offset[f];
-    for (std::size_t r = 0; r < data_.rows; ++r) counts[column[r]] += 1.0;
-  });
 }
 
 // The leaf's gradients once, in partition order, so that every feature's

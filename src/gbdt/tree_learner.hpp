@@ -56,7 +56,6 @@ class TreeLearner {
   static constexpr std::size_t kSparseRowsCached = 512, kSparseRowsUncached = 160;
   static constexpr std::size_t kCachedBinnedBytes = std::size_t(16) << 20;
   void search_rows(Leaf& leaf, const float* g, const float* h);
-  void count_root_bins();
   void gather_gradients(const Leaf& leaf, const float* g, const float* h);
   bool may_split(const Leaf& leaf) const;
   Split reduce(const std::vector<Split>& per_feature) const;
@@ -71,7 +70,6 @@ class TreeLearner {
   std::vector<std::uint32_t> index_, scratch_;
   std::vector<int> active_features_;
   std::vector<float> leaf_g_, leaf_h_;
-  std::vector<double> root_counts_;  // per histogram bin: rows of the data in it (count_root_bins)
   std::vector<Split> small_splits_, large_splits_;
   bool identity_rows_ = false;  // the root holds every row in order: no index needed
 };
