@@ -6,11 +6,13 @@
 #include <tbb/task_arena.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 
 #include "aoi/core/error.hpp"
 #include "aoi/kernels/packed_conv.hpp"
 #include "kernels/microkernel.hpp"
+#include "kernels/winograd.hpp"
 #include "support/naive.hpp"
 #include "support/tile_reference.hpp"
 
@@ -156,6 +158,7 @@ const ConvCase kWinogradCases[] = {
     {64, 64, 3, 1, 1, 14, 14},
     {300, 20, 3, 1, 1, 7, 7},   // two k blocks in the point GEMMs
     {3, 5, 3, 1, 1, 3, 4},      // smaller than one tile
+    {40, 200, 3, 1, 1, 8, 8},   // panels split between the two threads
 };
 
 TEST_P(OnEachIsa, WinogradMatchesNaiveWithinFloatRounding) {
@@ -172,16 +175,24 @@ TEST_P(OnEachIsa, WinogradMatchesNaiveWithinFloatRounding) {
 }
 
 TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
-  const ConvCase cases[] = {{64, 96, 1, 1, 0, 15, 15}, {40, 72, 3, 1, 1, 17, 13}, {16, 40, 1, 2, 0, 13, 10}};
+  // {40, 200, 3, 1, 1, 8, 8}: few tiles and several panels, so Winograd
+  // splits panels between threads (and rows too at 8 threads).
+  const ConvCase cases[] = {{64, 96, 1, 1, 0, 15, 15},
+                            {40, 72, 3, 1, 1, 17, 13},
+                            {16, 40, 1, 2, 0, 13, 10},
+                            {40, 200, 3, 1, 1, 8, 8}};
   for (const auto& cc : cases)
     for (auto algo : {ConvAlgorithm::kGemm, ConvAlgorithm::kWinogradF2, ConvAlgorithm::kWinogradF4}) {
       if (algo != ConvAlgorithm::kGemm && cc.kernel != 3) continue;
       const auto one = run_conv(cc, GetParam(), algo, true, true, 1, 5);
       const auto two = run_conv(cc, GetParam(), algo, true, true, 2, 5);
       const auto three = run_conv(cc, GetParam(), algo, true, true, 3, 5);
+      const auto eight = run_conv(cc, GetParam(), algo, true, true, 8, 5);
       ASSERT_EQ(one.output.size(), two.output.size());
+      EXPECT_LE(one.rel_err, 5e-6);
       EXPECT_EQ(0, std::memcmp(one.output.data(), two.output.data(), one.output.size() * sizeof(float)));
       EXPECT_EQ(0, std::memcmp(one.output.data(), three.output.data(), one.output.size() * sizeof(float)));
+      EXPECT_EQ(0, std::memcmp(one.output.data(), eight.output.data(), one.output.size() * sizeof(float)));
     }
 }
 
@@ -206,6 +217,53 @@ TEST(PackedConv, ChoosesWinogradOnlyForThreeByThreeStrideOneWithEnoughTiles) {
   EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 7, 7), ConvAlgorithm::kGemm);
   EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 2, 1}, 56, 56), ConvAlgorithm::kGemm);
   EXPECT_EQ(kernels::choose_algorithm({64, 64, 1, 1, 0}, 56, 56), ConvAlgorithm::kGemm);
+}
+
+// The busiest thread's work (register tiles x (panels + the input
+// transform's cost)) when the split's tasks are dealt out to `threads`
+// threads, the least loaded taking the next.
+double busiest_load(const kernels::WinogradSplit& split, int register_tiles, int panels, int threads,
+                    double input_transform) {
+  std::vector<double> load(threads, 0);
+  for (int task = 0; task < split.tasks(); ++task) {
+    const int part = task % split.row_parts, group = task / split.row_parts;
+    const long long rows = 1LL * register_tiles * (part + 1) / split.row_parts - 1LL * register_tiles * part / split.row_parts;
+    const long long cols = 1LL * panels * (group + 1) / split.panel_groups - 1LL * panels * group / split.panel_groups;
+    *std::min_element(load.begin(), load.end()) += double(rows) * (double(cols) + input_transform);
+  }
+  return *std::max_element(load.begin(), load.end());
+}
+
+TEST(WinogradSplit, NeverLoadsABusiestThreadMoreThanSplittingRowsAlone) {
+  for (double input_transform : {0.0, 0.25, 0.5, 2.0})
+  for (int threads = 1; threads <= 16; ++threads)
+    for (int tiles = 1; tiles <= 40; ++tiles)
+      for (int panels = 1; panels <= 34; panels += 3) {
+        const auto split = kernels::plan_winograd_split(tiles, panels, threads, input_transform);
+        ASSERT_GE(split.row_parts, 1);
+        ASSERT_GE(split.panel_groups, 1);
+        ASSERT_LE(split.row_parts, tiles);
+        ASSERT_LE(split.panel_groups, panels);
+        const kernels::WinogradSplit rows_only{std::min(tiles, threads), 1};
+        EXPECT_LE(busiest_load(split, tiles, panels, threads, input_transform),
+                  busiest_load(rows_only, tiles, panels, threads, input_transform))
+            << tiles << " register tiles, " << panels << " panels, " << threads << " threads, input transform "
+            << input_transform;
+        if (threads == 1) EXPECT_EQ(split.tasks(), 1);
+      }
+}
+
+TEST(WinogradSplit, SplitsPanelsOnlyWhereThatBeatsTransformingTheInputTwice) {
+  // A 14x14 map under F(2,3) has 49 tiles, 7 register tiles of 7: split by
+  // rows, two threads get 4 and 3; split by panels, both get half of all 7
+  // and both transform all of the input. Worth it with four panels and a
+  // cheap transform, not with two panels and a dearer one.
+  const auto res4 = kernels::plan_winograd_split(7, 4, 2, 0.25);
+  EXPECT_EQ(res4.panel_groups, 2);
+  EXPECT_LT(busiest_load(res4, 7, 4, 2, 0.25), busiest_load({2, 1}, 7, 4, 2, 0.25));
+  const auto res3 = kernels::plan_winograd_split(7, 2, 2, 0.5);
+  EXPECT_EQ(res3.panel_groups, 1);
+  EXPECT_LE(busiest_load(res3, 7, 2, 2, 0.5), busiest_load({1, 2}, 7, 2, 2, 0.5));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "aoi/core/error.hpp"
 #include "kernels/gemm_blocking.hpp"
@@ -57,7 +58,26 @@ int max_block_tiles(int m, int in_channels, int out_channels, int tiles, int mr)
   return std::min(fit, (tiles + mr - 1) / mr * mr);
 }
 
+// [begin, end) of part `index` when `count` things are split into `parts`
+// parts that differ by at most one.
+std::pair<int, int> even_part(int count, int parts, int index) {
+  return {int(1LL * count * index / parts), int(1LL * count * (index + 1) / parts)};
+}
+
 }  // namespace
+
+WinogradSplit plan_winograd_split(int register_tiles, int panels, int threads, double input_transform) {
+  WinogradSplit best;
+  double best_load = -1;
+  for (int groups = 1; groups <= std::max(1, std::min(panels, threads)); groups *= 2) {
+    const int parts = std::min(register_tiles, (threads + groups - 1) / groups);
+    const long long rounds = (1LL * parts * groups + threads - 1) / threads;
+    const double load = double(rounds) * ((register_tiles + parts - 1) / parts) *
+                        ((panels + groups - 1) / groups + input_transform);
+    if (best_load < 0 || load < best_load) best_load = load, best = {parts, groups};  // ties: fewer groups
+  }
+  return best;
+}
 
 std::size_t winograd_scratch_floats(int m, int in_channels, int out_channels, int h, int w, int mr) {
   const int tiles = winograd_tiles(h, m) * winograd_tiles(w, m);
@@ -71,42 +91,60 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
   const int tiles_x = winograd_tiles(w, wt.m), tiles = winograd_tiles(h, wt.m) * tiles_x;
   require(scratch.floats_per_slot >= winograd_scratch_floats(wt.m, cin, cout, h, w, r), ErrorKind::kInvalidArgument,
           "winograd", "scratch too small");
-  // Blocks of tiles, each transformed, multiplied and transformed back by one
-  // thread in its own scratch; smaller blocks when that gives every thread
-  // two or more (never changes how any value is summed).
-  const int threads = tbb::this_task_arena::max_concurrency();
-  int block_tiles = max_block_tiles(wt.m, cin, cout, tiles, r);
-  while (block_tiles > r && (tiles + block_tiles - 1) / block_tiles < 2 * threads && threads > 1) block_tiles -= r;
-  const int blocks = (tiles + block_tiles - 1) / block_tiles;
+  const int register_tiles = (tiles + r - 1) / r;
+  const int block_limit = max_block_tiles(wt.m, cin, cout, tiles, r) / r;  // register tiles per block
+  // Transforming a register tile of input costs about a third of one
+  // 64-wide panel's point GEMMs under F(4,3) (perf on res2: 18 % of the time
+  // against 52 % for its one panel), taken as a half with the overheads; under
+  // F(2,3), whose 4-point transforms do fewer adds per point, a quarter. With
+  // that, res3 (28x28, two panels) stays split by rows (splitting its panels
+  // measured 15 % slower on two threads) while res4 (14x14, four panels)
+  // splits its panels.
+  const double input_transform = (wt.m == 4 ? 0.5 : 0.25) * 64.0 / nr;
+  const WinogradSplit split =
+      plan_winograd_split(register_tiles, wt.panels, tbb::this_task_arena::max_concurrency(), input_transform);
 
   const WinogradTransforms& tf = winograd_transforms(mk.isa);
   const auto input_tile = wt.m == 2 ? tf.input2 : tf.input4;
   const auto output_tile = wt.m == 2 ? tf.output2 : tf.output4;
   const std::size_t u_point = std::size_t(wt.panels) * cin * nr;
 
-  tbb::parallel_for(0, blocks, [&](int block) {
-    const int t0 = block * block_tiles, count = std::min(block_tiles, tiles - t0);
+  // One task per (part of the tiles, group of panels); a task works through
+  // its tiles in blocks that fit L2: input transform, the point GEMMs over its
+  // panels, output transform of its channels. Which task computes a value
+  // never changes how it is summed.
+  tbb::parallel_for(0, split.tasks(), [&](int task) {
+    const auto [rt0, rt1] = even_part(register_tiles, split.row_parts, task % split.row_parts);
+    const auto [p0, p1] = even_part(wt.panels, split.panel_groups, task / split.row_parts);
+    if (rt0 == rt1 || p0 == p1) return;
+    const int c_begin = p0 * nr, c_end = std::min(cout, p1 * nr);
     // Scratch layout per register tile of rows: [point][r tiles][channels].
     float* v = scratch.slot(tbb::this_task_arena::current_thread_index());
-    float* m = v + std::size_t(points) * block_tiles * cin;
+    float* m = v + std::size_t(points) * block_limit * r * cin;
     auto tile_at = [&](int i, int channels) { return (std::size_t(i / r) * points * r + i % r) * channels; };
-    for (int i = 0; i < count; ++i) input_tile(input, h, w, cin, t0 + i, tiles_x, std::size_t(r) * cin, v + tile_at(i, cin));
-    BlockProduct op;
-    op.rows = count, op.cols = cout;
-    op.a_row_stride = cin, op.a_tile_stride = std::ptrdiff_t(points) * r * cin;
-    op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(points) * r * cout;
-    for (int point = 0; point < points; ++point)
-      for (int k0 = 0; k0 < cin; k0 += wt.kc_max) {
-        op.kc = std::min(wt.kc_max, cin - k0);
-        op.a = v + std::size_t(point) * r * cin + k0;
-        op.b = wt.u.get() + point * u_point + packed_b_offset(k0, op.kc, 0, wt.panels, nr);
-        op.c = m + std::size_t(point) * r * cout;
-        op.accumulate = k0 > 0;
-        multiply_block(mk, op, 0, wt.panels);
-      }
-    for (int i = 0; i < count; ++i)
-      output_tile(m + tile_at(i, cout), std::size_t(r) * cout, cout, t0 + i, tiles_x, h, w, bias, residual, relu,
-                  output);
+    const int blocks = (rt1 - rt0 + block_limit - 1) / block_limit;
+    for (int block = 0; block < blocks; ++block) {
+      const auto [b0, b1] = even_part(rt1 - rt0, blocks, block);
+      const int t0 = (rt0 + b0) * r, count = std::min((rt0 + b1) * r, tiles) - t0;
+      for (int i = 0; i < count; ++i)
+        input_tile(input, h, w, cin, t0 + i, tiles_x, std::size_t(r) * cin, v + tile_at(i, cin));
+      BlockProduct op;
+      op.rows = count, op.cols = cout;
+      op.a_row_stride = cin, op.a_tile_stride = std::ptrdiff_t(points) * r * cin;
+      op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(points) * r * cout;
+      for (int point = 0; point < points; ++point)
+        for (int k0 = 0; k0 < cin; k0 += wt.kc_max) {
+          op.kc = std::min(wt.kc_max, cin - k0);
+          op.a = v + std::size_t(point) * r * cin + k0;
+          op.b = wt.u.get() + point * u_point + packed_b_offset(k0, op.kc, 0, wt.panels, nr);
+          op.c = m + std::size_t(point) * r * cout;
+          op.accumulate = k0 > 0;
+          multiply_block(mk, op, p0, p1);
+        }
+      for (int i = 0; i < count; ++i)
+        output_tile(m + tile_at(i, cout), std::size_t(r) * cout, cout, c_begin, c_end, t0 + i, tiles_x, h, w, bias,
+                    residual, relu, output);
+    }
   }, tbb::simple_partitioner());
 }
 

@@ -31,8 +31,10 @@ struct WinogradWeights {
 struct WinogradTransforms {
   using Input = void (*)(const float* input, int h, int w, int cin, int tile, int tiles_x, std::size_t point_stride,
                          float* v);
-  using Output = void (*)(const float* m, std::size_t point_stride, int cout, int tile, int tiles_x, int oh, int ow,
-                          const float* bias, const float* residual, bool relu, float* output);
+  // Output: channels [c_begin, c_end) of the tile (a thread may own a range).
+  using Output = void (*)(const float* m, std::size_t point_stride, int cout, int c_begin, int c_end, int tile,
+                          int tiles_x, int oh, int ow, const float* bias, const float* residual, bool relu,
+                          float* output);
   Input input2, input4;
   Output output2, output4;
 };
@@ -48,6 +50,22 @@ inline int winograd_tiles(int size, int m) { return (size + m - 1) / m; }
 // scratch slot, each register tile of rows (mr tiles) is stored as
 // [point][mr tiles][channels], so each point's GEMM reads whole register
 // tiles and the transforms of one tile stay within one compact area.
+// How a layer's work is split between threads: the register tiles of rows
+// (tiles of the map, mr at a time) into row_parts contiguous parts, the
+// output panels into panel_groups groups; one task per (part, group). Splitting
+// panels gives each thread a share of the transformed weights to stream and
+// evens out maps whose register tiles do not divide among the threads (7 on a
+// 14x14 or 28x28 map: 4 + 3 on two threads), at the price of every group
+// transforming the same input tiles. Chosen to minimise the busiest thread's
+// work, counted per register tile as its panels plus `input_transform`, the
+// cost of transforming one register tile of input in units of one panel's
+// point GEMMs.
+struct WinogradSplit {
+  int row_parts = 1, panel_groups = 1;
+  int tasks() const { return row_parts * panel_groups; }
+};
+WinogradSplit plan_winograd_split(int register_tiles, int panels, int threads, double input_transform);
+
 // Floats of per-thread scratch for an h x w input.
 std::size_t winograd_scratch_floats(int m, int in_channels, int out_channels, int h, int w, int mr);
 
