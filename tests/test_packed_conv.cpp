@@ -138,6 +138,10 @@ const ConvCase kGemmCases[] = {
     {70, 50, 3, 1, 1, 9, 9},    // two k blocks through the packer
     {64, 96, 1, 1, 0, 15, 15},  // many row blocks
     {8, 16, 5, 1, 2, 7, 7},     // even padding on a 5x5
+    // Strided 1x1 whose output rows (84 pixels) hold whole register tiles of
+    // every ISA (7, 6, 4, 8 rows): read in place, row blocks starting mid-row.
+    {20, 70, 1, 2, 0, 5, 168},
+    {16, 24, 1, 3, 0, 4, 250},
 };
 
 TEST_P(OnEachIsa, GemmConvolutionMatchesNaiveOnAssortedShapes) {
@@ -180,6 +184,7 @@ TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
   const ConvCase cases[] = {{64, 96, 1, 1, 0, 15, 15},
                             {40, 72, 3, 1, 1, 17, 13},
                             {16, 40, 1, 2, 0, 13, 10},
+                            {20, 70, 1, 2, 0, 5, 168},
                             {40, 200, 3, 1, 1, 8, 8}};
   for (const auto& cc : cases)
     for (auto algo : {ConvAlgorithm::kGemm, ConvAlgorithm::kWinogradF2, ConvAlgorithm::kWinogradF4}) {
@@ -249,7 +254,9 @@ TEST(WinogradSplit, NeverLoadsABusiestThreadMoreThanSplittingRowsAlone) {
                   busiest_load(rows_only, tiles, panels, threads, input_transform))
             << tiles << " register tiles, " << panels << " panels, " << threads << " threads, input transform "
             << input_transform;
-        if (threads == 1) EXPECT_EQ(split.tasks(), 1);
+        if (threads == 1) {
+          EXPECT_EQ(split.tasks(), 1);
+        }
       }
 }
 

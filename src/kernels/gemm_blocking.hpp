@@ -64,6 +64,11 @@ struct BlockProduct {
   int kc = 0, rows = 0, cols = 0;  // cols: C's full width (the last panel may be partial)
   const float* a = nullptr;
   std::ptrdiff_t a_row_stride = 0, a_tile_stride = 0;
+  // Instead of a + i * a_tile_stride: register tile i's rows start at
+  // a_tiles[i] + a_k_offset (strided 1x1 layers read their input in place,
+  // each tile within one output row).
+  const float* const* a_tiles = nullptr;
+  std::ptrdiff_t a_k_offset = 0;
   const float* b = nullptr;  // the k block: packed_b_offset(k0, kc, 0, ...)
   float* c = nullptr;
   std::ptrdiff_t ldc = 0, c_tile_stride = 0;
@@ -83,7 +88,7 @@ inline void multiply_block(const MicroKernel& mk, const BlockProduct& op, int p0
       const std::ptrdiff_t tile = i / mk.mr;
       TileArgs t;
       t.kc = op.kc;
-      t.a = op.a + tile * op.a_tile_stride;
+      t.a = op.a_tiles ? op.a_tiles[tile] + op.a_k_offset : op.a + tile * op.a_tile_stride;
       t.a_row_stride = op.a_row_stride;
       t.b = op.b + std::size_t(p) * op.kc * mk.nr;
       t.c = op.c + tile * op.c_tile_stride + col;
