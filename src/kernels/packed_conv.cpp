@@ -165,9 +165,8 @@ std::size_t PackedConv::scratch_floats(int h, int w) const {
   const auto& mk = *impl_->kernel;
   if (impl_->winograd)
     return winograd_scratch_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w, mk.mr);
-  // A strided 1x1 layer may read in place (by its output width); its slot is
-  // kept so that the plan does not depend on the input size.
-  return reads_input_in_place(spec_) ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(impl_->kc_max);
+  const bool in_place = reads_input_in_place(spec_) || reads_strided_input_in_place(spec_, spec_.out_size(w), mk);
+  return in_place ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(impl_->kc_max);
 }
 
 void PackedConv::forward(const float* input, int h, int w, float* output, const float* residual, bool relu,

@@ -97,9 +97,9 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
   // 64-wide panel's point GEMMs under F(4,3) (perf on res2: 18 % of the time
   // against 52 % for its one panel), taken as a half with the overheads; under
   // F(2,3), whose 4-point transforms do fewer adds per point, a quarter. With
-  // that, res3 (28x28, two panels) stays split by rows (splitting its panels
-  // measured 15 % slower on two threads) while res4 (14x14, four panels)
-  // splits its panels.
+  // that, res3 (28x28, two panels) stays split by rows, where splitting its
+  // panels never measured faster, while res4 (14x14, four panels) splits its
+  // panels (docs/measurements.md, third stop of 2026-11-23).
   const double input_transform = (wt.m == 4 ? 0.5 : 0.25) * 64.0 / nr;
   const WinogradSplit split =
       plan_winograd_split(register_tiles, wt.panels, tbb::this_task_arena::max_concurrency(), input_transform);
@@ -109,10 +109,9 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
   const auto output_tile = wt.m == 2 ? tf.output2 : tf.output4;
   const std::size_t u_point = std::size_t(wt.panels) * cin * nr;
 
-  // One task per (part of the tiles, group of panels); a task works through
-  // its tiles in blocks that fit L2: input transform, the point GEMMs over its
-  // panels, output transform of its channels. Which task computes a value
-  // never changes how it is summed.
+  // One task per (part of the tiles, group of panels), in blocks as
+  // winograd.hpp describes. Which task computes a value never changes how it
+  // is summed.
   tbb::parallel_for(0, split.tasks(), [&](int task) {
     const auto [rt0, rt1] = even_part(register_tiles, split.row_parts, task % split.row_parts);
     const auto [p0, p1] = even_part(wt.panels, split.panel_groups, task / split.row_parts);

@@ -45,11 +45,6 @@ WinogradTransforms winograd_transforms_avx512();
 
 inline int winograd_tiles(int size, int m) { return (size + m - 1) / m; }
 
-// The forward pass works through blocks of tiles that fit in L2, one thread
-// per block: input transform, the point GEMMs, output transform. In its
-// scratch slot, each register tile of rows (mr tiles) is stored as
-// [point][mr tiles][channels], so each point's GEMM reads whole register
-// tiles and the transforms of one tile stay within one compact area.
 // How a layer's work is split between threads: the register tiles of rows
 // (tiles of the map, mr at a time) into row_parts contiguous parts, the
 // output panels into panel_groups groups; one task per (part, group). Splitting
@@ -66,6 +61,11 @@ struct WinogradSplit {
 };
 WinogradSplit plan_winograd_split(int register_tiles, int panels, int threads, double input_transform);
 
+// Each task of the split works through its tiles in blocks that fit in L2:
+// input transform, the point GEMMs over its panels, output transform of its
+// channels. In its scratch slot, each register tile of rows (mr tiles) is
+// stored as [point][mr tiles][channels], so each point's GEMM reads whole
+// register tiles and the transforms of one tile stay within one compact area.
 // Floats of per-thread scratch for an h x w input.
 std::size_t winograd_scratch_floats(int m, int in_channels, int out_channels, int h, int w, int mr);
 

@@ -139,33 +139,9 @@ void transform_output_group(const float* m, std::size_t point_stride, int cout, 
   }
 }
 
-// Asks for the lines of rows [y0, y1) x columns [x0, x1) (clamped to the
-// map) of an NHWC map with `channels` channels, `write` if they are about to
-// be stored. Tile after tile the transforms were waiting on these loads
-// (perf: 40 % of the input transform's samples sat on its first load), and
-// the prefetchers do not foresee a 6-row window that jumps along the map.
-inline void prefetch_window(const float* map, int h, int w, int channels, int y0, int y1, int x0, int x1,
-                            bool write) {
-  y0 = std::max(y0, 0), y1 = std::min(y1, h), x0 = std::max(x0, 0), x1 = std::min(x1, w);
-  if (x0 >= x1) return;
-  for (int y = y0; y < y1; ++y) {
-    const char* first = reinterpret_cast<const char*>(map + (std::size_t(y) * w + x0) * channels);
-    const char* end = reinterpret_cast<const char*>(map + (std::size_t(y) * w + x1) * channels);
-    for (const char* line = first; line < end; line += 64) {
-      if (write) __builtin_prefetch(line, 1);
-      else __builtin_prefetch(line, 0);
-    }
-  }
-}
-
 template <int M>
 void transform_input_tile(const float* input, int h, int w, int cin, int t, int tiles_x, std::size_t point_stride,
                           float* v) {
-  const int next = t + 1, tiles = winograd_tiles(h, M) * tiles_x;
-  if (next < tiles) {  // the next tile's window; the columns it shares with this one are already here
-    const int y0 = (next / tiles_x) * M - 1, x0 = (next % tiles_x) * M - 1;
-    prefetch_window(input, h, w, cin, y0, y0 + M + 2, next % tiles_x == 0 ? x0 : x0 + 2, x0 + M + 2, false);
-  }
   for (int c0 = 0; c0 < cin; c0 += kLanes) transform_input_group<M>(input, h, w, cin, t, tiles_x, c0, point_stride, v);
 }
 
@@ -173,12 +149,6 @@ template <int M>
 void transform_output_tile(const float* m, std::size_t point_stride, int cout, int c_begin, int c_end, int t,
                            int tiles_x, int oh, int ow, const float* bias, const float* residual, bool relu,
                            float* output) {
-  const int next = t + 1, tiles = winograd_tiles(oh, M) * tiles_x;
-  if (next < tiles) {  // the outputs (and residual) the next tile will store (and read)
-    const int y0 = (next / tiles_x) * M, x0 = (next % tiles_x) * M;
-    prefetch_window(output, oh, ow, cout, y0, y0 + M, x0, x0 + M, true);
-    if (residual) prefetch_window(residual, oh, ow, cout, y0, y0 + M, x0, x0 + M, false);
-  }
   for (int c0 = c_begin; c0 < c_end; c0 += kLanes)
     transform_output_group<M>(m, point_stride, cout, t, tiles_x, c0, std::min(kLanes, c_end - c0), oh, ow, bias,
                               residual, relu, output);
