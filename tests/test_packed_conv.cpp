@@ -93,8 +93,13 @@ struct ConvRun {
   double rel_err;
 };
 
-ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, bool residual, bool relu, int threads,
+// How the residual reaches forward(): none, its own buffer, or the output
+// buffer holding it (added in place, as the trunk runs its conv3 layers).
+enum class Residual { kNone, kSeparate, kInPlace };
+
+ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, Residual how, bool relu, int threads,
                  std::uint32_t seed) {
+  const bool residual = how != Residual::kNone;
   std::mt19937 rng(seed);
   const ConvSpec spec{cc.in, cc.out, cc.kernel, cc.stride, cc.pad};
   const auto weight = random_floats(std::size_t(cc.out) * cc.in * cc.kernel * cc.kernel, rng);
@@ -106,13 +111,15 @@ ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, bool residual,
   const PackedConv conv(spec, weight, bias, isa, algo);
   tbb::task_arena arena(threads);
   std::vector<float> out(std::size_t(oh) * ow * cc.out, -7.0f);
+  if (how == Residual::kInPlace) out = res;
   arena.execute([&] {
     kernels::Scratch scratch;
     scratch.slots = tbb::this_task_arena::max_concurrency();
     scratch.floats_per_slot = conv.scratch_floats(cc.h, cc.w);
     std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
     scratch.data = memory.data();
-    conv.forward(input.data(), cc.h, cc.w, out.data(), residual ? res.data() : nullptr, relu, scratch);
+    const float* residual_at = how == Residual::kSeparate ? res.data() : how == Residual::kInPlace ? out.data() : nullptr;
+    conv.forward(input.data(), cc.h, cc.w, out.data(), residual_at, relu, scratch);
   });
 
   const std::vector<double> wd(weight.begin(), weight.end()), bd(bias.begin(), bias.end());
@@ -147,8 +154,8 @@ const ConvCase kGemmCases[] = {
 TEST_P(OnEachIsa, GemmConvolutionMatchesNaiveOnAssortedShapes) {
   int i = 0;
   for (const auto& cc : kGemmCases) {
-    for (int variant = 0; variant < 2; ++variant) {
-      const auto r = run_conv(cc, GetParam(), ConvAlgorithm::kGemm, variant == 1, variant == 1, 2, 100 + i++);
+    for (int variant = 0; variant < 3; ++variant) {
+      const auto r = run_conv(cc, GetParam(), ConvAlgorithm::kGemm, Residual(variant), variant != 0, 2, 100 + i++);
       EXPECT_LE(r.rel_err, 1e-6) << "in " << cc.in << " out " << cc.out << " k " << cc.kernel << " s " << cc.stride
                                  << " " << cc.h << "x" << cc.w << " variant " << variant;
     }
@@ -169,8 +176,8 @@ TEST_P(OnEachIsa, WinogradMatchesNaiveWithinFloatRounding) {
   int i = 0;
   for (auto algo : {ConvAlgorithm::kWinogradF2, ConvAlgorithm::kWinogradF4})
   for (const auto& cc : kWinogradCases)
-    for (int variant = 0; variant < 2; ++variant) {
-      const auto r = run_conv(cc, GetParam(), algo, variant == 1, variant == 0, 2, 200 + i++);
+    for (int variant = 0; variant < 3; ++variant) {
+      const auto r = run_conv(cc, GetParam(), algo, Residual(variant), variant != 1, 2, 200 + i++);
       // F(4,3) adds rounding in its transforms; still far below the trunk's
       // golden tolerance (1e-5 relative on the features).
       EXPECT_LE(r.rel_err, 5e-6) << "in " << cc.in << " out " << cc.out << " " << cc.h << "x" << cc.w << " F("
@@ -189,15 +196,17 @@ TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
   for (const auto& cc : cases)
     for (auto algo : {ConvAlgorithm::kGemm, ConvAlgorithm::kWinogradF2, ConvAlgorithm::kWinogradF4}) {
       if (algo != ConvAlgorithm::kGemm && cc.kernel != 3) continue;
-      const auto one = run_conv(cc, GetParam(), algo, true, true, 1, 5);
-      const auto two = run_conv(cc, GetParam(), algo, true, true, 2, 5);
-      const auto three = run_conv(cc, GetParam(), algo, true, true, 3, 5);
-      const auto eight = run_conv(cc, GetParam(), algo, true, true, 8, 5);
-      ASSERT_EQ(one.output.size(), two.output.size());
-      EXPECT_LE(one.rel_err, 5e-6);
-      EXPECT_EQ(0, std::memcmp(one.output.data(), two.output.data(), one.output.size() * sizeof(float)));
-      EXPECT_EQ(0, std::memcmp(one.output.data(), three.output.data(), one.output.size() * sizeof(float)));
-      EXPECT_EQ(0, std::memcmp(one.output.data(), eight.output.data(), one.output.size() * sizeof(float)));
+      for (auto how : {Residual::kSeparate, Residual::kInPlace}) {
+        const auto one = run_conv(cc, GetParam(), algo, how, true, 1, 5);
+        const auto two = run_conv(cc, GetParam(), algo, how, true, 2, 5);
+        const auto three = run_conv(cc, GetParam(), algo, how, true, 3, 5);
+        const auto eight = run_conv(cc, GetParam(), algo, how, true, 8, 5);
+        ASSERT_EQ(one.output.size(), two.output.size());
+        EXPECT_LE(one.rel_err, 5e-6);
+        EXPECT_EQ(0, std::memcmp(one.output.data(), two.output.data(), one.output.size() * sizeof(float)));
+        EXPECT_EQ(0, std::memcmp(one.output.data(), three.output.data(), one.output.size() * sizeof(float)));
+        EXPECT_EQ(0, std::memcmp(one.output.data(), eight.output.data(), one.output.size() * sizeof(float)));
+      }
     }
 }
 

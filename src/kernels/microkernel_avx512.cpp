@@ -20,23 +20,26 @@ inline __mmask16 column_mask(int cols) {
   return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
 }
 
-void tile(const TileArgs& t) {
-  __m512 acc[kMr][kNv];
+// R valid rows (1..kMr): a tile with fewer rows does only its own FMAs, so
+// maps whose tile count is not a multiple of 7 (Winograd on 14x14 and 7x7
+// maps: 16 tiles = 7 + 7 + 2) waste no products on padding rows.
+template <int R>
+void tile_rows(const TileArgs& t) {
+  __m512 acc[R][kNv];
 #pragma GCC unroll 7
-  for (int r = 0; r < kMr; ++r)
+  for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_setzero_ps();
-  // Rows past the valid ones alias row 0: computed, never stored.
-  const float* row[kMr];
+  const float* row[R];
 #pragma GCC unroll 7
-  for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
+  for (int r = 0; r < R; ++r) row[r] = t.a + r * t.a_row_stride;
   const float* b = t.b;
   for (int k = 0; k < t.kc; ++k, b += kNr) {
     __m512 bv[kNv];
 #pragma GCC unroll 4
     for (int v = 0; v < kNv; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 7
-    for (int r = 0; r < kMr; ++r) {
+    for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(row[r][k]);
 #pragma GCC unroll 4
       for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
@@ -52,8 +55,7 @@ void tile(const TileArgs& t) {
   }
   const __m512 zero = _mm512_setzero_ps();
 #pragma GCC unroll 7
-  for (int r = 0; r < kMr; ++r) {
-    if (r >= t.rows) break;
+  for (int r = 0; r < R; ++r) {
     float* c = t.c + r * t.ldc;
     const float* res = ep && ep->residual ? ep->residual + r * ep->ld_residual : nullptr;
 #pragma GCC unroll 4
@@ -67,6 +69,21 @@ void tile(const TileArgs& t) {
       }
       _mm512_mask_storeu_ps(c + 16 * v, mask[v], x);
     }
+  }
+}
+
+static_assert(kMr == 7, "tile() dispatches rows 1..7");
+
+void tile(const TileArgs& t) {
+  switch (t.rows) {
+    case 7: return tile_rows<7>(t);
+    case 6: return tile_rows<6>(t);
+    case 5: return tile_rows<5>(t);
+    case 4: return tile_rows<4>(t);
+    case 3: return tile_rows<3>(t);
+    case 2: return tile_rows<2>(t);
+    case 1: return tile_rows<1>(t);
+    default: return;
   }
 }
 

@@ -205,7 +205,11 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     op.c = output + std::size_t(m0) * cout;
     op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(cout) * mk.mr;
     op.bias = m.bias.get(), op.relu = relu;
-    op.residual = residual ? residual + std::size_t(m0) * cout : nullptr;
+    // A residual that is the output itself is already in C: every k block
+    // accumulates onto it, so the epilogue reads each output line once
+    // instead of reading the residual and then owning the output's lines too.
+    const bool residual_in_output = residual == output;
+    op.residual = residual && !residual_in_output ? residual + std::size_t(m0) * cout : nullptr;
     for (int k0 = 0; k0 < m.k; k0 += m.kc_max) {
       op.kc = std::min(m.kc_max, m.k - k0);
       if (strided_in_place) {
@@ -217,7 +221,7 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
         op.a = rows_buffer;
       }
       op.b = m.weights.get() + packed_b_offset(k0, op.kc, 0, m.panels, mk.nr);
-      op.accumulate = k0 > 0;
+      op.accumulate = k0 > 0 || residual_in_output;
       op.finish = k0 + op.kc == m.k;
       multiply_block(mk, op, p0, p1);
     }

@@ -49,7 +49,7 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
 }
 
 std::size_t PackedTrunk::workspace_floats(int slots) const {
-  // Input, four rotating activations and a tap buffer (kActivationAreas),
+  // Input, three rotating activations and a tap buffer (kActivationAreas),
   // then per-slot scratch; forward() carves the workspace in this order.
   return kActivationAreas * whole_lines(plan_.activation) + std::size_t(slots) * whole_lines(plan_.per_slot);
 }
@@ -61,8 +61,7 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   float* x = input + act;
   float* t1 = x + act;
   float* t2 = t1 + act;
-  float* y = t2 + act;
-  float* tap_buffer = y + act;
+  float* tap_buffer = t2 + act;
   kernels::Scratch scratch;
   scratch.data = tap_buffer + act;  // workspace + kActivationAreas * act
   scratch.floats_per_slot = whole_lines(plan_.per_slot);
@@ -87,13 +86,18 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
       const int s1 = b.conv1.spec().out_size(size);
       b.conv2.forward(t1, s1, s1, t2, nullptr, true, scratch);
       const int s2 = b.conv2.spec().out_size(s1);
-      const float* identity = x;
+      // conv3 adds the block's identity in place (PackedConv::forward): into
+      // x itself, or into the projection written to t1 (free again), which
+      // then becomes x. In-place residual blocks ran 0.2-1.0 ms faster each
+      // stage at 1 thread than reading the identity and writing a fourth
+      // buffer (docs/measurements.md).
       if (b.downsample) {
-        b.downsample->forward(x, size, size, t1, nullptr, false, scratch);  // t1 is free again
-        identity = t1;
+        b.downsample->forward(x, size, size, t1, nullptr, false, scratch);
+        b.conv3.forward(t2, s2, s2, t1, t1, true, scratch);
+        std::swap(x, t1);
+      } else {
+        b.conv3.forward(t2, s2, s2, x, x, true, scratch);
       }
-      b.conv3.forward(t2, s2, s2, y, identity, true, scratch);
-      std::swap(x, y);
       size = s2, channels = b.conv3.spec().out_channels;
     }
     emit(int(s) + 1);

@@ -66,6 +66,10 @@ class PackedConv {
   // output (oh x ow x out) = relu?(conv(input) + bias + residual?), input
   // h x w x in. Parallel over output tiles in the caller's TBB arena; every
   // output value is summed in the same order whatever the thread count.
+  // output must not overlap input. residual is either null, the output
+  // itself (added in place: the faster way to run a residual block, since
+  // each output line is then read once and written once) or a buffer that
+  // does not overlap the output.
   void forward(const float* input, int h, int w, float* output, const float* residual, bool relu,
                const Scratch& scratch) const;
 

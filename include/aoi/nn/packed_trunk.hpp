@@ -37,7 +37,7 @@ class PackedTrunk {
   struct Plan {
     std::size_t activation = 0, per_slot = 0;
   };
-  static constexpr int kActivationAreas = 6;  // input, x, t1, t2, y, tap buffer
+  static constexpr int kActivationAreas = 5;  // input, x, t1, t2, tap buffer
 
   kernels::Isa isa_;
   int input_size_;
