@@ -9,6 +9,7 @@
 
 #include "aoi/kernels/conv.hpp"
 #include "aoi/kernels/cpu.hpp"
+#include "aoi/kernels/pool_nhwc.hpp"
 #include "aoi/nn/conv2d.hpp"
 #include "support/naive.hpp"
 
@@ -88,6 +89,26 @@ TEST(MaxPool, MatchesNaiveWithPaddingAndStride) {
     kernels::max_pool(in.data(), c, h, w, k, s, p, out.data());
     const auto expected = naive_max_pool({in.begin(), in.end()}, c, h, w, k, s, p);
     for (std::size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], float(expected[i]));
+  }
+}
+
+TEST(MaxPoolNhwc, MatchesNaiveOnEveryThreadCount) {
+  std::mt19937 rng(15);
+  for (auto [c, h, w, k, s, p] : std::vector<std::array<int, 6>>{{64, 112, 112, 3, 2, 1}, {5, 7, 9, 3, 2, 1},
+                                                                 {17, 5, 5, 2, 1, 0}, {3, 11, 6, 3, 3, 1}}) {
+    const auto nchw = random_floats(std::size_t(c) * h * w, rng, -5, 5);
+    std::vector<float> nhwc(nchw.size());
+    kernels::nchw_to_nhwc(nchw.data(), c, h, w, nhwc.data());
+    const auto expected = naive_max_pool({nchw.begin(), nchw.end()}, c, h, w, k, s, p);  // NCHW
+    const int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+    for (int threads : {1, 2, 3}) {
+      std::vector<float> out(std::size_t(c) * oh * ow, 0.0f);
+      tbb::task_arena(threads).execute([&] { kernels::max_pool_nhwc(nhwc.data(), h, w, c, k, s, p, out.data()); });
+      for (int ch = 0; ch < c; ++ch)
+        for (int px = 0; px < oh * ow; ++px)
+          ASSERT_EQ(out[std::size_t(px) * c + ch], float(expected[std::size_t(ch) * oh * ow + px]))
+              << c << "x" << h << "x" << w << " k" << k << " s" << s << " p" << p << " threads " << threads;
+    }
   }
 }
 

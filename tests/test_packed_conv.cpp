@@ -170,6 +170,7 @@ const ConvCase kWinogradCases[] = {
     {300, 20, 3, 1, 1, 7, 7},   // two k blocks in the point GEMMs
     {3, 5, 3, 1, 1, 3, 4},      // smaller than one tile
     {40, 200, 3, 1, 1, 8, 8},   // panels split between the two threads
+    {16, 24, 3, 1, 1, 60, 60},  // light weights, many tiles: several L2-sized blocks per thread
 };
 
 TEST_P(OnEachIsa, WinogradMatchesNaiveWithinFloatRounding) {
@@ -192,7 +193,8 @@ TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
                             {40, 72, 3, 1, 1, 17, 13},
                             {16, 40, 1, 2, 0, 13, 10},
                             {20, 70, 1, 2, 0, 5, 168},
-                            {40, 200, 3, 1, 1, 8, 8}};
+                            {40, 200, 3, 1, 1, 8, 8},
+                            {16, 24, 3, 1, 1, 60, 60}};
   for (const auto& cc : cases)
     for (auto algo : {ConvAlgorithm::kGemm, ConvAlgorithm::kWinogradF2, ConvAlgorithm::kWinogradF4}) {
       if (algo != ConvAlgorithm::kGemm && cc.kernel != 3) continue;

@@ -4,7 +4,8 @@
 
 namespace aoi::kernels {
 
-// Max pooling with implicit -inf padding.
+// Max pooling with implicit -inf padding; output rows run in parallel in the
+// caller's TBB arena.
 void max_pool_nhwc(const float* input, int height, int width, int channels, int kernel, int stride, int pad,
                    float* output);
 
