@@ -36,7 +36,7 @@ struct Layer {
 
 // ResNet-50 v1 (stride on the first 1x1 of stages 2-4) at 224x224.
 const Layer kLayers[] = {
-    {"stem_7x7s2", {3, 64, 7, 2, 3}, 224, 1},
+    {"stem_7x7s2", {3, 64, 7, 2, 0}, 230, 1},  // on the 224 + 2 x 3 input the trunk pads itself
     {"res2_1x1_64_64", {64, 64, 1, 1, 0}, 56, 1},
     {"res2_3x3_64", {64, 64, 3, 1, 1}, 56, 3},
     {"res2_1x1_64_256", {64, 256, 1, 1, 0}, 56, 4, 3},  // conv3 x3 and the downsample

@@ -112,6 +112,21 @@ TEST(MaxPoolNhwc, MatchesNaiveOnEveryThreadCount) {
   }
 }
 
+TEST(NchwToNhwcPadded, PlacesEveryValueInsideAZeroBorder) {
+  std::mt19937 rng(16);
+  const int c = 3, h = 5, w = 7, pad = 2, ph = h + 2 * pad, pw = w + 2 * pad;
+  const auto nchw = random_floats(std::size_t(c) * h * w, rng, 1, 2);  // never zero
+  std::vector<float> out(std::size_t(ph) * pw * c, -1.0f);
+  kernels::nchw_to_nhwc_padded(nchw.data(), c, h, w, pad, out.data());
+  for (int y = 0; y < ph; ++y)
+    for (int x = 0; x < pw; ++x)
+      for (int ch = 0; ch < c; ++ch) {
+        const bool inside = y >= pad && y < pad + h && x >= pad && x < pad + w;
+        const float want = inside ? nchw[(std::size_t(ch) * h + y - pad) * w + x - pad] : 0.0f;
+        ASSERT_EQ(out[(std::size_t(y) * pw + x) * c + ch], want) << y << "," << x << "," << ch;
+      }
+}
+
 TEST(GlobalAveragePool, IsTheChannelMean) {
   std::mt19937 rng(6);
   const auto in = random_floats(5 * 49, rng);

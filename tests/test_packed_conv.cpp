@@ -44,9 +44,11 @@ TEST_P(OnEachIsa, MicroKernelMatchesNaiveProductForEveryTileShapeAndEpilogue) {
     const int cols = std::uniform_int_distribution<int>(1, mk.nr)(rng);
     const bool accumulate = trial % 3 == 0, with_epilogue = trial % 4 != 1;
     const bool with_residual = trial % 5 < 3, relu = trial % 7 < 4;
-    const int lda = kc + std::uniform_int_distribution<int>(0, 5)(rng), ldc = mk.nr + 3;
-    // A holds only the valid rows: the kernel must not read the others.
-    std::vector<float> a = random_floats(std::size_t(rows) * lda, rng);
+    const int ldc = mk.nr + 3;
+    // A holds only the valid rows: the kernel must not read the others. Every
+    // third tile reads its depth in segments from overlapping rows, as the
+    // stem does from its input.
+    const TileA a = random_tile_a(rows, kc, trial % 3 == 1, rng);
     AlignedFloats b = allocate_floats(std::size_t(kc) * mk.nr);
     const auto bv = random_floats(std::size_t(kc) * mk.nr, rng);
     std::copy(bv.begin(), bv.end(), b.get());
@@ -58,7 +60,8 @@ TEST_P(OnEachIsa, MicroKernelMatchesNaiveProductForEveryTileShapeAndEpilogue) {
 
     kernels::Epilogue ep{bias.data(), with_residual ? residual.data() : nullptr, ldc, relu};
     kernels::TileArgs t;
-    t.kc = kc, t.a = a.data(), t.a_row_stride = lda, t.b = b.get(), t.c = c.data(), t.ldc = ldc;
+    t.kc = kc, t.a = a.values.data(), t.a_row_stride = a.row_stride, t.b = b.get(), t.c = c.data(), t.ldc = ldc;
+    t.a_segment_depth = a.segment_depth, t.a_segment_stride = a.segment_stride;
     t.rows = rows, t.cols = cols, t.accumulate = accumulate, t.epilogue = with_epilogue ? &ep : nullptr;
     mk.run(t);
 
@@ -149,6 +152,13 @@ const ConvCase kGemmCases[] = {
     // every ISA (7, 6, 4, 8 rows): read in place, row blocks starting mid-row.
     {20, 70, 1, 2, 0, 5, 168},
     {16, 24, 1, 3, 0, 4, 250},
+    // Unpadded k x k read in place by register tiles, one segment per kernel
+    // row: a stem on a padded input (168 output pixels a row), a 2x2 whose
+    // k blocks hold whole segments (two blocks of 192 on AVX-512), and a 3x3
+    // whose 4-pixel output rows are whole tiles for some ISAs only.
+    {3, 64, 7, 2, 0, 9, 341},
+    {96, 20, 2, 1, 0, 5, 169},
+    {8, 16, 3, 2, 0, 9, 10},
 };
 
 TEST_P(OnEachIsa, GemmConvolutionMatchesNaiveOnAssortedShapes) {
@@ -193,6 +203,7 @@ TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
                             {40, 72, 3, 1, 1, 17, 13},
                             {16, 40, 1, 2, 0, 13, 10},
                             {20, 70, 1, 2, 0, 5, 168},
+                            {3, 64, 7, 2, 0, 9, 341},
                             {40, 200, 3, 1, 1, 8, 8},
                             {16, 24, 3, 1, 1, 60, 60}};
   for (const auto& cc : cases)

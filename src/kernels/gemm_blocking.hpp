@@ -69,6 +69,8 @@ struct BlockProduct {
   // each tile within one output row).
   const float* const* a_tiles = nullptr;
   std::ptrdiff_t a_k_offset = 0;
+  int a_segment_depth = 0;  // TileArgs: A's depth in segments (k x k convolutions read in place)
+  std::ptrdiff_t a_segment_stride = 0;
   const float* b = nullptr;  // the k block: packed_b_offset(k0, kc, 0, ...)
   float* c = nullptr;
   std::ptrdiff_t ldc = 0, c_tile_stride = 0;
@@ -90,6 +92,7 @@ inline void multiply_block(const MicroKernel& mk, const BlockProduct& op, int p0
       t.kc = op.kc;
       t.a = op.a_tiles ? op.a_tiles[tile] + op.a_k_offset : op.a + tile * op.a_tile_stride;
       t.a_row_stride = op.a_row_stride;
+      t.a_segment_depth = op.a_segment_depth, t.a_segment_stride = op.a_segment_stride;
       t.b = op.b + std::size_t(p) * op.kc * mk.nr;
       t.c = op.c + tile * op.c_tile_stride + col;
       t.ldc = op.ldc;

@@ -26,6 +26,12 @@ struct TileArgs {
   // >= `rows` are never read.
   const float* a = nullptr;
   std::ptrdiff_t a_row_stride = 0;
+  // A's depth in segments of a_segment_depth contiguous floats, segment s of
+  // row r at a + r * a_row_stride + s * a_segment_stride: a k x k convolution
+  // reading its input in place, one segment per kernel row. 0: kc contiguous
+  // floats.
+  int a_segment_depth = 0;
+  std::ptrdiff_t a_segment_stride = 0;
   const float* b = nullptr;  // packed panel: b[k * nr + j], zero-padded columns
   float* c = nullptr;
   std::ptrdiff_t ldc = 0;

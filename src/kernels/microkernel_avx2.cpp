@@ -23,14 +23,20 @@ void tile(const TileArgs& t) {
   const float* row[kMr];
 #pragma GCC unroll 6
   for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
-  for (int k = 0; k < t.kc; ++k, b += kNr) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+  const int depth = t.a_segment_depth > 0 ? t.a_segment_depth : t.kc;
+  for (int k0 = 0; k0 < t.kc; k0 += depth) {
+    const int run = t.kc - k0 < depth ? t.kc - k0 : depth;
+    for (int k = 0; k < run; ++k, b += kNr) {
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
-    for (int r = 0; r < kMr; ++r) {
-      const __m256 av = _mm256_broadcast_ss(row[r] + k);
-      lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-      hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+      for (int r = 0; r < kMr; ++r) {
+        const __m256 av = _mm256_broadcast_ss(row[r] + k);
+        lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
+        hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+      }
     }
+#pragma GCC unroll 6
+    for (int r = 0; r < kMr; ++r) row[r] += t.a_segment_stride;
   }
   const __m256i m0 = column_mask(t.cols), m1 = column_mask(t.cols - 8);
   const Epilogue* ep = t.epilogue;

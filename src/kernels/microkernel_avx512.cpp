@@ -34,16 +34,22 @@ void tile_rows(const TileArgs& t) {
 #pragma GCC unroll 7
   for (int r = 0; r < R; ++r) row[r] = t.a + r * t.a_row_stride;
   const float* b = t.b;
-  for (int k = 0; k < t.kc; ++k, b += kNr) {
-    __m512 bv[kNv];
+  const int depth = t.a_segment_depth > 0 ? t.a_segment_depth : t.kc;
+  for (int k0 = 0; k0 < t.kc; k0 += depth) {
+    const int run = t.kc - k0 < depth ? t.kc - k0 : depth;
+    for (int k = 0; k < run; ++k, b += kNr) {
+      __m512 bv[kNv];
 #pragma GCC unroll 4
-    for (int v = 0; v < kNv; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+      for (int v = 0; v < kNv; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 7
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(row[r][k]);
+      for (int r = 0; r < R; ++r) {
+        const __m512 av = _mm512_set1_ps(row[r][k]);
 #pragma GCC unroll 4
-      for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+        for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+      }
     }
+#pragma GCC unroll 7
+    for (int r = 0; r < R; ++r) row[r] += t.a_segment_stride;
   }
   __mmask16 mask[kNv];
   __m512 bias[kNv];

@@ -21,14 +21,20 @@ void tile(const TileArgs& t) {
   const float* row[kMr];
 #pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
-  for (int k = 0; k < t.kc; ++k, b += kNr) {
-    const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
+  const int depth = t.a_segment_depth > 0 ? t.a_segment_depth : t.kc;
+  for (int k0 = 0; k0 < t.kc; k0 += depth) {
+    const int run = t.kc - k0 < depth ? t.kc - k0 : depth;
+    for (int k = 0; k < run; ++k, b += kNr) {
+      const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
 #pragma GCC unroll 8
-    for (int r = 0; r < kMr; ++r) {
-      const float av = row[r][k];
-      lo[r] = vfmaq_n_f32(lo[r], b0, av);
-      hi[r] = vfmaq_n_f32(hi[r], b1, av);
+      for (int r = 0; r < kMr; ++r) {
+        const float av = row[r][k];
+        lo[r] = vfmaq_n_f32(lo[r], b0, av);
+        hi[r] = vfmaq_n_f32(hi[r], b1, av);
+      }
     }
+#pragma GCC unroll 8
+    for (int r = 0; r < kMr; ++r) row[r] += t.a_segment_stride;
   }
   for (int r = 0; r < t.rows; ++r) {
     float v[kNr];

@@ -38,16 +38,22 @@ bool winograd_shape(const ConvSpec& s) { return s.kernel == 3 && s.stride == 1 &
 // A 1x1 stride-1 convolution's patch rows are its input rows: no gathering.
 bool reads_input_in_place(const ConvSpec& s) { return s.kernel == 1 && s.stride == 1 && s.pad == 0; }
 
-// A strided 1x1 convolution (v1's downsampling) reads one input pixel per
-// output: the rows of a register tile that lies within one output row are
-// `stride` pixels apart in the input, so the micro-kernel reads them in place
-// too (gathering cost the res3-res5 downsamples 8 % of their time, perf).
-// Every register tile lies within one output row when the row holds a whole
-// number of them, as ResNet-50's do (28, 14 and 7 pixels, 7-row tiles).
+// Other unpadded convolutions read in place by register tiles: the rows of a
+// tile that lies within one output row are `stride` pixels apart in the
+// input, so the micro-kernel reads them from the tile's first pixel, one
+// segment of kernel * in floats per kernel row (NHWC keeps a kernel row of a
+// patch contiguous). That covers v1's strided 1x1 downsampling (gathering cost
+// the res3-res5 downsamples 8 % of their time, perf) and the 7x7 stem on an
+// input the trunk pads itself (the gather was 22 % of the stem). Every
+// register tile lies within one output row when the row holds a whole number
+// of them, as ResNet-50's do (112, 28, 14 and 7 pixels, 7-row tiles), and
+// each k block must hold whole segments.
 constexpr int kMaxBlockTiles = 64;  // register tiles in a row block: block_rows() / mr
-bool reads_strided_input_in_place(const ConvSpec& s, int out_width, const MicroKernel& mk) {
-  return s.kernel == 1 && s.pad == 0 && s.stride > 1 && out_width % mk.mr == 0 &&
-         block_rows(mk) / mk.mr <= kMaxBlockTiles;
+bool reads_input_by_tiles(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max) {
+  const int segment = s.kernel * s.in_channels, depth = segment * s.kernel;
+  const bool whole_segments = s.kernel == 1 || depth <= kc_max || kc_max % segment == 0;
+  return s.pad == 0 && !reads_input_in_place(s) && out_width % mk.mr == 0 &&
+         block_rows(mk) / mk.mr <= kMaxBlockTiles && whole_segments;
 }
 
 // Copies rows [m0, m0 + rows) and depth [k0, k0 + kc) of the implicit patch
@@ -165,7 +171,8 @@ std::size_t PackedConv::scratch_floats(int h, int w) const {
   const auto& mk = *impl_->kernel;
   if (impl_->winograd)
     return winograd_scratch_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w, mk.mr);
-  const bool in_place = reads_input_in_place(spec_) || reads_strided_input_in_place(spec_, spec_.out_size(w), mk);
+  const bool in_place =
+      reads_input_in_place(spec_) || reads_input_by_tiles(spec_, spec_.out_size(w), mk, impl_->kc_max);
   return in_place ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(impl_->kc_max);
 }
 
@@ -181,8 +188,9 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     return;
   }
   const int oh = s.out_size(h), ow = s.out_size(w), pixels = oh * ow, cout = s.out_channels;
-  const bool strided_in_place = reads_strided_input_in_place(s, ow, mk);
-  const bool in_place = reads_input_in_place(s) || strided_in_place;
+  const bool by_tiles = reads_input_by_tiles(s, ow, mk, m.kc_max);
+  const bool in_place = reads_input_in_place(s) || by_tiles;
+  const int segment = s.kernel * s.in_channels;  // one kernel row of a patch
   const GemmTiling tiling = plan_tiling(pixels, m.panels, mk, tbb::this_task_arena::max_concurrency());
   const int ld = gathered_row_stride(m.kc_max);
   tbb::parallel_for(0, tiling.tiles(), [&](int tile) {
@@ -194,12 +202,13 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     op.rows = rows, op.cols = cout;
     op.a_row_stride = in_place ? std::ptrdiff_t(s.stride) * s.in_channels : ld;
     const float* tile_rows[kMaxBlockTiles];
-    if (strided_in_place) {  // where each register tile's first pixel sits in the input
+    if (by_tiles) {  // where each register tile's first pixel sits in the input
       for (int i = 0; i * mk.mr < rows; ++i) {
         const int pixel = m0 + i * mk.mr, oy = pixel / ow, ox = pixel % ow;
         tile_rows[i] = input + (std::size_t(oy) * s.stride * w + std::size_t(ox) * s.stride) * s.in_channels;
       }
       op.a_tiles = tile_rows;
+      if (s.kernel > 1) op.a_segment_depth = segment, op.a_segment_stride = std::ptrdiff_t(w) * s.in_channels;
     }
     op.a_tile_stride = op.a_row_stride * mk.mr;
     op.c = output + std::size_t(m0) * cout;
@@ -212,8 +221,8 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     op.residual = residual && !residual_in_output ? residual + std::size_t(m0) * cout : nullptr;
     for (int k0 = 0; k0 < m.k; k0 += m.kc_max) {
       op.kc = std::min(m.kc_max, m.k - k0);
-      if (strided_in_place) {
-        op.a_k_offset = k0;
+      if (by_tiles) {
+        op.a_k_offset = std::ptrdiff_t(k0 / segment) * w * s.in_channels + k0 % segment;
       } else if (in_place) {
         op.a = input + std::size_t(m0) * s.in_channels + k0;
       } else {

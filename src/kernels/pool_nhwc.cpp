@@ -54,6 +54,21 @@ void nchw_to_nhwc(const float* input, int channels, int height, int width, float
     for (int c = 0; c < channels; ++c) output[p * channels + c] = input[c * pixels + p];
 }
 
+void nchw_to_nhwc_padded(const float* input, int channels, int height, int width, int pad, float* output) {
+  const int padded_width = width + 2 * pad;
+  const std::size_t row = std::size_t(padded_width) * channels, pixels = std::size_t(height) * width;
+  std::fill(output, output + row * pad, 0.0f);  // top border
+  for (int y = 0; y < height; ++y) {
+    float* out = output + (std::size_t(y) + pad) * row;
+    std::fill(out, out + std::size_t(pad) * channels, 0.0f);
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < channels; ++c)
+        out[(std::size_t(x) + pad) * channels + c] = input[c * pixels + std::size_t(y) * width + x];
+    std::fill(out + std::size_t(pad + width) * channels, out + row, 0.0f);
+  }
+  std::fill(output + (std::size_t(height) + pad) * row, output + (std::size_t(height) + 2 * pad) * row, 0.0f);
+}
+
 void nhwc_to_nchw(const float* input, int height, int width, int channels, float* output) {
   const std::size_t pixels = std::size_t(height) * width;
   for (int c = 0; c < channels; ++c)

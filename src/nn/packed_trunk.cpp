@@ -8,9 +8,10 @@
 namespace aoi::nn {
 namespace {
 
-// Packs one layer for inputs of size x size (which picks its algorithm).
-kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa) {
-  const kernels::ConvSpec spec{c.in_channels(), c.out_channels(), c.kernel(), c.stride(), c.pad()};
+// Packs one layer for inputs of size x size (which picks its algorithm),
+// optionally for an input that already carries the layer's zero padding.
+kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa, bool padded_input = false) {
+  const kernels::ConvSpec spec{c.in_channels(), c.out_channels(), c.kernel(), c.stride(), padded_input ? 0 : c.pad()};
   return kernels::PackedConv(spec, c.weight(), c.bias(), isa, kernels::choose_algorithm(spec, size, size));
 }
 
@@ -24,15 +25,19 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
   // Packs a layer for its input size and grows the plan to hold its output
   // and scratch.
-  auto plan_layer = [&](const Conv2d& conv, int size) {
-    kernels::PackedConv packed = pack(conv, size, isa);
+  auto plan_layer = [&](const Conv2d& conv, int size, bool padded_input = false) {
+    kernels::PackedConv packed = pack(conv, size, isa, padded_input);
     const int out = packed.spec().out_size(size);
     plan_.activation = std::max(plan_.activation, std::size_t(out) * out * packed.spec().out_channels);
     plan_.per_slot = std::max(plan_.per_slot, packed.scratch_floats(size, size));
     return packed;
   };
-  int size = input_size;
-  stem_.emplace(plan_layer(trunk.stem(), size));
+  // The stem reads an input padded here, at conversion to NHWC: unpadded, it
+  // reads its patch rows in place instead of gathering them (PackedConv).
+  stem_pad_ = trunk.stem().pad();
+  int size = input_size + 2 * stem_pad_;
+  stem_.emplace(plan_layer(trunk.stem(), size, true));
+  plan_.activation = std::max(plan_.activation, std::size_t(3) * size * size);
   size = Trunk::pooled_size(stem_->spec().out_size(size));
   for (const auto& stage : trunk.stages()) {
     std::vector<Block> blocks;
@@ -45,7 +50,6 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
     }
     stages_.push_back(std::move(blocks));
   }
-  plan_.activation = std::max(plan_.activation, std::size_t(3) * input_size * input_size);
 }
 
 std::size_t PackedTrunk::workspace_floats(int slots) const {
@@ -67,8 +71,8 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   scratch.floats_per_slot = whole_lines(plan_.per_slot);
   scratch.slots = slots;
 
-  int size = input_size_;
-  kernels::nchw_to_nhwc(image, 3, size, size, input);
+  int size = input_size_ + 2 * stem_pad_;
+  kernels::nchw_to_nhwc_padded(image, 3, input_size_, input_size_, stem_pad_, input);
   stem_->forward(input, size, size, t1, nullptr, true, scratch);
   size = stem_->spec().out_size(size);
   int channels = stem_->spec().out_channels;

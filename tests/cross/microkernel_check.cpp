@@ -22,17 +22,19 @@ int main() {
     const int cols = std::uniform_int_distribution<int>(1, mk.nr)(rng);
     const bool accumulate = trial % 3 == 0, with_epilogue = trial % 4 != 1, residual = trial % 5 < 3,
                relu = trial % 7 < 4;
-    const int lda = kc + trial % 5, ldc = mk.nr + 3;
-    std::vector<float> a(std::size_t(rows) * lda), b(std::size_t(kc) * mk.nr), bias(mk.nr),
-        res(std::size_t(mk.mr) * ldc), c(std::size_t(mk.mr) * ldc);
-    for (auto* v : {&a, &b, &bias, &res, &c})
+    const int ldc = mk.nr + 3;
+    const aoi::test::TileA a = aoi::test::random_tile_a(rows, kc, trial % 3 == 1, rng);
+    std::vector<float> b(std::size_t(kc) * mk.nr), bias(mk.nr), res(std::size_t(mk.mr) * ldc),
+        c(std::size_t(mk.mr) * ldc);
+    for (auto* v : {&b, &bias, &res, &c})
       for (auto& x : *v) x = d(rng);
     for (int k = 0; k < kc; ++k)
       for (int j = cols; j < mk.nr; ++j) b[std::size_t(k) * mk.nr + j] = 0;
     const auto before = c;
     Epilogue ep{bias.data(), residual ? res.data() : nullptr, ldc, relu};
     TileArgs t;
-    t.kc = kc, t.a = a.data(), t.a_row_stride = lda, t.b = b.data(), t.c = c.data(), t.ldc = ldc;
+    t.kc = kc, t.a = a.values.data(), t.a_row_stride = a.row_stride, t.b = b.data(), t.c = c.data(), t.ldc = ldc;
+    t.a_segment_depth = a.segment_depth, t.a_segment_stride = a.segment_stride;
     t.rows = rows, t.cols = cols, t.accumulate = accumulate, t.epilogue = with_epilogue ? &ep : nullptr;
     mk.run(t);
     for (int r = 0; r < mk.mr; ++r)

@@ -6,10 +6,47 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <random>
+#include <vector>
 
 #include "kernels/microkernel.hpp"
 
 namespace aoi::test {
+
+// Element (r, k) of the tile's A, through its row stride and segments.
+inline float tile_a_at(const kernels::TileArgs& t, int r, int k) {
+  const int depth = t.a_segment_depth > 0 ? t.a_segment_depth : t.kc;
+  return t.a[std::ptrdiff_t(r) * t.a_row_stride + std::ptrdiff_t(k / depth) * t.a_segment_stride + k % depth];
+}
+
+// A random A for `rows` x `kc`: plain rows `lda` apart, or (segmented) rows
+// that overlap, as a convolution's patch rows read in place do (row stride
+// below the depth), with the depth cut into segments of a random length.
+// Holds exactly what the tile may read, so a sanitiser catches stray reads.
+struct TileA {
+  std::vector<float> values;
+  std::ptrdiff_t row_stride = 0, segment_stride = 0;
+  int segment_depth = 0;
+};
+template <class Rng>
+TileA random_tile_a(int rows, int kc, bool segmented, Rng& rng) {
+  TileA a;
+  std::uniform_real_distribution<float> value(-1, 1);
+  if (!segmented) {
+    a.row_stride = kc + std::uniform_int_distribution<int>(0, 5)(rng);
+    a.values.resize(std::size_t(rows - 1) * a.row_stride + kc);
+  } else {
+    a.segment_depth = std::uniform_int_distribution<int>(1, kc)(rng);
+    const int segments = (kc + a.segment_depth - 1) / a.segment_depth;
+    const int last = kc - (segments - 1) * a.segment_depth;  // depth of the last segment
+    a.row_stride = std::uniform_int_distribution<int>(1, 8)(rng);
+    a.segment_stride = std::ptrdiff_t(rows - 1) * a.row_stride + a.segment_depth +
+                       std::uniform_int_distribution<int>(0, 9)(rng);
+    a.values.resize(std::size_t(rows - 1) * a.row_stride + std::size_t(segments - 1) * a.segment_stride + last);
+  }
+  for (auto& v : a.values) v = value(rng);
+  return a;
+}
 
 struct TileExpectation {
   double value;  // the exact result
@@ -21,7 +58,7 @@ struct TileExpectation {
 inline TileExpectation expected_tile_value(const kernels::TileArgs& t, int nr, int r, int j, float c_before) {
   double want = 0, scale = 1;
   for (int k = 0; k < t.kc; ++k) {
-    const double p = double(t.a[std::size_t(r) * t.a_row_stride + k]) * t.b[std::size_t(k) * nr + j];
+    const double p = double(tile_a_at(t, r, k)) * t.b[std::size_t(k) * nr + j];
     want += p;
     scale += std::abs(p);
   }

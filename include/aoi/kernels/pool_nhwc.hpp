@@ -15,5 +15,8 @@ void global_average_pool_nhwc(const float* input, int pixels, int channels, floa
 // NCHW <-> NHWC for one image.
 void nchw_to_nhwc(const float* input, int channels, int height, int width, float* output);
 void nhwc_to_nchw(const float* input, int height, int width, int channels, float* output);
+// NCHW to NHWC inside a zero border of `pad` pixels: output is
+// (height + 2 pad) x (width + 2 pad) x channels.
+void nchw_to_nhwc_padded(const float* input, int channels, int height, int width, int pad, float* output);
 
 }  // namespace aoi::kernels

@@ -41,6 +41,7 @@ class PackedTrunk {
 
   kernels::Isa isa_;
   int input_size_;
+  int stem_pad_ = 0;  // zero border added to the input for the stem
   int feature_dim_;
   std::optional<kernels::PackedConv> stem_;
   std::vector<std::vector<Block>> stages_;
