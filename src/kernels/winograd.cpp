@@ -93,14 +93,15 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
           "winograd", "scratch too small");
   const int register_tiles = (tiles + r - 1) / r;
   const int block_limit = max_block_tiles(wt.m, cin, cout, tiles, r) / r;  // register tiles per block
-  // Transforming a register tile of input costs about a third of one
-  // 64-wide panel's point GEMMs under F(4,3) (perf on res2: 18 % of the time
-  // against 52 % for its one panel), taken as a half with the overheads; under
-  // F(2,3), whose 4-point transforms do fewer adds per point, a quarter. With
-  // that, res3 (28x28, two panels) stays split by rows, where splitting its
-  // panels never measured faster, while res4 (14x14, four panels) splits its
-  // panels (docs/measurements.md, third stop of 2026-11-23).
-  const double input_transform = (wt.m == 4 ? 0.5 : 0.25) * 64.0 / nr;
+  // What splitting panels costs each extra group, per register tile, in
+  // units of one 64-wide panel's point GEMMs: the input transform done again
+  // (perf on res2 under F(4,3): 18 % of the time against 52 % for its one
+  // panel) and the transformed input written and read again through L2. Taken
+  // as one panel: in the trunk at 2 threads, res4 (14x14, four panels, F(2,3))
+  // ran 6-10 % faster split by rows (4 + 3 register tiles) than by panels in
+  // four of four alternated runs, and res3 (two panels) never measured faster
+  // with its panels split (docs/measurements.md, fourth stop of 2026-11-23).
+  const double input_transform = 64.0 / nr;
   const WinogradSplit split =
       plan_winograd_split(register_tiles, wt.panels, tbb::this_task_arena::max_concurrency(), input_transform);
 
