@@ -5,8 +5,10 @@
 #include <tbb/task_arena.h>
 
 #include <cmath>
+#include <cstdint>
 #include <random>
 
+#include "aoi/core/tensor.hpp"
 #include "aoi/kernels/conv.hpp"
 #include "aoi/kernels/cpu.hpp"
 #include "aoi/kernels/pool_nhwc.hpp"
@@ -125,6 +127,21 @@ TEST(NchwToNhwcPadded, PlacesEveryValueInsideAZeroBorder) {
         const float want = inside ? nchw[(std::size_t(ch) * h + y - pad) * w + x - pad] : 0.0f;
         ASSERT_EQ(out[(std::size_t(y) * pw + x) * c + ch], want) << y << "," << x << "," << ch;
       }
+}
+
+TEST(AllocateFloats, AlignsLargeBuffersToHugePagesAndSmallOnesToLines) {
+  // Large buffers start on a 2 MiB boundary (so that transparent huge pages
+  // can back them), small ones on a 64-byte line; every float is writable,
+  // and the deleter returns each with the alignment it was taken with (ASan
+  // checks the pairing in CI).
+  for (std::size_t count : {std::size_t(1), std::size_t(1000), std::size_t(1) << 19, (std::size_t(3) << 19) + 5}) {
+    AlignedFloats buffer = allocate_floats(count);
+    const auto address = reinterpret_cast<std::uintptr_t>(buffer.get());
+    const std::uintptr_t want = count * sizeof(float) >= (std::size_t(1) << 21) ? std::uintptr_t(1) << 21 : 64;
+    EXPECT_EQ(address % want, 0u) << count << " floats";
+    std::fill(buffer.get(), buffer.get() + count, 1.0f);
+    EXPECT_EQ(buffer[count - 1], 1.0f);
+  }
 }
 
 TEST(GlobalAveragePool, IsTheChannelMean) {
