@@ -6,6 +6,8 @@
 // Algorithms:
 //  - GEMM: output[pixel][oc] = sum_k patch[pixel][k] * W[k][oc] with k ordered
 //    (ky, kx, ic). A 1x1 stride-1 convolution reads its input rows in place;
+//    an unpadded one whose output rows hold whole register tiles (strided
+//    1x1, a stem on a pre-padded input) reads them in place tile by tile;
 //    every other shape gathers its patches while packing (implicit im2col).
 //  - Winograd F(2x2, 3x3) or F(4x4, 3x3) for 3x3 stride-1 pad-1 convolutions
 //    (kernels/winograd).
