@@ -13,15 +13,11 @@
 #   bench/ab_builds.sh kernels '^res[345]_1x1s2_[0-9_]+/threads:1/cold:[01]' 3 /tmp/bk_old /tmp/bk_new
 #   bench/ab_builds.sh trunk 1 6 /tmp/pa_old /tmp/pa_new
 set -euo pipefail
-if [ $# -lt 4 ] || { [ "$1" != kernels ] && [ "$1" != trunk ]; }; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
-  exit 2
-fi
+. "$(dirname "$0")/ab_common.sh"
+if [ $# -lt 4 ] || { [ "$1" != kernels ] && [ "$1" != trunk ]; }; then ab_usage "$0" 2,14; fi
 mode=$1 arg=$2 rounds=$3
 shift 3
-for build in "$@"; do
-  [ -x "$build" ] || { echo "ab_builds: $build is not an executable" >&2; exit 2; }
-done
+ab_require_executables ab_builds "$@"
 weights=${WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 if [ "$mode" = trunk ] && [ ! -f "$weights" ]; then
   echo "ab_builds: $weights: no such file (set WEIGHTS)" >&2

@@ -8,15 +8,11 @@
 # PREFIX_train_x.npy / PREFIX_train_y.npy as written by bench/make_synthetic.py
 # or bench/deeppcb_split.py; one thread; the settings compare_xgboost.py uses.
 set -euo pipefail
-if [ $# -lt 5 ]; then
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
-  exit 2
-fi
+. "$(dirname "$0")/ab_common.sh"
+[ $# -ge 5 ] || ab_usage "$0" 2,9
 prefix=$1 rounds=$2 reps=$3
 shift 3
-for build in "$@"; do
-  [ -x "$build" ] || { echo "ab_gbdt_train: $build is not an executable" >&2; exit 2; }
-done
+ab_require_executables ab_gbdt_train "$@"
 for f in "${prefix}_train_x.npy" "${prefix}_train_y.npy"; do
   [ -f "$f" ] || { echo "ab_gbdt_train: $f: no such file" >&2; exit 2; }
 done

@@ -2,12 +2,17 @@
 // safetensors file) against a naive float64 forward pass with batch norm
 // unfolded: exercises the converter, the v1.5 graph, batches and threads.
 #include <gtest/gtest.h>
+#include <tbb/task_arena.h>
 
 #include <random>
+#include <string>
 #include <thread>
 
 #include "aoi/core/error.hpp"
+#include "aoi/kernels/cpu.hpp"
 #include "aoi/nn/engine.hpp"
+#include "aoi/nn/packed_trunk.hpp"
+#include "aoi/nn/trunk.hpp"
 #include "support/naive.hpp"
 #include "support/random_resnet.hpp"
 
@@ -38,6 +43,40 @@ TEST(Engine, TinyResNetMatchesNaiveReferenceForABatch) {
     const std::vector<float> got(features.begin() + i * engine.feature_dim(), features.begin() + (i + 1) * engine.feature_dim());
     EXPECT_LT(relative_l2(got, expected), 1e-5) << "image " << i;
   }
+}
+
+TEST(PackedTrunk, StepTimerSeesEveryStepInOrderAndChangesNoResult) {
+  TinyResNetSpec spec;
+  const auto file = weights::WeightFile::from_bytes(
+      tiny_weight_file(spec, kSize, std::filesystem::temp_directory_path() / "aoi_test_steps"), "tiny");
+  const nn::Trunk trunk(file);
+  const nn::PackedTrunk packed(trunk, kernels::best_isa(), kSize);
+  auto workspace = allocate_floats(packed.workspace_floats(1));
+  std::mt19937 rng(12);
+  const auto input = random_floats(3 * kSize * kSize, rng, -2, 2);
+  std::vector<float> plain(std::size_t(packed.feature_dim())), timed(plain.size());
+  std::vector<std::string> seen;
+  const nn::StepTimer timer = [&](const nn::TrunkStep& step, double seconds) {
+    EXPECT_GE(seconds, 0.0);
+    seen.push_back(std::string(step.layer) + "@" + std::to_string(step.stage) + "." + std::to_string(step.block));
+  };
+  tbb::task_arena(1).execute([&] {
+    packed.forward(input.data(), plain.data(), workspace.get(), 1);
+    packed.forward(input.data(), timed.data(), workspace.get(), 1, {}, timer);
+  });
+  EXPECT_EQ(plain, timed);
+
+  std::vector<std::string> expected{"input@0.0", "stem@0.0", "max_pool@0.0"};
+  for (std::size_t s = 0; s < trunk.stages().size(); ++s)
+    for (std::size_t b = 0; b < trunk.stages()[s].size(); ++b) {
+      const std::string at = "@" + std::to_string(s + 2) + "." + std::to_string(b);
+      expected.push_back("conv1" + at);
+      expected.push_back("conv2" + at);
+      if (trunk.stages()[s][b].downsample) expected.push_back("downsample" + at);
+      expected.push_back("conv3" + at);
+    }
+  expected.push_back("global_pool@0.0");
+  EXPECT_EQ(seen, expected);
 }
 
 TEST(Engine, IdenticalResultsForEveryThreadCountAndConcurrentCallers) {

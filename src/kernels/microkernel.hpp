@@ -32,6 +32,9 @@ struct TileArgs {
   // floats.
   int a_segment_depth = 0;
   std::ptrdiff_t a_segment_stride = 0;
+  // Floats of A read contiguously before the next segment: all of kc when A
+  // is not in segments.
+  int a_run() const { return a_segment_depth > 0 ? a_segment_depth : kc; }
   const float* b = nullptr;  // packed panel: b[k * nr + j], zero-padded columns
   float* c = nullptr;
   std::ptrdiff_t ldc = 0;

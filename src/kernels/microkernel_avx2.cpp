@@ -23,7 +23,7 @@ void tile(const TileArgs& t) {
   const float* row[kMr];
 #pragma GCC unroll 6
   for (int r = 0; r < kMr; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
-  const int depth = t.a_segment_depth > 0 ? t.a_segment_depth : t.kc;
+  const int depth = t.a_run();
   for (int k0 = 0; k0 < t.kc; k0 += depth) {
     const int run = t.kc - k0 < depth ? t.kc - k0 : depth;
     for (int k = 0; k < run; ++k, b += kNr) {

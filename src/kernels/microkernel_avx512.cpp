@@ -34,7 +34,7 @@ void tile_rows(const TileArgs& t) {
 #pragma GCC unroll 7
   for (int r = 0; r < R; ++r) row[r] = t.a + r * t.a_row_stride;
   const float* b = t.b;
-  const int depth = t.a_segment_depth > 0 ? t.a_segment_depth : t.kc;
+  const int depth = t.a_run();
   for (int k0 = 0; k0 < t.kc; k0 += depth) {
     const int run = t.kc - k0 < depth ? t.kc - k0 : depth;
     for (int k = 0; k < run; ++k, b += kNr) {

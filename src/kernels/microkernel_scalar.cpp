@@ -12,7 +12,7 @@ constexpr int kMr = 4, kNr = 8;
 
 void tile(const TileArgs& t) {
   float acc[kMr][kNr] = {};
-  const int depth = t.a_segment_depth > 0 ? t.a_segment_depth : t.kc;
+  const int depth = t.a_run();
   for (int k = 0; k < t.kc; ++k) {
     const float* b = t.b + k * kNr;
     const std::ptrdiff_t at = (k / depth) * t.a_segment_stride + k % depth;

@@ -49,9 +49,7 @@ void global_average_pool_nhwc(const float* input, int pixels, int channels, floa
 }
 
 void nchw_to_nhwc(const float* input, int channels, int height, int width, float* output) {
-  const std::size_t pixels = std::size_t(height) * width;
-  for (std::size_t p = 0; p < pixels; ++p)
-    for (int c = 0; c < channels; ++c) output[p * channels + c] = input[c * pixels + p];
+  nchw_to_nhwc_padded(input, channels, height, width, 0, output);
 }
 
 void nchw_to_nhwc_padded(const float* input, int channels, int height, int width, int pad, float* output) {

@@ -1,6 +1,7 @@
 #include "aoi/nn/packed_trunk.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "aoi/core/error.hpp"
 #include "aoi/kernels/pool_nhwc.hpp"
@@ -58,8 +59,8 @@ std::size_t PackedTrunk::workspace_floats(int slots) const {
   return kActivationAreas * whole_lines(plan_.activation) + std::size_t(slots) * whole_lines(plan_.per_slot);
 }
 
-void PackedTrunk::forward(const float* image, float* features, float* workspace, int slots,
-                          const StageTap& tap) const {
+void PackedTrunk::forward(const float* image, float* features, float* workspace, int slots, const StageTap& tap,
+                          const StepTimer& timer) const {
   const std::size_t act = whole_lines(plan_.activation);
   float* input = workspace;
   float* x = input + act;
@@ -70,13 +71,22 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   scratch.data = tap_buffer + act;  // workspace + kActivationAreas * act
   scratch.floats_per_slot = whole_lines(plan_.per_slot);
   scratch.slots = slots;
+  // Runs one step, timed only when someone asked.
+  auto step = [&](const char* layer, int stage, int block, auto&& run) {
+    if (!timer) return run();
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    timer({layer, stage, block}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
 
   int size = input_size_ + 2 * stem_pad_;
-  kernels::nchw_to_nhwc_padded(image, 3, input_size_, input_size_, stem_pad_, input);
-  stem_->forward(input, size, size, t1, nullptr, true, scratch);
+  step("input", 0, 0, [&] { kernels::nchw_to_nhwc_padded(image, 3, input_size_, input_size_, stem_pad_, input); });
+  step("stem", 0, 0, [&] { stem_->forward(input, size, size, t1, nullptr, true, scratch); });
   size = stem_->spec().out_size(size);
   int channels = stem_->spec().out_channels;
-  kernels::max_pool_nhwc(t1, size, size, channels, Trunk::kPoolKernel, Trunk::kPoolStride, Trunk::kPoolPad, x);
+  step("max_pool", 0, 0, [&] {
+    kernels::max_pool_nhwc(t1, size, size, channels, Trunk::kPoolKernel, Trunk::kPoolStride, Trunk::kPoolPad, x);
+  });
   size = Trunk::pooled_size(size);
   auto emit = [&](int stage) {
     if (!tap) return;
@@ -85,28 +95,31 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   };
   emit(0);
   for (std::size_t s = 0; s < stages_.size(); ++s) {
-    for (const auto& b : stages_[s]) {
-      b.conv1.forward(x, size, size, t1, nullptr, true, scratch);
+    const int stage = int(s) + 2;
+    for (std::size_t i = 0; i < stages_[s].size(); ++i) {
+      const Block& b = stages_[s][i];
+      const int block = int(i);
+      step("conv1", stage, block, [&] { b.conv1.forward(x, size, size, t1, nullptr, true, scratch); });
       const int s1 = b.conv1.spec().out_size(size);
-      b.conv2.forward(t1, s1, s1, t2, nullptr, true, scratch);
+      step("conv2", stage, block, [&] { b.conv2.forward(t1, s1, s1, t2, nullptr, true, scratch); });
       const int s2 = b.conv2.spec().out_size(s1);
       // conv3 adds the block's identity in place (PackedConv::forward): into
       // x itself, or into the projection written to t1 (free again), which
       // then becomes x. In-place residual blocks ran 0.2-1.0 ms faster each
       // stage at 1 thread than reading the identity and writing a fourth
-      // buffer (docs/measurements.md).
+      // buffer (docs/measurements.md; bench/trunk_steps.cpp times the steps).
       if (b.downsample) {
-        b.downsample->forward(x, size, size, t1, nullptr, false, scratch);
-        b.conv3.forward(t2, s2, s2, t1, t1, true, scratch);
+        step("downsample", stage, block, [&] { b.downsample->forward(x, size, size, t1, nullptr, false, scratch); });
+        step("conv3", stage, block, [&] { b.conv3.forward(t2, s2, s2, t1, t1, true, scratch); });
         std::swap(x, t1);
       } else {
-        b.conv3.forward(t2, s2, s2, x, x, true, scratch);
+        step("conv3", stage, block, [&] { b.conv3.forward(t2, s2, s2, x, x, true, scratch); });
       }
       size = s2, channels = b.conv3.spec().out_channels;
     }
     emit(int(s) + 1);
   }
-  kernels::global_average_pool_nhwc(x, size * size, channels, features);
+  step("global_pool", 0, 0, [&] { kernels::global_average_pool_nhwc(x, size * size, channels, features); });
 }
 
 }  // namespace aoi::nn

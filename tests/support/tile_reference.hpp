@@ -15,7 +15,7 @@ namespace aoi::test {
 
 // Element (r, k) of the tile's A, through its row stride and segments.
 inline float tile_a_at(const kernels::TileArgs& t, int r, int k) {
-  const int depth = t.a_segment_depth > 0 ? t.a_segment_depth : t.kc;
+  const int depth = t.a_run();
   return t.a[std::ptrdiff_t(r) * t.a_row_stride + std::ptrdiff_t(k / depth) * t.a_segment_stride + k % depth];
 }
 

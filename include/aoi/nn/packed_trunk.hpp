@@ -5,12 +5,24 @@
 // forward pass allocates nothing.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "aoi/kernels/packed_conv.hpp"
 #include "aoi/nn/trunk.hpp"
 
 namespace aoi::nn {
+
+// One step of PackedTrunk::forward, for per-layer profiling: `layer` is
+// "input" (the padded NHWC conversion), "stem", "max_pool", "conv1",
+// "conv2", "downsample", "conv3" or "global_pool"; a block's layers carry
+// its stage (2-5, as res2-res5) and block index, the others stage 0.
+struct TrunkStep {
+  const char* layer;
+  int stage, block;
+};
+// Called after each step with the seconds it took (bench/trunk_steps.cpp).
+using StepTimer = std::function<void(const TrunkStep& step, double seconds)>;
 
 class PackedTrunk {
  public:
@@ -26,8 +38,10 @@ class PackedTrunk {
 
   // One image (3 x input_size x input_size, NCHW as prepared by Engine) to
   // feature_dim features. Must run inside a TBB arena of at most `slots`
-  // threads. The tap, when set, sees each stage's activation in NCHW.
-  void forward(const float* image, float* features, float* workspace, int slots, const StageTap& tap = {}) const;
+  // threads. The tap, when set, sees each stage's activation in NCHW; the
+  // timer, when set, each step's time (unset, no clock is read).
+  void forward(const float* image, float* features, float* workspace, int slots, const StageTap& tap = {},
+               const StepTimer& timer = {}) const;
 
  private:
   struct Block {

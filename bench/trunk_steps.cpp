@@ -1,0 +1,75 @@
+// aoi's trunk step by step: each layer's time inside a whole forward pass
+// (PackedTrunk's StepTimer), on the peers' synthetic input, so that a
+// per-layer comparison with oneDNN (bench/per_layer.py) and the figures in
+// docs/measurements.md can be reproduced. One JSON line per step: its name,
+// kind (stem, 1x1, 3x3, pool, input) and fastest and median ms over the
+// timed passes.
+//
+//   build/bench/trunk_steps --weights W.aoiw --threads 1 --iterations 20
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "aoi/kernels/cpu.hpp"
+#include "aoi/nn/packed_trunk.hpp"
+#include "aoi/nn/trunk.hpp"
+#include "aoi/weights/weight_file.hpp"
+#include "peer_args.hpp"
+
+namespace {
+
+// "res3.1.conv2", or the layer alone for the steps outside the blocks.
+std::string step_name(const aoi::nn::TrunkStep& s) {
+  if (s.stage == 0) return s.layer;
+  return "res" + std::to_string(s.stage) + "." + std::to_string(s.block) + "." + s.layer;
+}
+
+std::string step_kind(const aoi::nn::Trunk& trunk, const aoi::nn::TrunkStep& s) {
+  const std::string layer = s.layer;
+  if (s.stage == 0) return layer == "stem" ? "stem" : layer == "input" ? "input" : "pool";
+  const auto& b = trunk.stages()[std::size_t(s.stage - 2)][std::size_t(s.block)];
+  const auto& conv = layer == "conv1" ? b.conv1 : layer == "conv2" ? b.conv2 : layer == "conv3" ? b.conv3 : *b.downsample;
+  return std::to_string(conv.kernel()) + "x" + std::to_string(conv.kernel());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto args = aoi::bench::parse_peer_args(argc, argv);
+  const auto weights = aoi::weights::WeightFile::open(args.weights);
+  const aoi::nn::Trunk trunk(weights);
+  const int size = weights.description().preprocess.input_size;
+  const aoi::nn::PackedTrunk packed(trunk, aoi::kernels::best_isa(), size);
+  auto workspace = aoi::allocate_floats(packed.workspace_floats(args.threads));
+  const std::vector<float> input = aoi::bench::synthetic_input(1, size);
+  std::vector<float> features(std::size_t(packed.feature_dim()));
+
+  std::vector<std::string> order;  // steps in the order forward() runs them
+  std::map<std::string, std::pair<std::string, std::vector<double>>> times;  // name -> kind, ms per pass
+  bool timing = false;
+  const aoi::nn::StepTimer timer = [&](const aoi::nn::TrunkStep& s, double seconds) {
+    if (!timing) return;
+    const std::string name = step_name(s);
+    auto [it, fresh] = times.try_emplace(name, step_kind(trunk, s), std::vector<double>{});
+    if (fresh) order.push_back(name);
+    it->second.second.push_back(seconds * 1e3);
+  };
+  tbb::task_arena arena(args.threads);
+  arena.execute([&] {
+    for (int i = 0; i < args.warmup + args.iterations; ++i) {
+      timing = i >= args.warmup;
+      packed.forward(input.data(), features.data(), workspace.get(), args.threads, {}, timer);
+    }
+  });
+  for (const auto& name : order) {
+    auto& [kind, ms] = times[name];
+    std::sort(ms.begin(), ms.end());
+    std::printf("{\"step\": \"%s\", \"kind\": \"%s\", \"threads\": %d, \"min_ms\": %.4f, \"median_ms\": %.4f}\n",
+                name.c_str(), kind.c_str(), args.threads, ms.front(), ms[ms.size() / 2]);
+  }
+  return 0;
+}
