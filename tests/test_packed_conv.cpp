@@ -94,14 +94,17 @@ std::vector<double> to_nchw(const std::vector<float>& x, int c, int h, int w) {
 struct ConvRun {
   std::vector<float> output;
   double rel_err;
+  std::size_t nonzero_border = 0;  // values of an output border that are not 0
 };
 
 // How the residual reaches forward(): none, its own buffer, or the output
 // buffer holding it (added in place, as the trunk runs its conv3 layers).
 enum class Residual { kNone, kSeparate, kInPlace };
 
+// border > 0: the output is written inside a zero border of that width
+// (forward's output_border); output and rel_err then cover its interior.
 ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, Residual how, bool relu, int threads,
-                 std::uint32_t seed) {
+                 std::uint32_t seed, int border = 0) {
   const bool residual = how != Residual::kNone;
   std::mt19937 rng(seed);
   const ConvSpec spec{cc.in, cc.out, cc.kernel, cc.stride, cc.pad};
@@ -113,7 +116,8 @@ ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, Residual how, 
 
   const PackedConv conv(spec, weight, bias, isa, algo);
   tbb::task_arena arena(threads);
-  std::vector<float> out(std::size_t(oh) * ow * cc.out, -7.0f);
+  const int bh = oh + 2 * border, bw = ow + 2 * border;
+  std::vector<float> out(std::size_t(bh) * bw * cc.out, -7.0f);
   if (how == Residual::kInPlace) out = res;
   arena.execute([&] {
     kernels::Scratch scratch;
@@ -122,8 +126,19 @@ ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, Residual how, 
     std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
     scratch.data = memory.data();
     const float* residual_at = how == Residual::kSeparate ? res.data() : how == Residual::kInPlace ? out.data() : nullptr;
-    conv.forward(input.data(), cc.h, cc.w, out.data(), residual_at, relu, scratch);
+    conv.forward(input.data(), cc.h, cc.w, out.data(), residual_at, relu, scratch, border);
   });
+  std::size_t nonzero_border = 0;
+  if (border > 0) {  // keep the interior; count what the border holds
+    std::vector<float> interior;
+    for (int y = 0; y < bh; ++y)
+      for (int x = 0; x < bw; ++x) {
+        const float* px = out.data() + (std::size_t(y) * bw + x) * cc.out;
+        if (y >= border && y < oh + border && x >= border && x < ow + border) interior.insert(interior.end(), px, px + cc.out);
+        else nonzero_border += std::size_t(std::count_if(px, px + cc.out, [](float v) { return v != 0.0f; }));
+      }
+    out = std::move(interior);
+  }
 
   const std::vector<double> wd(weight.begin(), weight.end()), bd(bias.begin(), bias.end());
   auto want = naive_conv(to_nchw(input, cc.in, cc.h, cc.w), cc.in, cc.h, cc.w, wd, bd, cc.out, cc.kernel, cc.stride,
@@ -135,7 +150,7 @@ ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, Residual how, 
       if (residual) v += res[std::size_t(p) * cc.out + c];
       want_nhwc[std::size_t(p) * cc.out + c] = relu ? std::max(v, 0.0) : v;
     }
-  return {out, relative_l2(out, want_nhwc)};
+  return {out, relative_l2(out, want_nhwc), nonzero_border};
 }
 
 const ConvCase kGemmCases[] = {
@@ -159,6 +174,10 @@ const ConvCase kGemmCases[] = {
     {3, 64, 7, 2, 0, 9, 341},
     {96, 20, 2, 1, 0, 5, 169},
     {8, 16, 3, 2, 0, 9, 10},
+    // An unpadded 3x3 whose kernel rows (1800 floats) are deeper than a k
+    // block: blocks of 300 within one kernel row, read in place where the
+    // 7-pixel output rows are whole tiles (segment_depth_block).
+    {600, 20, 3, 1, 0, 5, 9},
 };
 
 TEST_P(OnEachIsa, GemmConvolutionMatchesNaiveOnAssortedShapes) {
@@ -170,6 +189,23 @@ TEST_P(OnEachIsa, GemmConvolutionMatchesNaiveOnAssortedShapes) {
                                  << " " << cc.h << "x" << cc.w << " variant " << variant;
     }
   }
+}
+
+TEST_P(OnEachIsa, OutputBorderIsZeroAndTheInteriorMatchesNaive) {
+  // Output rows of 7 and 14 pixels (whole tiles for AVX-512, written in place
+  // tile by tile), of 5 (no ISA's tiles: written plainly, then spread), and a
+  // Winograd layer (always spread); borders of 1 and 2.
+  const ConvCase cases[] = {{20, 70, 1, 1, 0, 7, 7}, {33, 130, 1, 2, 0, 9, 28}, {16, 24, 3, 1, 1, 6, 5},
+                            {16, 24, 3, 1, 1, 8, 8}};
+  int i = 0;
+  for (const auto& cc : cases)
+    for (int border : {1, 2})
+      for (int threads : {1, 2}) {
+        const auto algo = cc.kernel == 3 && cc.h == 8 ? ConvAlgorithm::kWinogradF2 : ConvAlgorithm::kGemm;
+        const auto r = run_conv(cc, GetParam(), algo, Residual::kNone, true, threads, 300 + i++, border);
+        EXPECT_LE(r.rel_err, 5e-6) << cc.h << "x" << cc.w << " border " << border << " threads " << threads;
+        EXPECT_EQ(r.nonzero_border, 0u) << cc.h << "x" << cc.w << " border " << border << " threads " << threads;
+      }
 }
 
 const ConvCase kWinogradCases[] = {
@@ -236,6 +272,12 @@ TEST(PackedConv, RejectsBadShapesAndWeights) {
   const PackedConv ok(ConvSpec{8, 16, 3, 1, 1}, w, b, Isa::kScalar, ConvAlgorithm::kGemm);
   EXPECT_EQ(ok.algorithm(), ConvAlgorithm::kGemm);
   EXPECT_EQ(PackedConv(ConvSpec{8, 16, 3, 1, 1}, w, b, Isa::kScalar).algorithm(), ConvAlgorithm::kWinogradF4);
+  // An output border with a residual, or a negative one, is refused before
+  // anything is read or written.
+  std::vector<float> in(5 * 5 * 8), out(7 * 7 * 16), res(5 * 5 * 16);
+  const kernels::Scratch none;
+  EXPECT_THROW(ok.forward(in.data(), 5, 5, out.data(), res.data(), true, none, 1), Error);
+  EXPECT_THROW(ok.forward(in.data(), 5, 5, out.data(), nullptr, true, none, -1), Error);
 }
 
 TEST(PackedConv, ChoosesWinogradOnlyForThreeByThreeStrideOneWithEnoughTiles) {

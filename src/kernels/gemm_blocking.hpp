@@ -25,6 +25,26 @@ inline int balanced_depth_block(const MicroKernel& mk, int k) {
   return (k + blocks - 1) / blocks;
 }
 
+// Depth of the k blocks of a k x k convolution that reads its input in place
+// by kernel rows (segments of kernel * in_channels floats, one per kernel row
+// of a patch): a block holds whole segments, or lies within one, so that no
+// register tile's read crosses a kernel row in the middle of a block. Within
+// depth_block()'s range like balanced_depth_block(); 0 when no such depth
+// exists (the caller then gathers). res5's 3x3 (1536-float segments) gets
+// 256-deep blocks, six per kernel row.
+inline int segment_depth_block(const MicroKernel& mk, int kernel, int in_channels) {
+  const int limit = depth_block(mk) + depth_block(mk) / 4, segment = kernel * in_channels;
+  if (kernel * segment <= limit) return kernel * segment;
+  if (segment <= limit) {  // whole segments, spread evenly over the blocks
+    const int per_block = limit / segment, blocks = (kernel + per_block - 1) / per_block;
+    return (kernel + blocks - 1) / blocks * segment;
+  }
+  const int fewest = (segment + limit - 1) / limit;
+  for (int parts = fewest; parts <= 4 * fewest; ++parts)
+    if (segment % parts == 0) return segment / parts;
+  return 0;
+}
+
 // Row stride of gathered patch rows: whole cache lines plus one, so that the
 // rows of a register tile do not all map to the same L1 sets.
 inline int gathered_row_stride(int kc) { return (kc + 15) / 16 * 16 + 16; }
@@ -74,6 +94,9 @@ struct BlockProduct {
   const float* b = nullptr;  // the k block: packed_b_offset(k0, kc, 0, ...)
   float* c = nullptr;
   std::ptrdiff_t ldc = 0, c_tile_stride = 0;
+  // Instead of c + i * c_tile_stride: register tile i's rows start at
+  // c_tiles[i] (an output with a zero border, each tile within one row).
+  float* const* c_tiles = nullptr;
   bool accumulate = false;
   // Applied when `finish` (the last k block): bias (padded to whole panels),
   // residual (laid out like C), ReLU.
@@ -94,7 +117,7 @@ inline void multiply_block(const MicroKernel& mk, const BlockProduct& op, int p0
       t.a_row_stride = op.a_row_stride;
       t.a_segment_depth = op.a_segment_depth, t.a_segment_stride = op.a_segment_stride;
       t.b = op.b + std::size_t(p) * op.kc * mk.nr;
-      t.c = op.c + tile * op.c_tile_stride + col;
+      t.c = (op.c_tiles ? op.c_tiles[tile] : op.c + tile * op.c_tile_stride) + col;
       t.ldc = op.ldc;
       t.rows = std::min(mk.mr, op.rows - i);
       t.cols = std::min(mk.nr, op.cols - int(col));

@@ -47,11 +47,12 @@ bool reads_input_in_place(const ConvSpec& s) { return s.kernel == 1 && s.stride 
 // input the trunk pads itself (the gather was 22 % of the stem). Every
 // register tile lies within one output row when the row holds a whole number
 // of them, as ResNet-50's do (112, 28, 14 and 7 pixels, 7-row tiles), and
-// each k block must hold whole segments.
+// each k block must hold whole segments or lie within one (segment_depth_block).
 constexpr int kMaxBlockTiles = 64;  // register tiles in a row block: block_rows() / mr
 bool reads_input_by_tiles(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max) {
   const int segment = s.kernel * s.in_channels, depth = segment * s.kernel;
-  const bool whole_segments = s.kernel == 1 || depth <= kc_max || kc_max % segment == 0;
+  const bool whole_segments =
+      s.kernel == 1 || depth <= kc_max || kc_max % segment == 0 || segment % kc_max == 0;
   return s.pad == 0 && !reads_input_in_place(s) && out_width % mk.mr == 0 &&
          block_rows(mk) / mk.mr <= kMaxBlockTiles && whole_segments;
 }
@@ -91,6 +92,27 @@ void gather_patch_rows(const ConvSpec& s, const float* in, int h, int w, int m0,
       out += n, left -= n;
     }
     if (++ox == ow) ox = 0, ++oy;
+  }
+}
+
+// Moves an oh x ow x c map written at the start of `map` into the interior of
+// a zero border of `border` pixels in place. Last row first: a row's new place
+// never lies below its old one, nor over an earlier row's old place.
+void spread_into_border(float* map, int oh, int ow, int c, int border) {
+  const std::size_t row = std::size_t(ow) * c, padded_row = std::size_t(ow + 2 * border) * c;
+  for (int y = oh - 1; y >= 0; --y)
+    std::memmove(map + (y + border) * padded_row + std::size_t(border) * c, map + y * row, row * sizeof(float));
+}
+
+// Zeroes the border of a (oh + 2b) x (ow + 2b) x c map.
+void zero_border(float* map, int oh, int ow, int c, int border) {
+  const std::size_t padded_row = std::size_t(ow + 2 * border) * c, side = std::size_t(border) * c;
+  std::fill(map, map + border * padded_row, 0.0f);
+  std::fill(map + (oh + border) * padded_row, map + (oh + 2 * border) * padded_row, 0.0f);
+  for (int y = border; y < oh + border; ++y) {
+    float* line = map + y * padded_row;
+    std::fill(line, line + side, 0.0f);
+    std::fill(line + padded_row - side, line + padded_row, 0.0f);
   }
 }
 
@@ -141,6 +163,10 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
   }
   m.k = s.kernel * s.kernel * s.in_channels;
   m.kc_max = balanced_depth_block(*m.kernel, m.k);
+  // An unpadded k x k layer may read its input in place (reads_input_by_tiles)
+  // if its k blocks respect kernel rows.
+  if (s.pad == 0 && s.kernel > 1)
+    if (const int kc = segment_depth_block(*m.kernel, s.kernel, s.in_channels); kc > 0) m.kc_max = kc;
   const std::size_t taps = std::size_t(s.kernel) * s.kernel, packed = std::size_t(m.panels) * m.k * nr;
   m.weights = allocate_floats(packed);
   std::fill(m.weights.get(), m.weights.get() + packed, 0.0f);  // the padding columns of the last panel
@@ -177,17 +203,29 @@ std::size_t PackedConv::scratch_floats(int h, int w) const {
 }
 
 void PackedConv::forward(const float* input, int h, int w, float* output, const float* residual, bool relu,
-                         const Scratch& scratch) const {
+                         const Scratch& scratch, int output_border) const {
   const auto& s = spec_;
   const auto& m = *impl_;
   const auto& mk = *m.kernel;
   require(h >= s.kernel - 2 * s.pad && w >= s.kernel - 2 * s.pad, ErrorKind::kInvalidArgument, "conv",
           "input smaller than the kernel");
+  require(output_border >= 0 && (output_border == 0 || !residual), ErrorKind::kInvalidArgument, "conv",
+          "an output border needs a non-negative width and no residual");
+  const int oh = s.out_size(h), ow = s.out_size(w), pixels = oh * ow, cout = s.out_channels;
+  // A bordered output is written tile by tile in place when every register
+  // tile lies within one output row; otherwise (Winograd, other tile shapes)
+  // plainly and then spread into the border, a copy of the output.
+  const bool tiles_in_rows = !m.winograd && ow % mk.mr == 0 && block_rows(mk) / mk.mr <= kMaxBlockTiles;
+  if (output_border > 0 && !tiles_in_rows) {
+    forward(input, h, w, output, nullptr, relu, scratch);
+    spread_into_border(output, oh, ow, cout, output_border);
+    zero_border(output, oh, ow, cout, output_border);
+    return;
+  }
   if (m.winograd) {
     winograd_forward(*m.winograd, mk, input, h, w, output, m.bias.get(), residual, relu, scratch);
     return;
   }
-  const int oh = s.out_size(h), ow = s.out_size(w), pixels = oh * ow, cout = s.out_channels;
   const bool by_tiles = reads_input_by_tiles(s, ow, mk, m.kc_max);
   const bool in_place = reads_input_in_place(s) || by_tiles;
   const int segment = s.kernel * s.in_channels;  // one kernel row of a patch
@@ -213,6 +251,14 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     op.a_tile_stride = op.a_row_stride * mk.mr;
     op.c = output + std::size_t(m0) * cout;
     op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(cout) * mk.mr;
+    float* c_tiles[kMaxBlockTiles];
+    if (output_border > 0) {  // where each register tile's first pixel goes inside the border
+      for (int i = 0; i * mk.mr < rows; ++i) {
+        const int pixel = m0 + i * mk.mr, oy = pixel / ow + output_border, ox = pixel % ow + output_border;
+        c_tiles[i] = output + (std::size_t(oy) * (ow + 2 * output_border) + ox) * cout;
+      }
+      op.c_tiles = c_tiles;
+    }
     op.bias = m.bias.get(), op.relu = relu;
     // A residual that is the output itself is already in C: every k block
     // accumulates onto it, so the epilogue reads each output line once
@@ -235,6 +281,7 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
       multiply_block(mk, op, p0, p1);
     }
   }, tbb::simple_partitioner());
+  if (output_border > 0) zero_border(output, oh, ow, cout, output_border);
 }
 
 }  // namespace aoi::kernels

@@ -26,9 +26,9 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
   // Packs a layer for its input size and grows the plan to hold its output
   // and scratch.
-  auto plan_layer = [&](const Conv2d& conv, int size, bool padded_input = false) {
+  auto plan_layer = [&](const Conv2d& conv, int size, bool padded_input = false, int output_border = 0) {
     kernels::PackedConv packed = pack(conv, size, isa, padded_input);
-    const int out = packed.spec().out_size(size);
+    const int out = packed.spec().out_size(size) + 2 * output_border;
     plan_.activation = std::max(plan_.activation, std::size_t(out) * out * packed.spec().out_channels);
     plan_.per_slot = std::max(plan_.per_slot, packed.scratch_floats(size, size));
     return packed;
@@ -44,7 +44,15 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
     std::vector<Block> blocks;
     for (const auto& b : stage) {
       const int s1 = b.conv1.geometry(size, size).out_height(), s2 = b.conv2.geometry(s1, s1).out_height();
-      Block p{plan_layer(b.conv1, size), plan_layer(b.conv2, s1), plan_layer(b.conv3, s2), std::nullopt};
+      // A padded conv2 that runs as a GEMM (res5's 3x3 at 224x224) would
+      // gather its patch rows, again in every task of a column split; reading
+      // a zero border conv1 writes around its output, it reads them in place.
+      const int pad2 = b.conv2.pad();
+      const kernels::ConvSpec spec2{b.conv2.in_channels(), b.conv2.out_channels(), b.conv2.kernel(), b.conv2.stride(),
+                                    pad2};
+      const int border = pad2 > 0 && kernels::choose_algorithm(spec2, s1, s1) == kernels::ConvAlgorithm::kGemm ? pad2 : 0;
+      Block p{plan_layer(b.conv1, size, false, border), plan_layer(b.conv2, s1 + 2 * border, border > 0),
+              plan_layer(b.conv3, s2), std::nullopt, border};
       if (b.downsample) p.downsample.emplace(plan_layer(*b.downsample, size));
       size = p.conv3.spec().out_size(s2);
       blocks.push_back(std::move(p));
@@ -99,8 +107,9 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       const Block& b = stages_[s][i];
       const int block = int(i);
-      step("conv1", stage, block, [&] { b.conv1.forward(x, size, size, t1, nullptr, true, scratch); });
-      const int s1 = b.conv1.spec().out_size(size);
+      step("conv1", stage, block,
+           [&] { b.conv1.forward(x, size, size, t1, nullptr, true, scratch, b.conv1_border); });
+      const int s1 = b.conv1.spec().out_size(size) + 2 * b.conv1_border;
       step("conv2", stage, block, [&] { b.conv2.forward(t1, s1, s1, t2, nullptr, true, scratch); });
       const int s2 = b.conv2.spec().out_size(s1);
       // conv3 adds the block's identity in place (PackedConv::forward): into

@@ -72,8 +72,13 @@ class PackedConv {
   // itself (added in place: the faster way to run a residual block, since
   // each output line is then read once and written once) or a buffer that
   // does not overlap the output.
+  //
+  // output_border > 0 writes the output inside a zero border of that many
+  // pixels, (oh + 2b) x (ow + 2b) x out, ready for a following k x k layer
+  // built with pad 0 to read in place (PackedTrunk does so where that layer
+  // runs as a GEMM). Needs residual == null.
   void forward(const float* input, int h, int w, float* output, const float* residual, bool relu,
-               const Scratch& scratch) const;
+               const Scratch& scratch, int output_border = 0) const;
 
  private:
   struct Impl;

@@ -47,6 +47,7 @@ class PackedTrunk {
   struct Block {
     kernels::PackedConv conv1, conv2, conv3;
     std::optional<kernels::PackedConv> downsample;
+    int conv1_border = 0;  // zero border conv1 writes, conv2's padding (conv2 then built with pad 0)
   };
   struct Plan {
     std::size_t activation = 0, per_slot = 0;
