@@ -234,14 +234,17 @@ TEST_P(OnEachIsa, WinogradMatchesNaiveWithinFloatRounding) {
 
 TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
   // {40, 200, 3, 1, 1, 8, 8}: few tiles and several panels, so Winograd
-  // splits panels between threads (and rows too at 8 threads).
+  // parts share register tiles, each taking some of their panels.
   const ConvCase cases[] = {{64, 96, 1, 1, 0, 15, 15},
                             {40, 72, 3, 1, 1, 17, 13},
                             {16, 40, 1, 2, 0, 13, 10},
                             {20, 70, 1, 2, 0, 5, 168},
                             {3, 64, 7, 2, 0, 9, 341},
                             {40, 200, 3, 1, 1, 8, 8},
-                            {16, 24, 3, 1, 1, 60, 60}};
+                            {16, 24, 3, 1, 1, 60, 60},
+                            // several panels and blocks: at 3 and 8 threads
+                            // parts begin and end inside register tiles
+                            {20, 200, 3, 1, 1, 30, 26}};
   for (const auto& cc : cases)
     for (auto algo : {ConvAlgorithm::kGemm, ConvAlgorithm::kWinogradF2, ConvAlgorithm::kWinogradF4}) {
       if (algo != ConvAlgorithm::kGemm && cc.kernel != 3) continue;
@@ -288,53 +291,43 @@ TEST(PackedConv, ChoosesWinogradOnlyForThreeByThreeStrideOneWithEnoughTiles) {
   EXPECT_EQ(kernels::choose_algorithm({64, 64, 1, 1, 0}, 56, 56), ConvAlgorithm::kGemm);
 }
 
-// The busiest thread's work (register tiles x (panels + the input
-// transform's cost)) when the split's tasks are dealt out to `threads`
-// threads, the least loaded taking the next.
-double busiest_load(const kernels::WinogradSplit& split, int register_tiles, int panels, int threads,
-                    double input_transform) {
-  std::vector<double> load(threads, 0);
-  for (int task = 0; task < split.tasks(); ++task) {
-    const int part = task % split.row_parts, group = task / split.row_parts;
-    const long long rows = 1LL * register_tiles * (part + 1) / split.row_parts - 1LL * register_tiles * part / split.row_parts;
-    const long long cols = 1LL * panels * (group + 1) / split.panel_groups - 1LL * panels * group / split.panel_groups;
-    *std::min_element(load.begin(), load.end()) += double(rows) * (double(cols) + input_transform);
-  }
-  return *std::max_element(load.begin(), load.end());
-}
-
-TEST(WinogradSplit, NeverLoadsABusiestThreadMoreThanSplittingRowsAlone) {
-  for (double input_transform : {0.0, 0.25, 0.5, 2.0})
-  for (int threads = 1; threads <= 16; ++threads)
-    for (int tiles = 1; tiles <= 40; ++tiles)
-      for (int panels = 1; panels <= 34; panels += 3) {
-        const auto split = kernels::plan_winograd_split(tiles, panels, threads, input_transform);
-        ASSERT_GE(split.row_parts, 1);
-        ASSERT_GE(split.panel_groups, 1);
-        ASSERT_LE(split.row_parts, tiles);
-        ASSERT_LE(split.panel_groups, panels);
-        const kernels::WinogradSplit rows_only{std::min(tiles, threads), 1};
-        EXPECT_LE(busiest_load(split, tiles, panels, threads, input_transform),
-                  busiest_load(rows_only, tiles, panels, threads, input_transform))
-            << tiles << " register tiles, " << panels << " panels, " << threads << " threads, input transform "
-            << input_transform;
-        if (threads == 1) {
-          EXPECT_EQ(split.tasks(), 1);
+TEST(WinogradParts, CoverEveryUnitOnceInEvenPartsAndBlocksThatFit) {
+  for (int register_tiles = 1; register_tiles <= 30; register_tiles += 1)
+    for (int panels = 1; panels <= 9; panels += 2)
+      for (int parts = 1; parts <= 17; parts += 2)
+        for (int block_limit = 1; block_limit <= 4; ++block_limit) {
+          std::vector<int> seen(std::size_t(register_tiles) * panels, 0);
+          std::vector<int> parts_of_tile(register_tiles, 0);
+          int fewest = INT32_MAX, most = 0;
+          for (int part = 0; part < parts; ++part) {
+            int units = 0;
+            std::vector<char> here(register_tiles, 0);
+            kernels::for_each_winograd_block(register_tiles, panels, parts, part, block_limit,
+                                             [&](const kernels::WinogradBlock& b) {
+              ASSERT_LT(b.rt0, b.rt1);
+              ASSERT_LE(b.rt1, register_tiles);
+              EXPECT_LE(b.rt1 - b.rt0, block_limit);
+              for (int rt = b.rt0; rt < b.rt1; ++rt) {
+                ASSERT_LT(b.panel_begin(rt), b.panel_end(rt, panels));
+                ASSERT_LE(b.panel_end(rt, panels), panels);
+                here[rt] = 1;
+                for (int p = b.panel_begin(rt); p < b.panel_end(rt, panels); ++p)
+                  ++seen[std::size_t(rt) * panels + p], ++units;
+              }
+            });
+            for (int rt = 0; rt < register_tiles; ++rt) parts_of_tile[rt] += here[rt];
+            fewest = std::min(fewest, units), most = std::max(most, units);
+          }
+          const std::string where = std::to_string(register_tiles) + " register tiles, " + std::to_string(panels) +
+                                    " panels, " + std::to_string(parts) + " parts, blocks of " +
+                                    std::to_string(block_limit);
+          EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; })) << where;
+          EXPECT_LE(most - fewest, 1) << where;
+          // Only a register tile that a part boundary cuts is transformed twice.
+          int repeats = 0;
+          for (int n : parts_of_tile) repeats += n - 1;
+          EXPECT_LE(repeats, parts - 1) << where;
         }
-      }
-}
-
-TEST(WinogradSplit, SplitsPanelsOnlyWhereThatBeatsTransformingTheInputTwice) {
-  // A 14x14 map under F(2,3) has 49 tiles, 7 register tiles of 7: split by
-  // rows, two threads get 4 and 3; split by panels, both get half of all 7
-  // and both transform all of the input. Worth it with four panels and a
-  // cheap transform, not with two panels and a dearer one.
-  const auto res4 = kernels::plan_winograd_split(7, 4, 2, 0.25);
-  EXPECT_EQ(res4.panel_groups, 2);
-  EXPECT_LT(busiest_load(res4, 7, 4, 2, 0.25), busiest_load({2, 1}, 7, 4, 2, 0.25));
-  const auto res3 = kernels::plan_winograd_split(7, 2, 2, 0.5);
-  EXPECT_EQ(res3.panel_groups, 1);
-  EXPECT_LE(busiest_load(res3, 7, 2, 2, 0.5), busiest_load({1, 2}, 7, 2, 2, 0.5));
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
-#include <utility>
 
 #include "aoi/core/error.hpp"
 #include "kernels/gemm_blocking.hpp"
@@ -58,26 +57,7 @@ int max_block_tiles(int m, int in_channels, int out_channels, int tiles, int mr)
   return std::min(fit, (tiles + mr - 1) / mr * mr);
 }
 
-// [begin, end) of part `index` when `count` things are split into `parts`
-// parts that differ by at most one.
-std::pair<int, int> even_part(int count, int parts, int index) {
-  return {int(1LL * count * index / parts), int(1LL * count * (index + 1) / parts)};
-}
-
 }  // namespace
-
-WinogradSplit plan_winograd_split(int register_tiles, int panels, int threads, double input_transform) {
-  WinogradSplit best;
-  double best_load = -1;
-  for (int groups = 1; groups <= std::max(1, std::min(panels, threads)); groups *= 2) {
-    const int parts = std::min(register_tiles, (threads + groups - 1) / groups);
-    const long long rounds = (1LL * parts * groups + threads - 1) / threads;
-    const double load = double(rounds) * ((register_tiles + parts - 1) / parts) *
-                        ((panels + groups - 1) / groups + input_transform);
-    if (best_load < 0 || load < best_load) best_load = load, best = {parts, groups};  // ties: fewer groups
-  }
-  return best;
-}
 
 std::size_t winograd_scratch_floats(int m, int in_channels, int out_channels, int h, int w, int mr) {
   const int tiles = winograd_tiles(h, m) * winograd_tiles(w, m);
@@ -93,58 +73,57 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
           "winograd", "scratch too small");
   const int register_tiles = (tiles + r - 1) / r;
   const int block_limit = max_block_tiles(wt.m, cin, cout, tiles, r) / r;  // register tiles per block
-  // What splitting panels costs each extra group, per register tile, in
-  // units of one 64-wide panel's point GEMMs: the input transform done again
-  // (perf on res2 under F(4,3): 18 % of the time against 52 % for its one
-  // panel) and the transformed input written and read again through L2. Taken
-  // as one panel: in the trunk at 2 threads, res4 (14x14, four panels, F(2,3))
-  // ran 6-10 % faster split by rows (4 + 3 register tiles) than by panels in
-  // four of four alternated runs, and res3 (two panels) never measured faster
-  // with its panels split (docs/measurements.md, fourth stop of 2026-11-23).
-  const double input_transform = 64.0 / nr;
-  const WinogradSplit split =
-      plan_winograd_split(register_tiles, wt.panels, tbb::this_task_arena::max_concurrency(), input_transform);
+  // One part per thread; a part of a map too small to give every thread a
+  // unit is empty.
+  const int parts = tbb::this_task_arena::max_concurrency();
 
   const WinogradTransforms& tf = winograd_transforms(mk.isa);
   const auto input_tile = wt.m == 2 ? tf.input2 : tf.input4;
   const auto output_tile = wt.m == 2 ? tf.output2 : tf.output4;
   const std::size_t u_point = std::size_t(wt.panels) * cin * nr;
 
-  // One task per (part of the tiles, group of panels), in blocks as
-  // winograd.hpp describes. Which task computes a value never changes how it
-  // is summed.
-  tbb::parallel_for(0, split.tasks(), [&](int task) {
-    const auto [rt0, rt1] = even_part(register_tiles, split.row_parts, task % split.row_parts);
-    const auto [p0, p1] = even_part(wt.panels, split.panel_groups, task / split.row_parts);
-    if (rt0 == rt1 || p0 == p1) return;
-    const int c_begin = p0 * nr, c_end = std::min(cout, p1 * nr);
+  // One task per part, in blocks as winograd.hpp describes. Which task
+  // computes a value never changes how it is summed.
+  tbb::parallel_for(0, parts, [&](int part) {
     // Scratch layout per register tile of rows: [point][r tiles][channels].
     float* v = scratch.slot(tbb::this_task_arena::current_thread_index());
     float* m = v + std::size_t(points) * block_limit * r * cin;
     auto tile_at = [&](int i, int channels) { return (std::size_t(i / r) * points * r + i % r) * channels; };
-    const int blocks = (rt1 - rt0 + block_limit - 1) / block_limit;
-    for (int block = 0; block < blocks; ++block) {
-      const auto [b0, b1] = even_part(rt1 - rt0, blocks, block);
-      const int t0 = (rt0 + b0) * r, count = std::min((rt0 + b1) * r, tiles) - t0;
+    for_each_winograd_block(register_tiles, wt.panels, parts, part, block_limit, [&](const WinogradBlock& blk) {
+      const int t0 = blk.rt0 * r, count = std::min(blk.rt1 * r, tiles) - t0;
       for (int i = 0; i < count; ++i)
         input_tile(input, h, w, cin, t0 + i, tiles_x, std::size_t(r) * cin, v + tile_at(i, cin));
-      BlockProduct op;
-      op.rows = count, op.cols = cout;
-      op.a_row_stride = cin, op.a_tile_stride = std::ptrdiff_t(points) * r * cin;
-      op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(points) * r * cout;
+      // Register tiles [j0, j1) of the block, which share panels [p0, p1):
+      // the first and last may have fewer panels than those between.
+      auto multiply = [&](int j0, int j1, int p0, int p1, std::size_t point, std::size_t k0) {
+        if (j0 >= j1 || p0 >= p1) return;
+        BlockProduct op;
+        op.rows = std::min(j1 * r, count) - j0 * r, op.cols = cout;
+        op.kc = std::min(wt.kc_max, cin - int(k0));
+        op.a_row_stride = cin, op.a_tile_stride = std::ptrdiff_t(points) * r * cin;
+        op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(points) * r * cout;
+        op.a = v + j0 * op.a_tile_stride + point * r * cin + k0;
+        op.b = wt.u.get() + point * u_point + packed_b_offset(int(k0), op.kc, 0, wt.panels, nr);
+        op.c = m + j0 * op.c_tile_stride + point * r * cout;
+        op.accumulate = k0 > 0;
+        multiply_block(mk, op, p0, p1);
+      };
+      const int tiles_here = blk.rt1 - blk.rt0, last = tiles_here - 1;
+      const bool lead = blk.first_p0 > 0, tail = blk.last_p1 < wt.panels && last > 0;
       for (int point = 0; point < points; ++point)
         for (int k0 = 0; k0 < cin; k0 += wt.kc_max) {
-          op.kc = std::min(wt.kc_max, cin - k0);
-          op.a = v + std::size_t(point) * r * cin + k0;
-          op.b = wt.u.get() + point * u_point + packed_b_offset(k0, op.kc, 0, wt.panels, nr);
-          op.c = m + std::size_t(point) * r * cout;
-          op.accumulate = k0 > 0;
-          multiply_block(mk, op, p0, p1);
+          if (lead) multiply(0, 1, blk.first_p0, blk.panel_end(blk.rt0, wt.panels), point, k0);
+          multiply(lead ? 1 : 0, tail ? last : tiles_here, lead ? 0 : blk.first_p0,
+                   tail || last > 0 ? wt.panels : blk.last_p1, point, k0);
+          if (tail) multiply(last, tiles_here, 0, blk.last_p1, point, k0);
         }
-      for (int i = 0; i < count; ++i)
-        output_tile(m + tile_at(i, cout), std::size_t(r) * cout, cout, c_begin, c_end, t0 + i, tiles_x, h, w, bias,
-                    residual, relu, output);
-    }
+      for (int i = 0; i < count; ++i) {
+        const int rt = blk.rt0 + i / r;
+        output_tile(m + tile_at(i, cout), std::size_t(r) * cout, cout, blk.panel_begin(rt) * nr,
+                    std::min(cout, blk.panel_end(rt, wt.panels) * nr), t0 + i, tiles_x, h, w, bias, residual, relu,
+                    output);
+      }
+    });
   }, tbb::simple_partitioner());
 }
 

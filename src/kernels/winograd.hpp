@@ -7,6 +7,7 @@
 // is what counts when a layer's transformed weights stream from memory.
 #pragma once
 
+#include <algorithm>
 #include <span>
 
 #include "aoi/core/tensor.hpp"
@@ -45,25 +46,41 @@ WinogradTransforms winograd_transforms_avx512();
 
 inline int winograd_tiles(int size, int m) { return (size + m - 1) / m; }
 
-// How a layer's work is split between threads: the register tiles of rows
-// (tiles of the map, mr at a time) into row_parts contiguous parts, the
-// output panels into panel_groups groups; one task per (part, group). Splitting
-// panels gives each thread a share of the transformed weights to stream and
-// evens out maps whose register tiles do not divide among the threads (7 on a
-// 14x14 or 28x28 map: 4 + 3 on two threads), at the price of every group
-// transforming the same input tiles. Chosen to minimise the busiest thread's
-// work, counted per register tile as its panels plus `input_transform`, the
-// cost of transforming one register tile of input in units of one panel's
-// point GEMMs.
-struct WinogradSplit {
-  int row_parts = 1, panel_groups = 1;
-  int tasks() const { return row_parts * panel_groups; }
+// How a layer's work is split between threads. The unit of work is one
+// register tile of the map (mr tiles) times one output panel: its point
+// GEMMs and its output transform. Units are ordered register tile by
+// register tile and dealt out in contiguous parts, one per thread, that
+// differ by at most one unit, so every thread gets the same work even where
+// the register tiles do not divide among the threads (7 on a 14x14 or 28x28
+// map: 3.5 each on two threads instead of 4 + 3; that imbalance was most of
+// what res3 and res4 lost at 2 threads). A register tile that two parts
+// share is input-transformed by both; no other is.
+//
+// A part works in blocks of at most block_limit register tiles [rt0, rt1);
+// every register tile of a block takes every panel except the first, which
+// starts at panel first_p0, and the last, which ends before panel last_p1
+// (both are where the part's units begin and end).
+struct WinogradBlock {
+  int rt0, rt1, first_p0, last_p1;
+  int panel_begin(int rt) const { return rt == rt0 ? first_p0 : 0; }
+  int panel_end(int rt, int panels) const { return rt == rt1 - 1 ? last_p1 : panels; }
 };
-WinogradSplit plan_winograd_split(int register_tiles, int panels, int threads, double input_transform);
+template <class F>
+void for_each_winograd_block(int register_tiles, int panels, int parts, int part, int block_limit, F&& f) {
+  const long long units = 1LL * register_tiles * panels;
+  const long long u0 = units * part / parts, u1 = units * (part + 1) / parts;
+  if (u0 == u1) return;
+  const int first = int(u0 / panels), last = int((u1 + panels - 1) / panels);  // register tiles [first, last)
+  const int count = last - first, blocks = (count + block_limit - 1) / block_limit;
+  for (int b = 0; b < blocks; ++b) {  // blocks as even as whole register tiles allow
+    const int rt0 = first + int(1LL * count * b / blocks), rt1 = first + int(1LL * count * (b + 1) / blocks);
+    f(WinogradBlock{rt0, rt1, rt0 == first ? int(u0 % panels) : 0,
+                    rt1 == last && u1 % panels != 0 ? int(u1 % panels) : panels});
+  }
+}
 
-// Each task of the split works through its tiles in blocks that fit in L2:
-// input transform, the point GEMMs over its panels, output transform of its
-// channels. In its scratch slot, each register tile of rows (mr tiles) is
+// Each part works through its blocks, which fit in L2: input transform, the
+// point GEMMs over the block's panels, output transform of their channels. In its scratch slot, each register tile of rows (mr tiles) is
 // stored as [point][mr tiles][channels], so each point's GEMM reads whole
 // register tiles and the transforms of one tile stay within one compact area.
 // Floats of per-thread scratch for an h x w input.
