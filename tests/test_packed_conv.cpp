@@ -11,6 +11,7 @@
 
 #include "aoi/core/error.hpp"
 #include "aoi/kernels/packed_conv.hpp"
+#include "kernels/gemm_blocking.hpp"
 #include "kernels/microkernel.hpp"
 #include "kernels/winograd.hpp"
 #include "support/naive.hpp"
@@ -289,6 +290,34 @@ TEST(PackedConv, ChoosesWinogradOnlyForThreeByThreeStrideOneWithEnoughTiles) {
   EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 7, 7), ConvAlgorithm::kGemm);
   EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 2, 1}, 56, 56), ConvAlgorithm::kGemm);
   EXPECT_EQ(kernels::choose_algorithm({64, 64, 1, 1, 0}, 56, 56), ConvAlgorithm::kGemm);
+}
+
+TEST(GemmTiling, RowBlocksAreEvenWholeTilesWithinTheLimitAndCoverEveryRow) {
+  for (Isa isa : runnable_isas()) {
+    const auto& mk = kernels::micro_kernel(isa);
+    const int most = kernels::max_block_rows(mk);
+    ASSERT_EQ(most % mk.mr, 0);
+    ASSERT_GE(most, kernels::block_rows(mk));
+    for (int m = 1; m <= 5000; m += 37)
+      for (int threads : {1, 2, 3, 8}) {
+        const auto t = kernels::plan_tiling(m, 5, mk, threads);
+        EXPECT_EQ(t.mc % mk.mr, 0) << m;
+        EXPECT_LE(t.mc, most) << m;
+        EXPECT_GE(t.mc * t.m_blocks, m) << m;
+        EXPECT_LT(t.mc * (t.m_blocks - 1), m) << m << ": an empty row block";
+        // No sliver: the last block holds all but at most one register
+        // tile per block of what the others hold.
+        EXPECT_GE(m - t.mc * (t.m_blocks - 1), t.mc - mk.mr * t.m_blocks) << m;
+        EXPECT_LE(t.panels_per_block * (t.n_blocks - 1), 5 - 1) << m;
+      }
+  }
+  // On AVX-512 every map of ResNet-50 at 224x224 splits into blocks of 196
+  // rows (49 rows: one block), which two threads share evenly.
+  if (kernels::isa_supported(Isa::kAvx512)) {
+    const auto& mk = kernels::micro_kernel(Isa::kAvx512);
+    for (int m : {12544, 3136, 784, 196}) EXPECT_EQ(kernels::plan_tiling(m, 4, mk, 2).mc, 196) << m;
+    EXPECT_EQ(kernels::plan_tiling(49, 4, mk, 2).m_blocks, 1);
+  }
 }
 
 TEST(WinogradParts, CoverEveryUnitOnceInEvenPartsAndBlocksThatFit) {

@@ -58,6 +58,14 @@ inline int block_rows(const MicroKernel& mk) {
   return std::max(1, rows / mk.mr) * mk.mr;
 }
 
+// The most rows plan_tiling() puts in one block: block_rows() and a sixteenth
+// more (196 on AVX-512), so that a map a little over a whole number of blocks
+// does not leave a sliver block (14x14 = 196 rows had been 189 + 7, the 7-row
+// block streaming the layer's weights again for 4 % of its rows).
+inline int max_block_rows(const MicroKernel& mk) {
+  return std::max(mk.mr, (block_rows(mk) + block_rows(mk) / 16) / mk.mr * mk.mr);
+}
+
 // Packed B (weights) is stored k block by k block: block [k0, k0 + kc) holds
 // every panel's slice, panel after panel ([panel][kk][nr]). The GEMM walks k
 // blocks outside and panels inside, so a layer's weights stream from memory
@@ -141,9 +149,17 @@ struct GemmTiling {
 // are enough row blocks to keep every thread busy (A is packed once), narrower
 // column ranges when there are not (the 7x7 and 14x14 layers at batch 1).
 // The split changes which thread computes a value, never how it is summed.
+//
+// Row blocks are as even as whole register tiles allow, at most
+// max_block_rows(): ResNet-50's maps at 224x224 (3136, 784, 196, 49 and 12544
+// rows) all split into blocks of 196 or fewer equal ones, so that the row
+// blocks also divide evenly among two threads.
 inline GemmTiling plan_tiling(int m, int panels, const MicroKernel& mk, int threads) {
   GemmTiling t;
-  t.mc = block_rows(mk);
+  const int most = max_block_rows(mk);
+  t.m_blocks = std::max(1, (m + most - 1) / most);
+  const int rows = (m + t.m_blocks - 1) / t.m_blocks;
+  t.mc = (rows + mk.mr - 1) / mk.mr * mk.mr;  // <= most: most is a multiple of mr
   t.m_blocks = (m + t.mc - 1) / t.mc;
   const int wanted = threads > 1 ? 4 * threads : 1;
   int n_blocks = 1;

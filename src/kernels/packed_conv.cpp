@@ -48,13 +48,13 @@ bool reads_input_in_place(const ConvSpec& s) { return s.kernel == 1 && s.stride 
 // register tile lies within one output row when the row holds a whole number
 // of them, as ResNet-50's do (112, 28, 14 and 7 pixels, 7-row tiles), and
 // each k block must hold whole segments or lie within one (segment_depth_block).
-constexpr int kMaxBlockTiles = 64;  // register tiles in a row block: block_rows() / mr
+constexpr int kMaxBlockTiles = 64;  // register tiles in a row block: max_block_rows() / mr
 bool reads_input_by_tiles(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max) {
   const int segment = s.kernel * s.in_channels, depth = segment * s.kernel;
   const bool whole_segments =
       s.kernel == 1 || depth <= kc_max || kc_max % segment == 0 || segment % kc_max == 0;
   return s.pad == 0 && !reads_input_in_place(s) && out_width % mk.mr == 0 &&
-         block_rows(mk) / mk.mr <= kMaxBlockTiles && whole_segments;
+         max_block_rows(mk) / mk.mr <= kMaxBlockTiles && whole_segments;
 }
 
 // Copies rows [m0, m0 + rows) and depth [k0, k0 + kc) of the implicit patch
@@ -199,7 +199,7 @@ std::size_t PackedConv::scratch_floats(int h, int w) const {
     return winograd_scratch_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w, mk.mr);
   const bool in_place =
       reads_input_in_place(spec_) || reads_input_by_tiles(spec_, spec_.out_size(w), mk, impl_->kc_max);
-  return in_place ? 0 : std::size_t(block_rows(mk)) * gathered_row_stride(impl_->kc_max);
+  return in_place ? 0 : std::size_t(max_block_rows(mk)) * gathered_row_stride(impl_->kc_max);
 }
 
 void PackedConv::forward(const float* input, int h, int w, float* output, const float* residual, bool relu,
@@ -215,7 +215,7 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
   // A bordered output is written tile by tile in place when every register
   // tile lies within one output row; otherwise (Winograd, other tile shapes)
   // plainly and then spread into the border, a copy of the output.
-  const bool tiles_in_rows = !m.winograd && ow % mk.mr == 0 && block_rows(mk) / mk.mr <= kMaxBlockTiles;
+  const bool tiles_in_rows = !m.winograd && ow % mk.mr == 0 && max_block_rows(mk) / mk.mr <= kMaxBlockTiles;
   if (output_border > 0 && !tiles_in_rows) {
     forward(input, h, w, output, nullptr, relu, scratch);
     spread_into_border(output, oh, ow, cout, output_border);
