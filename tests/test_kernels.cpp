@@ -115,18 +115,24 @@ TEST(MaxPoolNhwc, MatchesNaiveOnEveryThreadCount) {
 }
 
 TEST(NchwToNhwcPadded, PlacesEveryValueInsideAZeroBorder) {
+  // Rows are converted in parallel chunks: maps of one chunk and of several,
+  // on one thread and on three.
   std::mt19937 rng(16);
-  const int c = 3, h = 5, w = 7, pad = 2, ph = h + 2 * pad, pw = w + 2 * pad;
-  const auto nchw = random_floats(std::size_t(c) * h * w, rng, 1, 2);  // never zero
-  std::vector<float> out(std::size_t(ph) * pw * c, -1.0f);
-  kernels::nchw_to_nhwc_padded(nchw.data(), c, h, w, pad, out.data());
-  for (int y = 0; y < ph; ++y)
-    for (int x = 0; x < pw; ++x)
-      for (int ch = 0; ch < c; ++ch) {
-        const bool inside = y >= pad && y < pad + h && x >= pad && x < pad + w;
-        const float want = inside ? nchw[(std::size_t(ch) * h + y - pad) * w + x - pad] : 0.0f;
-        ASSERT_EQ(out[(std::size_t(y) * pw + x) * c + ch], want) << y << "," << x << "," << ch;
-      }
+  for (int h : {5, 37})
+    for (int threads : {1, 3}) {
+      const int c = 3, w = 7, pad = 2, ph = h + 2 * pad, pw = w + 2 * pad;
+      const auto nchw = random_floats(std::size_t(c) * h * w, rng, 1, 2);  // never zero
+      std::vector<float> out(std::size_t(ph) * pw * c, -1.0f);
+      tbb::task_arena(threads).execute([&] { kernels::nchw_to_nhwc_padded(nchw.data(), c, h, w, pad, out.data()); });
+      for (int y = 0; y < ph; ++y)
+        for (int x = 0; x < pw; ++x)
+          for (int ch = 0; ch < c; ++ch) {
+            const bool inside = y >= pad && y < pad + h && x >= pad && x < pad + w;
+            const float want = inside ? nchw[(std::size_t(ch) * h + y - pad) * w + x - pad] : 0.0f;
+            ASSERT_EQ(out[(std::size_t(y) * pw + x) * c + ch], want) << h << " rows, " << threads << " threads: " << y
+                                                                    << "," << x << "," << ch;
+          }
+    }
 }
 
 TEST(AllocateFloats, AlignsLargeBuffersToHugePagesAndSmallOnesToLines) {

@@ -56,14 +56,18 @@ void nchw_to_nhwc_padded(const float* input, int channels, int height, int width
   const int padded_width = width + 2 * pad;
   const std::size_t row = std::size_t(padded_width) * channels, pixels = std::size_t(height) * width;
   std::fill(output, output + row * pad, 0.0f);  // top border
-  for (int y = 0; y < height; ++y) {
-    float* out = output + (std::size_t(y) + pad) * row;
-    std::fill(out, out + std::size_t(pad) * channels, 0.0f);
-    for (int x = 0; x < width; ++x)
-      for (int c = 0; c < channels; ++c)
-        out[(std::size_t(x) + pad) * channels + c] = input[c * pixels + std::size_t(y) * width + x];
-    std::fill(out + std::size_t(pad + width) * channels, out + row, 0.0f);
-  }
+  // Rows in parallel, in the caller's TBB arena: the trunk's input (224x224x3)
+  // took 0.15 ms on one thread while the other waited.
+  tbb::parallel_for(tbb::blocked_range<int>(0, height, 16), [&](const tbb::blocked_range<int>& rows) {
+    for (int y = rows.begin(); y < rows.end(); ++y) {
+      float* out = output + (std::size_t(y) + pad) * row;
+      std::fill(out, out + std::size_t(pad) * channels, 0.0f);
+      for (int x = 0; x < width; ++x)
+        for (int c = 0; c < channels; ++c)
+          out[(std::size_t(x) + pad) * channels + c] = input[c * pixels + std::size_t(y) * width + x];
+      std::fill(out + std::size_t(pad + width) * channels, out + row, 0.0f);
+    }
+  });
   std::fill(output + (std::size_t(height) + pad) * row, output + (std::size_t(height) + 2 * pad) * row, 0.0f);
 }
 
