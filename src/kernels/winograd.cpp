@@ -93,8 +93,8 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
       const int t0 = blk.rt0 * r, count = std::min(blk.rt1 * r, tiles) - t0;
       for (int i = 0; i < count; ++i)
         input_tile(input, h, w, cin, t0 + i, tiles_x, std::size_t(r) * cin, v + tile_at(i, cin));
-      // Register tiles [j0, j1) of the block, which share panels [p0, p1):
-      // the first and last may have fewer panels than those between.
+      // The point GEMM of register tiles [j0, j1) of the block over panels
+      // [p0, p1), for one point and one k block.
       auto multiply = [&](int j0, int j1, int p0, int p1, std::size_t point, std::size_t k0) {
         if (j0 >= j1 || p0 >= p1) return;
         BlockProduct op;
@@ -108,15 +108,21 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
         op.accumulate = k0 > 0;
         multiply_block(mk, op, p0, p1);
       };
-      const int tiles_here = blk.rt1 - blk.rt0, last = tiles_here - 1;
-      const bool lead = blk.first_p0 > 0, tail = blk.last_p1 < wt.panels && last > 0;
+      // Runs of the block's register tiles that take the same panels: at
+      // most three (a part-panel first, the whole ones, a part-panel last).
+      struct Run {
+        int j0, j1, p0, p1;
+      } runs[3];
+      int run_count = 0;
+      for (int j = 0; j < blk.rt1 - blk.rt0; ++j) {
+        const int p0 = blk.panel_begin(blk.rt0 + j), p1 = blk.panel_end(blk.rt0 + j, wt.panels);
+        Run& last = runs[run_count > 0 ? run_count - 1 : 0];
+        if (run_count > 0 && last.p0 == p0 && last.p1 == p1) ++last.j1;
+        else runs[run_count++] = {j, j + 1, p0, p1};
+      }
       for (int point = 0; point < points; ++point)
-        for (int k0 = 0; k0 < cin; k0 += wt.kc_max) {
-          if (lead) multiply(0, 1, blk.first_p0, blk.panel_end(blk.rt0, wt.panels), point, k0);
-          multiply(lead ? 1 : 0, tail ? last : tiles_here, lead ? 0 : blk.first_p0,
-                   tail || last > 0 ? wt.panels : blk.last_p1, point, k0);
-          if (tail) multiply(last, tiles_here, 0, blk.last_p1, point, k0);
-        }
+        for (int k0 = 0; k0 < cin; k0 += wt.kc_max)
+          for (int i = 0; i < run_count; ++i) multiply(runs[i].j0, runs[i].j1, runs[i].p0, runs[i].p1, point, k0);
       for (int i = 0; i < count; ++i) {
         const int rt = blk.rt0 + i / r;
         output_tile(m + tile_at(i, cout), std::size_t(r) * cout, cout, blk.panel_begin(rt) * nr,
