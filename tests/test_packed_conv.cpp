@@ -177,8 +177,10 @@ const ConvCase kGemmCases[] = {
     {8, 16, 3, 2, 0, 9, 10},
     // An unpadded 3x3 whose kernel rows (1800 floats) are deeper than a k
     // block: blocks of 300 within one kernel row, read in place where the
-    // 7-pixel output rows are whole tiles (segment_depth_block).
+    // 7-pixel output rows are whole tiles (segment_depth_block); with
+    // 24-pixel rows, the same for the 4-, 6- and 8-row tiles.
     {600, 20, 3, 1, 0, 5, 9},
+    {600, 20, 3, 1, 0, 3, 26},
 };
 
 TEST_P(OnEachIsa, GemmConvolutionMatchesNaiveOnAssortedShapes) {
