@@ -9,17 +9,22 @@
 #   bench/ab_builds.sh trunk THREADS ROUNDS PEER_AOI_A PEER_AOI_B [...]
 #       the whole trunk, 20 passes a round (WEIGHTS= overrides the weights);
 #       also prints the feature sums, which must agree
+#   bench/ab_builds.sh steps THREADS ROUNDS TRUNK_STEPS_A TRUNK_STEPS_B [...]
+#       the trunk's steps summed by group (stem, resN 1x1, resN 3x3; the
+#       fastest of 20 passes of each step in a round), as the docs' per-stage
+#       A/B figures
 #
 #   bench/ab_builds.sh kernels '^res[345]_1x1s2_[0-9_]+/threads:1/cold:[01]' 3 /tmp/bk_old /tmp/bk_new
 #   bench/ab_builds.sh trunk 1 6 /tmp/pa_old /tmp/pa_new
+#   bench/ab_builds.sh steps 2 5 /tmp/ts_old /tmp/ts_new
 set -euo pipefail
 . "$(dirname "$0")/ab_common.sh"
-if [ $# -lt 4 ] || { [ "$1" != kernels ] && [ "$1" != trunk ]; }; then ab_usage "$0" 2,14; fi
+if [ $# -lt 4 ] || { [ "$1" != kernels ] && [ "$1" != trunk ] && [ "$1" != steps ]; }; then ab_usage "$0" 2,19; fi
 mode=$1 arg=$2 rounds=$3
 shift 3
 ab_require_executables ab_builds "$@"
 weights=${WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
-if [ "$mode" = trunk ] && [ ! -f "$weights" ]; then
+if [ "$mode" != kernels ] && [ ! -f "$weights" ]; then
   echo "ab_builds: $weights: no such file (set WEIGHTS)" >&2
   exit 2
 fi
@@ -29,6 +34,22 @@ run_once() {
   if [ "$mode" = kernels ]; then
     "$1" --benchmark_filter="$arg" --benchmark_repetitions=5 2>/dev/null |
       awk -v b="$1" '$1 ~ /manual_time$/ {print b, $1, $2 / 1000, "-"}'
+  elif [ "$mode" = steps ]; then
+    "$1" --weights "$weights" --threads "$arg" --iterations 20 |
+      python3 -c '
+import collections, json, sys
+groups = collections.defaultdict(float)
+for line in sys.stdin:
+    s = json.loads(line)
+    if s["step"] == "global_pool":
+        name = "global_pool"
+    elif s["kind"] in ("input", "stem", "pool"):
+        name = "stem"  # with the input conversion and the max pool
+    else:
+        name = s["step"][:4] + " " + s["kind"]
+    groups[name] += s["min_ms"]
+for name, ms in groups.items():
+    print(sys.argv[1], name.replace(" ", "_"), ms, "-")' "$1"
   else
     "$1" --weights "$weights" --threads "$arg" --iterations 20 | tail -1 |
       python3 -c 'import json, sys; r = json.load(sys.stdin); print(sys.argv[1], "trunk", r["median_ms"], r["min_ms"], r["feature_sum"])' "$1"

@@ -49,12 +49,18 @@ bool reads_input_in_place(const ConvSpec& s) { return s.kernel == 1 && s.stride 
 // of them, as ResNet-50's do (112, 28, 14 and 7 pixels, 7-row tiles), and
 // each k block must hold whole segments or lie within one (segment_depth_block).
 constexpr int kMaxBlockTiles = 64;  // register tiles in a row block: max_block_rows() / mr
+
+// Every register tile lies within one output row, and a row block's tiles
+// fit the per-task arrays of tile addresses (input tiles, bordered output).
+bool tiles_lie_in_rows(int out_width, const MicroKernel& mk) {
+  return out_width % mk.mr == 0 && max_block_rows(mk) / mk.mr <= kMaxBlockTiles;
+}
+
 bool reads_input_by_tiles(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max) {
   const int segment = s.kernel * s.in_channels, depth = segment * s.kernel;
   const bool whole_segments =
       s.kernel == 1 || depth <= kc_max || kc_max % segment == 0 || segment % kc_max == 0;
-  return s.pad == 0 && !reads_input_in_place(s) && out_width % mk.mr == 0 &&
-         max_block_rows(mk) / mk.mr <= kMaxBlockTiles && whole_segments;
+  return s.pad == 0 && !reads_input_in_place(s) && tiles_lie_in_rows(out_width, mk) && whole_segments;
 }
 
 // Copies rows [m0, m0 + rows) and depth [k0, k0 + kc) of the implicit patch
@@ -215,8 +221,7 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
   // A bordered output is written tile by tile in place when every register
   // tile lies within one output row; otherwise (Winograd, other tile shapes)
   // plainly and then spread into the border, a copy of the output.
-  const bool tiles_in_rows = !m.winograd && ow % mk.mr == 0 && max_block_rows(mk) / mk.mr <= kMaxBlockTiles;
-  if (output_border > 0 && !tiles_in_rows) {
+  if (output_border > 0 && (m.winograd || !tiles_lie_in_rows(ow, mk))) {
     forward(input, h, w, output, nullptr, relu, scratch);
     spread_into_border(output, oh, ow, cout, output_border);
     zero_border(output, oh, ow, cout, output_border);
@@ -239,26 +244,25 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     BlockProduct op;
     op.rows = rows, op.cols = cout;
     op.a_row_stride = in_place ? std::ptrdiff_t(s.stride) * s.in_channels : ld;
+    // Where each register tile's first pixel sits in the input (read in
+    // place by tiles) and in a bordered output.
     const float* tile_rows[kMaxBlockTiles];
-    if (by_tiles) {  // where each register tile's first pixel sits in the input
+    float* c_tiles[kMaxBlockTiles];
+    if (by_tiles || output_border > 0)
       for (int i = 0; i * mk.mr < rows; ++i) {
         const int pixel = m0 + i * mk.mr, oy = pixel / ow, ox = pixel % ow;
-        tile_rows[i] = input + (std::size_t(oy) * s.stride * w + std::size_t(ox) * s.stride) * s.in_channels;
+        if (by_tiles) tile_rows[i] = input + (std::size_t(oy) * s.stride * w + std::size_t(ox) * s.stride) * s.in_channels;
+        if (output_border > 0)
+          c_tiles[i] = output + (std::size_t(oy + output_border) * (ow + 2 * output_border) + ox + output_border) * cout;
       }
+    if (by_tiles) {
       op.a_tiles = tile_rows;
       if (s.kernel > 1) op.a_segment_depth = segment, op.a_segment_stride = std::ptrdiff_t(w) * s.in_channels;
     }
     op.a_tile_stride = op.a_row_stride * mk.mr;
     op.c = output + std::size_t(m0) * cout;
     op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(cout) * mk.mr;
-    float* c_tiles[kMaxBlockTiles];
-    if (output_border > 0) {  // where each register tile's first pixel goes inside the border
-      for (int i = 0; i * mk.mr < rows; ++i) {
-        const int pixel = m0 + i * mk.mr, oy = pixel / ow + output_border, ox = pixel % ow + output_border;
-        c_tiles[i] = output + (std::size_t(oy) * (ow + 2 * output_border) + ox) * cout;
-      }
-      op.c_tiles = c_tiles;
-    }
+    if (output_border > 0) op.c_tiles = c_tiles;
     op.bias = m.bias.get(), op.relu = relu;
     // A residual that is the output itself is already in C: every k block
     // accumulates onto it, so the epilogue reads each output line once

@@ -9,10 +9,15 @@
 namespace aoi::nn {
 namespace {
 
-// Packs one layer for inputs of size x size (which picks its algorithm),
-// optionally for an input that already carries the layer's zero padding.
+// A layer's shape, optionally for an input that already carries its zero
+// padding.
+kernels::ConvSpec spec_of(const Conv2d& c, bool padded_input = false) {
+  return {c.in_channels(), c.out_channels(), c.kernel(), c.stride(), padded_input ? 0 : c.pad()};
+}
+
+// Packs one layer for inputs of size x size (which picks its algorithm).
 kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa, bool padded_input = false) {
-  const kernels::ConvSpec spec{c.in_channels(), c.out_channels(), c.kernel(), c.stride(), padded_input ? 0 : c.pad()};
+  const kernels::ConvSpec spec = spec_of(c, padded_input);
   return kernels::PackedConv(spec, c.weight(), c.bias(), isa, kernels::choose_algorithm(spec, size, size));
 }
 
@@ -48,9 +53,8 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
       // gather its patch rows, again in every task of a column split; reading
       // a zero border conv1 writes around its output, it reads them in place.
       const int pad2 = b.conv2.pad();
-      const kernels::ConvSpec spec2{b.conv2.in_channels(), b.conv2.out_channels(), b.conv2.kernel(), b.conv2.stride(),
-                                    pad2};
-      const int border = pad2 > 0 && kernels::choose_algorithm(spec2, s1, s1) == kernels::ConvAlgorithm::kGemm ? pad2 : 0;
+      const bool gemm2 = kernels::choose_algorithm(spec_of(b.conv2), s1, s1) == kernels::ConvAlgorithm::kGemm;
+      const int border = pad2 > 0 && gemm2 ? pad2 : 0;
       Block p{plan_layer(b.conv1, size, false, border), plan_layer(b.conv2, s1 + 2 * border, border > 0),
               plan_layer(b.conv3, s2), std::nullopt, border};
       if (b.downsample) p.downsample.emplace(plan_layer(*b.downsample, size));
