@@ -84,54 +84,78 @@ struct OutputTransform<4> {
 };
 
 // Tile t's transformed points for channels [c0, c0 + kLanes): point p goes
-// to v + p * point_stride (v: the tile's point 0).
+// to v + p * point_stride (v: the tile's point 0). Rows are transformed as
+// they are loaded and columns as they are stored, so that only one row of
+// the patch and the half-transformed tile are live: transforming the loaded
+// patch as a whole kept three A x A arrays of vectors, spilled them all, and
+// took 3x the loads and stores. Tiles inside the map (all but the edges) load
+// without bounds checks.
 template <int M>
 void transform_input_group(const float* input, int h, int w, int cin, int t, int tiles_x, int c0,
                            std::size_t point_stride, float* v) {
   constexpr int A = M + 2;
   const int y0 = (t / tiles_x) * M - 1, x0 = (t % tiles_x) * M - 1;
   const int lanes = std::min(kLanes, cin - c0);
-  Vec d[A][A], col[A], out[A];
-  for (int i = 0; i < A; ++i)
-    for (int j = 0; j < A; ++j) {
-      const int y = y0 + i, x = x0 + j;
-      d[i][j] = (y < 0 || y >= h || x < 0 || x >= w)
-                    ? Vec{}
-                    : load_lanes(input + (std::size_t(y) * w + x) * cin + c0, lanes);
+  const bool inside = lanes == kLanes && y0 >= 0 && x0 >= 0 && y0 + A <= h && x0 + A <= w;
+  Vec half[A][A];  // half[i] = B^T applied to row i of the patch (d B)
+#pragma GCC unroll 8
+  for (int i = 0; i < A; ++i) {
+    const int y = y0 + i;
+    Vec d[A];
+    if (inside) {
+      const float* row = input + (std::size_t(y) * w + x0) * cin + c0;
+#pragma GCC unroll 8
+      for (int j = 0; j < A; ++j) d[j] = load_vec(row + std::size_t(j) * cin);
+    } else {
+      for (int j = 0; j < A; ++j) {
+        const int x = x0 + j;
+        d[j] = (y < 0 || y >= h || x < 0 || x >= w) ? Vec{}
+                                                    : load_lanes(input + (std::size_t(y) * w + x) * cin + c0, lanes);
+      }
     }
-  Vec tmp[A][A];
-  for (int j = 0; j < A; ++j) {  // columns: tmp[.][j] = B^T d[.][j]
-    for (int i = 0; i < A; ++i) col[i] = d[i][j];
-    InputTransform<M>::apply(col, out);
-    for (int i = 0; i < A; ++i) tmp[i][j] = out[i];
+    InputTransform<M>::apply(d, half[i]);
   }
-  for (int i = 0; i < A; ++i) {  // rows: V[i][.] = tmp[i][.] B
-    InputTransform<M>::apply(tmp[i], out);
-    for (int j = 0; j < A; ++j) store_lanes(v + (i * A + j) * point_stride + c0, out[j], lanes);
+#pragma GCC unroll 8
+  for (int j = 0; j < A; ++j) {  // columns: V[.][j] = B^T half[.][j]
+    Vec col[A], out[A];
+#pragma GCC unroll 8
+    for (int i = 0; i < A; ++i) col[i] = half[i][j];
+    InputTransform<M>::apply(col, out);
+#pragma GCC unroll 8
+    for (int i = 0; i < A; ++i) store_lanes(v + (i * A + j) * point_stride + c0, out[i], lanes);
   }
 }
 
 // Tile t's m x m outputs for channels [c0, c0 + kLanes) from its GEMM
 // results (point p at m + p * point_stride), plus bias and residual, then
-// ReLU; outputs past the image edge are dropped.
+// ReLU; outputs past the image edge are dropped. Rows of points are
+// transformed as they are loaded, as in the input transform.
 template <int M>
 void transform_output_group(const float* m, std::size_t point_stride, int cout, int t, int tiles_x, int c0, int lanes,
                             int oh, int ow, const float* bias, const float* residual, bool relu, float* output) {
   constexpr int A = M + 2;
-  Vec in[A][A], col[A], out[A], tmp[M][A];
-  for (int p = 0; p < A * A; ++p) in[p / A][p % A] = load_lanes(m + p * point_stride + c0, lanes);
-  for (int j = 0; j < A; ++j) {  // columns: tmp[.][j] = A^T in[.][j]
-    for (int i = 0; i < A; ++i) col[i] = in[i][j];
-    OutputTransform<M>::apply(col, out);
-    for (int i = 0; i < M; ++i) tmp[i][j] = out[i];
+  Vec half[A][M];  // half[i] = A^T applied to row i of the points
+#pragma GCC unroll 8
+  for (int i = 0; i < A; ++i) {
+    Vec row[A];
+#pragma GCC unroll 8
+    for (int j = 0; j < A; ++j) row[j] = load_lanes(m + (i * A + j) * point_stride + c0, lanes);
+    OutputTransform<M>::apply(row, half[i]);
   }
   const Vec b = load_lanes(bias + c0, lanes), zero = Vec{};
   const int y0 = (t / tiles_x) * M, x0 = (t % tiles_x) * M;
-  for (int i = 0; i < M && y0 + i < oh; ++i) {
-    OutputTransform<M>::apply(tmp[i], out);  // rows
-    for (int j = 0; j < M && x0 + j < ow; ++j) {
+#pragma GCC unroll 8
+  for (int j = 0; j < M; ++j) {  // columns of outputs
+    if (x0 + j >= ow) break;
+    Vec col[A], out[M];
+#pragma GCC unroll 8
+    for (int i = 0; i < A; ++i) col[i] = half[i][j];
+    OutputTransform<M>::apply(col, out);
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      if (y0 + i >= oh) break;
       const std::size_t at = (std::size_t(y0 + i) * ow + x0 + j) * cout + c0;
-      Vec y = out[j] + b;
+      Vec y = out[i] + b;
       if (residual) y += load_lanes(residual + at, lanes);
       if (relu) y = y > zero ? y : zero;
       store_lanes(output + at, y, lanes);
@@ -139,9 +163,28 @@ void transform_output_group(const float* m, std::size_t point_stride, int cout, 
   }
 }
 
+// Asks for the input pixels that tile t + 1 reads and tile t does not: the m
+// columns past tile t's right edge, or the whole patch when t + 1 starts a new
+// row of tiles. A block transforms its tiles in order, and its input comes
+// from L3 (the previous layer wrote more than L2 holds): without this, half of
+// the input transform's time was spent waiting on these loads.
+template <int M>
+void prefetch_next_input(const float* input, int h, int w, int cin, int t, int tiles_x) {
+  constexpr int A = M + 2;
+  const int next = t + 1, y0 = (next / tiles_x) * M - 1, x0 = (next % tiles_x) * M - 1;
+  const int x_begin = std::max(0, next % tiles_x == 0 ? x0 : x0 + A - M), x_end = std::min(w, x0 + A);
+  if (y0 + 1 >= h || x_begin >= x_end) return;
+  for (int y = std::max(0, y0); y < std::min(h, y0 + A); ++y) {
+    const char* row = reinterpret_cast<const char*>(input + (std::size_t(y) * w + x_begin) * cin);
+    const std::size_t bytes = std::size_t(x_end - x_begin) * cin * sizeof(float);
+    for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b);
+  }
+}
+
 template <int M>
 void transform_input_tile(const float* input, int h, int w, int cin, int t, int tiles_x, std::size_t point_stride,
                           float* v) {
+  prefetch_next_input<M>(input, h, w, cin, t, tiles_x);
   for (int c0 = 0; c0 < cin; c0 += kLanes) transform_input_group<M>(input, h, w, cin, t, tiles_x, c0, point_stride, v);
 }
 
