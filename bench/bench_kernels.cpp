@@ -52,7 +52,7 @@ const Layer kLayers[] = {
     {"res4_1x1s2_512_1024", {512, 1024, 1, 2, 0}, 28, 1},
     {"res4_1x1_1024_256", {1024, 256, 1, 1, 0}, 14, 5},
     {"res5_1x1s2_1024_512", {1024, 512, 1, 2, 0}, 14, 1},
-    {"res5_3x3_512", {512, 512, 3, 1, 0}, 9, 3},  // on the zero border conv1 writes around its 7x7 output
+    {"res5_3x3_512", {512, 512, 3, 1, 1}, 7, 3},
     {"res5_1x1_512_2048", {512, 2048, 1, 1, 0}, 7, 3, 3},
     {"res5_1x1s2_1024_2048", {1024, 2048, 1, 2, 0}, 14, 1},
     {"res5_1x1_2048_512", {2048, 512, 1, 1, 0}, 7, 2},
@@ -146,8 +146,9 @@ int register_layers() {
                                    aoi::kernels::ConvAlgorithm::kAuto, true)
           ->ArgNames({"threads", "cold"})->Args({1, 0})->Args({2, 0})->Args({1, 1})
           ->Unit(benchmark::kMicrosecond)->UseManualTime();
-    // Every algorithm, to check the choice, on the padded layer (one the
-    // trunk runs on a pre-padded input is the GEMM's choice).
+    // Every algorithm, to check the choice, on the padded layer (a layer
+    // listed unpadded, on the zero border the trunk writes around its input,
+    // is one whose choice is the GEMM).
     Layer padded = layer;
     if (padded.spec.pad == 0) padded.spec.pad = 1, padded.size -= 2;
     if (layer.spec.kernel == 3 && layer.spec.stride == 1)

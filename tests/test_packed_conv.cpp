@@ -220,6 +220,8 @@ const ConvCase kWinogradCases[] = {
     {3, 5, 3, 1, 1, 3, 4},      // smaller than one tile
     {40, 200, 3, 1, 1, 8, 8},   // panels split between the two threads
     {16, 24, 3, 1, 1, 60, 60},  // light weights, many tiles: several L2-sized blocks per thread
+    {160, 200, 3, 1, 1, 5, 7},  // weights far outweigh the map: one block, threads split the panels
+    {300, 150, 3, 1, 1, 7, 7},  // the same with two k blocks (res5's shape, scaled down)
 };
 
 TEST_P(OnEachIsa, WinogradMatchesNaiveWithinFloatRounding) {
@@ -247,7 +249,10 @@ TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
                             {16, 24, 3, 1, 1, 60, 60},
                             // several panels and blocks: at 3 and 8 threads
                             // parts begin and end inside register tiles
-                            {20, 200, 3, 1, 1, 30, 26}};
+                            {20, 200, 3, 1, 1, 30, 26},
+                            // weights far outweigh the map: split by panels
+                            // (unevenly at 3 threads), by tiles at 8
+                            {160, 200, 3, 1, 1, 5, 7}};
   for (const auto& cc : cases)
     for (auto algo : {ConvAlgorithm::kGemm, ConvAlgorithm::kWinogradF2, ConvAlgorithm::kWinogradF4}) {
       if (algo != ConvAlgorithm::kGemm && cc.kernel != 3) continue;
@@ -289,7 +294,8 @@ TEST(PackedConv, RejectsBadShapesAndWeights) {
 TEST(PackedConv, ChoosesWinogradOnlyForThreeByThreeStrideOneWithEnoughTiles) {
   EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 1, 1}, 56, 56), ConvAlgorithm::kWinogradF4);
   EXPECT_EQ(kernels::choose_algorithm({256, 256, 3, 1, 1}, 14, 14), ConvAlgorithm::kWinogradF2);
-  EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 7, 7), ConvAlgorithm::kGemm);
+  EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 7, 7), ConvAlgorithm::kWinogradF2);
+  EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 6, 6), ConvAlgorithm::kGemm);  // 9 tiles
   EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 2, 1}, 56, 56), ConvAlgorithm::kGemm);
   EXPECT_EQ(kernels::choose_algorithm({64, 64, 1, 1, 0}, 56, 56), ConvAlgorithm::kGemm);
 }
@@ -339,10 +345,10 @@ TEST(WinogradParts, CoverEveryUnitOnceInEvenPartsAndBlocksThatFit) {
               ASSERT_LE(b.rt1, register_tiles);
               EXPECT_LE(b.rt1 - b.rt0, block_limit);
               for (int rt = b.rt0; rt < b.rt1; ++rt) {
-                ASSERT_LT(b.panel_begin(rt), b.panel_end(rt, panels));
-                ASSERT_LE(b.panel_end(rt, panels), panels);
+                ASSERT_LT(b.panel_begin(rt), b.panel_end(rt));
+                ASSERT_LE(b.panel_end(rt), panels);
                 here[rt] = 1;
-                for (int p = b.panel_begin(rt); p < b.panel_end(rt, panels); ++p)
+                for (int p = b.panel_begin(rt); p < b.panel_end(rt); ++p)
                   ++seen[std::size_t(rt) * panels + p], ++units;
               }
             });
@@ -359,6 +365,38 @@ TEST(WinogradParts, CoverEveryUnitOnceInEvenPartsAndBlocksThatFit) {
           for (int n : parts_of_tile) repeats += n - 1;
           EXPECT_LE(repeats, parts - 1) << where;
         }
+}
+
+TEST(WinogradParts, PanelPartsTakeEveryTileOfPanelsThatCoverEachOnceAndEvenly) {
+  for (int register_tiles = 1; register_tiles <= 5; ++register_tiles)
+    for (int panels = 1; panels <= 12; ++panels)
+      for (int parts = 1; parts <= panels; ++parts) {
+        ASSERT_TRUE(kernels::winograd_by_panels(panels, parts));
+        std::vector<int> seen(std::size_t(register_tiles) * panels, 0);
+        int fewest = INT32_MAX, most = 0;
+        for (int part = 0; part < parts; ++part) {
+          int blocks = 0, taken = 0;
+          kernels::for_each_winograd_panel_block(register_tiles, panels, parts, part,
+                                                 [&](const kernels::WinogradBlock& b) {
+            ++blocks;
+            ASSERT_EQ(b.rt0, 0);
+            ASSERT_EQ(b.rt1, register_tiles);
+            for (int rt = b.rt0; rt < b.rt1; ++rt) {
+              ASSERT_EQ(b.panel_begin(rt), b.p0);
+              ASSERT_EQ(b.panel_end(rt), b.p1);
+              for (int p = b.p0; p < b.p1; ++p) ++seen[std::size_t(rt) * panels + p];
+            }
+            taken = b.p1 - b.p0;
+          });
+          EXPECT_EQ(blocks, 1);
+          fewest = std::min(fewest, taken), most = std::max(most, taken);
+        }
+        const std::string where = std::to_string(register_tiles) + " register tiles, " + std::to_string(panels) +
+                                  " panels, " + std::to_string(parts) + " parts";
+        EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; })) << where;
+        EXPECT_LE(most - fewest, 1) << where;
+      }
+  EXPECT_FALSE(kernels::winograd_by_panels(4, 5));
 }
 
 }  // namespace

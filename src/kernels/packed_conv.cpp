@@ -132,11 +132,13 @@ ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w) {
   // the trunk at batch 1 (bench_kernels, cold:1; docs/measurements.md):
   // F(4,3) wins on 56x56 and 28x28 maps (196 and 49 tiles); on 14x14 F(4,3)
   // has 16 tiles for 9.4 MB of weights per 256-channel layer, F(2,3) 49 tiles
-  // for 4.2 MB and wins; on 7x7 the GEMM ties F(4,3) with a quarter of its
-  // weights and beats F(2,3).
-  constexpr long long kMinTiles = 49;
-  if (1LL * winograd_tiles(h, 4) * winograd_tiles(w, 4) >= kMinTiles) return ConvAlgorithm::kWinogradF4;
-  if (1LL * winograd_tiles(h, 2) * winograd_tiles(w, 2) >= kMinTiles) return ConvAlgorithm::kWinogradF2;
+  // for 4.2 MB and wins. On 7x7 F(2,3) has 16 tiles and 16.8 MB of weights
+  // per 512-channel layer; read once per thread (winograd_by_panels) it
+  // beats the GEMM in the trunk at 1 and 2 threads (6.3 -> 4.2 and 3.2 -> 2.2
+  // ms for res5's three layers). F(4,3) there needs 37.7 MB per layer, more
+  // than the L3 holds, and was no faster at 2 threads.
+  if (1LL * winograd_tiles(h, 4) * winograd_tiles(w, 4) >= 49) return ConvAlgorithm::kWinogradF4;
+  if (1LL * winograd_tiles(h, 2) * winograd_tiles(w, 2) >= 16) return ConvAlgorithm::kWinogradF2;
   return ConvAlgorithm::kGemm;
 }
 

@@ -48,13 +48,26 @@ WinogradWeights::WinogradWeights(int tile_out, int in, int out, std::span<const 
 
 namespace {
 
+// Whether reading the layer's transformed weights is what costs: they are
+// at least four times the whole map's transformed data (winograd.hpp,
+// winograd_by_panels). res5 at 224x224 (16.8 MB against 1 MB) is; res4 (4.2
+// against 1.6 MB) and res3 (2.4 against 1.8 MB) are not: there, one block of
+// all tiles was slower (res3 2.51 -> 2.71 ms at 1 thread, res4 3.03 -> 3.22
+// ms at 2 threads split by panels, which transform every tile twice).
+bool weights_dominate(int in_channels, int out_channels, int tiles) {
+  return 1LL * in_channels * out_channels >= 4LL * tiles * (in_channels + out_channels);
+}
+
 // Tiles per block: a whole number of register tiles whose transformed input
 // and GEMM results (points x tiles x (in + out) floats) fit in 640 KiB of L2,
-// so a block goes transform -> GEMMs -> transform without leaving L2.
+// so a block goes transform -> GEMMs -> transform without leaving L2; all of
+// them where the weights dominate.
 int max_block_tiles(int m, int in_channels, int out_channels, int tiles, int mr) {
+  const int all = (tiles + mr - 1) / mr * mr;
+  if (weights_dominate(in_channels, out_channels, tiles)) return all;
   const std::size_t per_tile = std::size_t(m + 2) * (m + 2) * (in_channels + out_channels) * sizeof(float);
   const int fit = std::max(1, int(640 * 1024 / per_tile) / mr) * mr;
-  return std::min(fit, (tiles + mr - 1) / mr * mr);
+  return std::min(fit, all);
 }
 
 }  // namespace
@@ -76,6 +89,7 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
   // One part per thread; a part of a map too small to give every thread a
   // unit is empty.
   const int parts = tbb::this_task_arena::max_concurrency();
+  const bool by_panels = weights_dominate(cin, cout, tiles) && winograd_by_panels(wt.panels, parts);
 
   const WinogradTransforms& tf = winograd_transforms(mk.isa);
   const auto input_tile = wt.m == 2 ? tf.input2 : tf.input4;
@@ -89,7 +103,7 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
     float* v = scratch.slot(tbb::this_task_arena::current_thread_index());
     float* m = v + std::size_t(points) * block_limit * r * cin;
     auto tile_at = [&](int i, int channels) { return (std::size_t(i / r) * points * r + i % r) * channels; };
-    for_each_winograd_block(register_tiles, wt.panels, parts, part, block_limit, [&](const WinogradBlock& blk) {
+    auto block = [&](const WinogradBlock& blk) {
       const int t0 = blk.rt0 * r, count = std::min(blk.rt1 * r, tiles) - t0;
       for (int i = 0; i < count; ++i)
         input_tile(input, h, w, cin, t0 + i, tiles_x, std::size_t(r) * cin, v + tile_at(i, cin));
@@ -115,7 +129,7 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
       } runs[3];
       int run_count = 0;
       for (int j = 0; j < blk.rt1 - blk.rt0; ++j) {
-        const int p0 = blk.panel_begin(blk.rt0 + j), p1 = blk.panel_end(blk.rt0 + j, wt.panels);
+        const int p0 = blk.panel_begin(blk.rt0 + j), p1 = blk.panel_end(blk.rt0 + j);
         Run& last = runs[run_count > 0 ? run_count - 1 : 0];
         if (run_count > 0 && last.p0 == p0 && last.p1 == p1) ++last.j1;
         else runs[run_count++] = {j, j + 1, p0, p1};
@@ -126,10 +140,11 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
       for (int i = 0; i < count; ++i) {
         const int rt = blk.rt0 + i / r;
         output_tile(m + tile_at(i, cout), std::size_t(r) * cout, cout, blk.panel_begin(rt) * nr,
-                    std::min(cout, blk.panel_end(rt, wt.panels) * nr), t0 + i, tiles_x, h, w, bias, residual, relu,
-                    output);
+                    std::min(cout, blk.panel_end(rt) * nr), t0 + i, tiles_x, h, w, bias, residual, relu, output);
       }
-    });
+    };
+    if (by_panels) for_each_winograd_panel_block(register_tiles, wt.panels, parts, part, block);
+    else for_each_winograd_block(register_tiles, wt.panels, parts, part, block_limit, block);
   }, tbb::simple_partitioner());
 }
 

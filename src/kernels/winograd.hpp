@@ -57,13 +57,13 @@ inline int winograd_tiles(int size, int m) { return (size + m - 1) / m; }
 // share is input-transformed by both; no other is.
 //
 // A part works in blocks of at most block_limit register tiles [rt0, rt1);
-// every register tile of a block takes every panel except the first, which
-// starts at panel first_p0, and the last, which ends before panel last_p1
-// (both are where the part's units begin and end).
+// every register tile of a block takes panels [p0, p1), except the first,
+// which starts at panel first_p0, and the last, which ends before panel
+// last_p1 (both are where the part's units begin and end).
 struct WinogradBlock {
-  int rt0, rt1, first_p0, last_p1;
-  int panel_begin(int rt) const { return rt == rt0 ? first_p0 : 0; }
-  int panel_end(int rt, int panels) const { return rt == rt1 - 1 ? last_p1 : panels; }
+  int rt0, rt1, p0, p1, first_p0, last_p1;
+  int panel_begin(int rt) const { return rt == rt0 ? first_p0 : p0; }
+  int panel_end(int rt) const { return rt == rt1 - 1 ? last_p1 : p1; }
 };
 template <class F>
 void for_each_winograd_block(int register_tiles, int panels, int parts, int part, int block_limit, F&& f) {
@@ -74,9 +74,26 @@ void for_each_winograd_block(int register_tiles, int panels, int parts, int part
   const int count = last - first, blocks = (count + block_limit - 1) / block_limit;
   for (int b = 0; b < blocks; ++b) {  // blocks as even as whole register tiles allow
     const int rt0 = first + int(1LL * count * b / blocks), rt1 = first + int(1LL * count * (b + 1) / blocks);
-    f(WinogradBlock{rt0, rt1, rt0 == first ? int(u0 % panels) : 0,
+    f(WinogradBlock{rt0, rt1, 0, panels, rt0 == first ? int(u0 % panels) : 0,
                     rt1 == last && u1 % panels != 0 ? int(u1 % panels) : panels});
   }
+}
+
+// Where a layer's transformed weights far outweigh its whole map's
+// transformed data (res5 at 224x224 under F(2,3): 16.8 MB of weights against
+// 1 MB), reading the weights is what costs, so each part reads as few of them
+// as it can, once: the parts split the panels (output channels) between them,
+// and each part takes all of the map's tiles in one block. Its transformed
+// data then spills from L2, but that is one write and one read of a few
+// hundred KiB, against the 16.8 MB that one L2-sized block per register tile
+// read three times over, and that a split by tiles has every part read.
+// Panels are dealt out whole, as evenly as they go, so this needs at least as
+// many panels as parts (res5 has 8).
+inline bool winograd_by_panels(int panels, int parts) { return parts <= panels; }
+template <class F>
+void for_each_winograd_panel_block(int register_tiles, int panels, int parts, int part, F&& f) {
+  const int p0 = int(1LL * panels * part / parts), p1 = int(1LL * panels * (part + 1) / parts);
+  if (p0 < p1) f(WinogradBlock{0, register_tiles, p0, p1, p0, p1});
 }
 
 // Each part works through its blocks, which fit in L2: input transform, the
