@@ -96,9 +96,11 @@ void for_each_winograd_panel_block(int register_tiles, int panels, int parts, in
   if (p0 < p1) f(WinogradBlock{0, register_tiles, p0, p1, p0, p1});
 }
 
-// Each part works through its blocks, which fit in L2: input transform, the
-// point GEMMs over the block's panels, output transform of their channels. In its scratch slot, each register tile of rows (mr tiles) is
-// stored as [point][mr tiles][channels], so each point's GEMM reads whole
+// Each part works through its blocks, which fit in L2 (or, where the weights
+// dominate, hold all of the map's tiles): input transform, the point GEMMs
+// over the block's panels, output transform of their channels. In its
+// scratch slot, each register tile of rows (mr tiles) is stored as
+// [point][mr tiles][channels], so each point's GEMM reads whole
 // register tiles and the transforms of one tile stay within one compact area.
 // Floats of per-thread scratch for an h x w input.
 std::size_t winograd_scratch_floats(int m, int in_channels, int out_channels, int h, int w, int mr);
