@@ -146,17 +146,13 @@ int register_layers() {
                                    aoi::kernels::ConvAlgorithm::kAuto, true)
           ->ArgNames({"threads", "cold"})->Args({1, 0})->Args({2, 0})->Args({1, 1})
           ->Unit(benchmark::kMicrosecond)->UseManualTime();
-    // Every algorithm, to check the choice, on the padded layer (a layer
-    // listed unpadded, on the zero border the trunk writes around its input,
-    // is one whose choice is the GEMM).
-    Layer padded = layer;
-    if (padded.spec.pad == 0) padded.spec.pad = 1, padded.size -= 2;
-    if (layer.spec.kernel == 3 && layer.spec.stride == 1)
+    // Every algorithm on each 3x3 stride-1 layer, to check the choice.
+    if (layer.spec.kernel == 3 && layer.spec.stride == 1 && layer.spec.pad == 1)
       for (auto [suffix, algo] : {std::pair{"_gemm", aoi::kernels::ConvAlgorithm::kGemm},
                                   std::pair{"_f2", aoi::kernels::ConvAlgorithm::kWinogradF2},
                                   std::pair{"_f4", aoi::kernels::ConvAlgorithm::kWinogradF4}})
-        benchmark::RegisterBenchmark((std::string(layer.name) + suffix).c_str(), BM_Conv, padded, algo, false)
-            ->ArgNames({"threads", "cold"})->Args({1, 0})->Args({1, 1})
+        benchmark::RegisterBenchmark((std::string(layer.name) + suffix).c_str(), BM_Conv, layer, algo, false)
+            ->ArgNames({"threads", "cold"})->Args({1, 0})->Args({2, 0})->Args({1, 1})
             ->Unit(benchmark::kMicrosecond)->UseManualTime();
   }
   return 0;

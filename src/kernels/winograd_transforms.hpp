@@ -166,8 +166,9 @@ void transform_output_group(const float* m, std::size_t point_stride, int cout, 
 // Asks for the input pixels that tile t + 1 reads and tile t does not: the m
 // columns past tile t's right edge, or the whole patch when t + 1 starts a new
 // row of tiles. A block transforms its tiles in order, and its input mostly
-// comes from L3 (the previous layer wrote more than L2 holds). A small gain,
-// measured alone: res3's layer 600 -> 584 us hot, 680 -> 655 us cold.
+// comes from L3 (the previous layer wrote more than L2 holds). A small gain:
+// res3's layer alone 600 -> 584 us hot, 680 -> 655 us cold (bench_kernels,
+// one run of a build without it against one with it).
 template <int M>
 void prefetch_next_input(const float* input, int h, int w, int cin, int t, int tiles_x) {
   constexpr int A = M + 2;
