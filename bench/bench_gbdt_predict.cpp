@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <optional>
 
-#include "aoi/gbdt/model.hpp"
-#include "aoi/io/npy.hpp"
+#include "gbdt/model.hpp"
+#include "io/npy.hpp"
 
 namespace {
 

@@ -12,14 +12,14 @@
 //   build/bench/bench_kernels --benchmark_min_time=0.5
 //   AOI_ISA=avx2 build/bench/bench_kernels   # another instruction set
 #include <benchmark/benchmark.h>
-#include <tbb/task_arena.h>
+#include "core/parallel.hpp"
 
 #include <chrono>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "aoi/kernels/packed_conv.hpp"
+#include "kernels/packed_conv.hpp"
 #include "peak/fma_peak.hpp"
 
 namespace {
@@ -102,7 +102,7 @@ void BM_Conv(benchmark::State& state, const Layer& layer, aoi::kernels::ConvAlgo
   // convolution to the last one's output, which changes values, not timing.
   if (add_residual)
     for (auto& v : output) v = d(rng);
-  tbb::task_arena arena(threads);
+  aoi::par::Arena arena(threads);
   aoi::kernels::Scratch scratch;
   scratch.slots = threads;
   scratch.floats_per_slot = conv.scratch_floats(layer.size, layer.size);

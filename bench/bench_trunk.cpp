@@ -11,8 +11,8 @@
 #include <map>
 #include <random>
 
-#include "aoi/nn/engine.hpp"
-#include "aoi/weights/location.hpp"
+#include "nn/engine.hpp"
+#include "weights/location.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 // timed passes.
 //
 //   build/bench/trunk_steps --weights W.aoiw --threads 1 --iterations 20
-#include <tbb/task_arena.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "aoi/kernels/cpu.hpp"
-#include "aoi/nn/packed_trunk.hpp"
-#include "aoi/nn/trunk.hpp"
-#include "aoi/weights/weight_file.hpp"
+#include "kernels/cpu.hpp"
+#include "nn/packed_trunk.hpp"
+#include "nn/trunk.hpp"
+#include "weights/weight_file.hpp"
 #include "peer_args.hpp"
 
 namespace {
@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     if (fresh) order.push_back(name);
     it->second.second.push_back(seconds * 1e3);
   };
-  tbb::task_arena arena(args.threads);
+  aoi::par::Arena arena(args.threads);
   arena.execute([&] {
     for (int i = 0; i < args.warmup + args.iterations; ++i) {
       timing = i >= args.warmup;

@@ -9,7 +9,18 @@ set(AOI_ARCH "portable" CACHE STRING "Instruction-set target: portable or native
 set_property(CACHE AOI_ARCH PROPERTY STRINGS portable native)
 option(AOI_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(AOI_BUILD_BENCH "Build the Google Benchmark programs" ON)
-option(AOI_WITH_OPENBLAS "Offer OpenBLAS as an alternative GEMM backend" ON)
+option(AOI_BUILD_CLI "Build the aoi command-line tool and aoi-convert" ON)
+option(AOI_WITH_OPENBLAS "Offer OpenBLAS as an alternative GEMM backend of the reference path" ON)
+option(AOI_WITH_TIFF "Decode TIFF images (libtiff); without it TIFF input is refused with a clear error" ON)
+# AOI_THREADS selects the threading runtime behind src/core/parallel.hpp:
+#   tbb - oneTBB (shared library on Debian)
+#   std - aoi's own std::thread pool: no extra library, so a fully static binary is possible
+set(AOI_THREADS "tbb" CACHE STRING "Threading runtime: tbb or std")
+set_property(CACHE AOI_THREADS PROPERTY STRINGS tbb std)
+if(NOT AOI_THREADS MATCHES "^(tbb|std)$")
+  message(FATAL_ERROR "AOI_THREADS must be tbb or std, not '${AOI_THREADS}'")
+endif()
+option(BUILD_SHARED_LIBS "Build libaoi as a shared library (libaoi.so with a SONAME) instead of libaoi.a" OFF)
 set(AOI_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined or thread")
 option(AOI_BUILD_FUZZERS "Build the libFuzzer targets (clang; everything gets ASan + UBSan and fuzzing mode)" OFF)
 

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "aoi/io/npy.hpp"
+#include "io/npy.hpp"
 #include "support/image_writers.hpp"
 #include "support/random_resnet.hpp"
 #include "support/run_cli.hpp"

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "aoi/io/csv.hpp"
+#include "io/csv.hpp"
 #include "support/image_writers.hpp"
 #include "support/random_resnet.hpp"
 #include "support/run_cli.hpp"

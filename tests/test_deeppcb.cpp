@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "aoi/weights/location.hpp"
+#include "weights/location.hpp"
 #include "support/run_cli.hpp"
 
 namespace aoi::test {

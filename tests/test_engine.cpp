@@ -2,17 +2,17 @@
 // safetensors file) against a naive float64 forward pass with batch norm
 // unfolded: exercises the converter, the v1.5 graph, batches and threads.
 #include <gtest/gtest.h>
-#include <tbb/task_arena.h>
+#include "core/parallel.hpp"
 
 #include <random>
 #include <string>
 #include <thread>
 
-#include "aoi/core/error.hpp"
-#include "aoi/kernels/cpu.hpp"
-#include "aoi/nn/engine.hpp"
-#include "aoi/nn/packed_trunk.hpp"
-#include "aoi/nn/trunk.hpp"
+#include "core/require.hpp"
+#include "kernels/cpu.hpp"
+#include "nn/engine.hpp"
+#include "nn/packed_trunk.hpp"
+#include "nn/trunk.hpp"
 #include "support/naive.hpp"
 #include "support/random_resnet.hpp"
 
@@ -60,7 +60,7 @@ TEST(PackedTrunk, StepTimerSeesEveryStepInOrderAndChangesNoResult) {
     EXPECT_GE(seconds, 0.0);
     seen.push_back(std::string(step.layer) + "@" + std::to_string(step.stage) + "." + std::to_string(step.block));
   };
-  tbb::task_arena(1).execute([&] {
+  aoi::par::Arena(1).execute([&] {
     packed.forward(input.data(), plain.data(), workspace.get(), 1);
     packed.forward(input.data(), timed.data(), workspace.get(), 1, {}, timer);
   });

@@ -8,14 +8,14 @@
 #include <random>
 #include <set>
 
-#include "aoi/core/error.hpp"
-#include "aoi/eval/metrics.hpp"
-#include "aoi/eval/operating_point.hpp"
-#include "aoi/eval/time_cv.hpp"
-#include "aoi/gbdt/train.hpp"
-#include "aoi/pipeline/bundle.hpp"
-#include "aoi/pipeline/evaluate.hpp"
-#include "aoi/pipeline/report.hpp"
+#include "core/require.hpp"
+#include "eval/metrics.hpp"
+#include "eval/operating_point.hpp"
+#include "eval/time_cv.hpp"
+#include "gbdt/train.hpp"
+#include "pipeline/bundle.hpp"
+#include "pipeline/evaluate.hpp"
+#include "pipeline/report.hpp"
 
 namespace aoi::test {
 namespace {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <random>
 
-#include "aoi/pipeline/featurize.hpp"
+#include "pipeline/featurize.hpp"
 #include "support/image_writers.hpp"
 #include "support/random_resnet.hpp"
 

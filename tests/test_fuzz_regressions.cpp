@@ -6,10 +6,10 @@
 
 #include <fstream>
 
-#include "aoi/core/error.hpp"
-#include "aoi/gbdt/model.hpp"
-#include "aoi/io/npy.hpp"
-#include "aoi/weights/weight_file.hpp"
+#include "core/require.hpp"
+#include "gbdt/model.hpp"
+#include "io/npy.hpp"
+#include "weights/weight_file.hpp"
 #include "convert.hpp"
 
 namespace aoi::test {

@@ -10,9 +10,9 @@
 #include <numeric>
 #include <random>
 
-#include "aoi/core/error.hpp"
-#include "aoi/eval/metrics.hpp"
-#include "aoi/gbdt/train.hpp"
+#include "core/require.hpp"
+#include "eval/metrics.hpp"
+#include "gbdt/train.hpp"
 
 namespace aoi::test {
 namespace {

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "aoi/nn/engine.hpp"
-#include "aoi/weights/location.hpp"
+#include "nn/engine.hpp"
+#include "weights/location.hpp"
 #include "support/naive.hpp"
 #include "support/reference.hpp"
 

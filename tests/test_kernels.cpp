@@ -2,17 +2,17 @@
 // padding, all kernel sizes the trunk uses, with and without residual/ReLU,
 // on every GEMM backend.
 #include <gtest/gtest.h>
-#include <tbb/task_arena.h>
+#include "core/parallel.hpp"
 
 #include <cmath>
 #include <cstdint>
 #include <random>
 
-#include "aoi/core/tensor.hpp"
-#include "aoi/kernels/conv.hpp"
-#include "aoi/kernels/cpu.hpp"
-#include "aoi/kernels/pool_nhwc.hpp"
-#include "aoi/nn/conv2d.hpp"
+#include "core/tensor.hpp"
+#include "reference/conv.hpp"
+#include "kernels/cpu.hpp"
+#include "kernels/pool_nhwc.hpp"
+#include "reference/conv2d.hpp"
 #include "support/naive.hpp"
 
 namespace aoi::test {
@@ -73,7 +73,7 @@ TEST(Conv, ResultsDoNotDependOnTheThreadCount) {
   std::vector<std::vector<float>> outs;
   for (int threads : {1, 2, 3}) {
     std::vector<float> out(std::size_t(out_c) * h * w), scratch(conv.scratch_floats(h, w));
-    tbb::task_arena(threads).execute(
+    aoi::par::Arena(threads).execute(
         [&] { conv.forward(input.data(), h, w, out.data(), nullptr, true, {kernels::GemmBackend::kEigen, scratch.data()}); });
     outs.push_back(out);
   }
@@ -105,7 +105,7 @@ TEST(MaxPoolNhwc, MatchesNaiveOnEveryThreadCount) {
     const int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
     for (int threads : {1, 2, 3}) {
       std::vector<float> out(std::size_t(c) * oh * ow, 0.0f);
-      tbb::task_arena(threads).execute([&] { kernels::max_pool_nhwc(nhwc.data(), h, w, c, k, s, p, out.data()); });
+      aoi::par::Arena(threads).execute([&] { kernels::max_pool_nhwc(nhwc.data(), h, w, c, k, s, p, out.data()); });
       for (int ch = 0; ch < c; ++ch)
         for (int px = 0; px < oh * ow; ++px)
           ASSERT_EQ(out[std::size_t(px) * c + ch], float(expected[std::size_t(ch) * oh * ow + px]))
@@ -123,7 +123,7 @@ TEST(NchwToNhwcPadded, PlacesEveryValueInsideAZeroBorder) {
       const int c = 3, w = 7, pad = 2, ph = h + 2 * pad, pw = w + 2 * pad;
       const auto nchw = random_floats(std::size_t(c) * h * w, rng, 1, 2);  // never zero
       std::vector<float> out(std::size_t(ph) * pw * c, -1.0f);
-      tbb::task_arena(threads).execute([&] { kernels::nchw_to_nhwc_padded(nchw.data(), c, h, w, pad, out.data()); });
+      aoi::par::Arena(threads).execute([&] { kernels::nchw_to_nhwc_padded(nchw.data(), c, h, w, pad, out.data()); });
       for (int y = 0; y < ph; ++y)
         for (int x = 0; x < pw; ++x)
           for (int ch = 0; ch < c; ++ch) {

@@ -4,9 +4,9 @@
 
 #include <fstream>
 
-#include "aoi/core/error.hpp"
-#include "aoi/io/csv.hpp"
-#include "aoi/pipeline/manifest.hpp"
+#include "core/require.hpp"
+#include "io/csv.hpp"
+#include "pipeline/manifest.hpp"
 
 namespace aoi::test {
 namespace {

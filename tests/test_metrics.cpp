@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "aoi/core/error.hpp"
-#include "aoi/eval/metrics.hpp"
+#include "core/require.hpp"
+#include "eval/metrics.hpp"
 
 namespace aoi::test {
 namespace {

@@ -8,8 +8,8 @@
 #include <new>
 #include <random>
 
-#include "aoi/nn/engine.hpp"
-#include "aoi/weights/location.hpp"
+#include "nn/engine.hpp"
+#include "weights/location.hpp"
 #include "support/naive.hpp"
 #include "support/random_resnet.hpp"
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "aoi/core/error.hpp"
-#include "aoi/io/npy.hpp"
+#include "core/require.hpp"
+#include "io/npy.hpp"
 
 namespace aoi::test {
 namespace {

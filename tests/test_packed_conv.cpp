@@ -3,14 +3,14 @@
 // random shapes (odd sizes, strides, padding, partial register tiles, k blocks)
 // and random data; and the same bits whatever the thread count.
 #include <gtest/gtest.h>
-#include <tbb/task_arena.h>
+#include "core/parallel.hpp"
 
 #include <cmath>
 #include <algorithm>
 #include <cstring>
 
-#include "aoi/core/error.hpp"
-#include "aoi/kernels/packed_conv.hpp"
+#include "core/require.hpp"
+#include "kernels/packed_conv.hpp"
 #include "kernels/gemm_blocking.hpp"
 #include "kernels/microkernel.hpp"
 #include "kernels/winograd.hpp"
@@ -116,13 +116,13 @@ ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, Residual how, 
   const auto res = random_floats(std::size_t(oh) * ow * cc.out, rng);
 
   const PackedConv conv(spec, weight, bias, isa, algo);
-  tbb::task_arena arena(threads);
+  aoi::par::Arena arena(threads);
   const int bh = oh + 2 * border, bw = ow + 2 * border;
   std::vector<float> out(std::size_t(bh) * bw * cc.out, -7.0f);
   if (how == Residual::kInPlace) out = res;
   arena.execute([&] {
     kernels::Scratch scratch;
-    scratch.slots = tbb::this_task_arena::max_concurrency();
+    scratch.slots = aoi::par::max_concurrency();
     scratch.floats_per_slot = conv.scratch_floats(cc.h, cc.w);
     std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
     scratch.data = memory.data();

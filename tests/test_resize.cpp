@@ -4,8 +4,8 @@
 
 #include <cstdlib>
 
-#include "aoi/core/error.hpp"
-#include "aoi/image/preprocess.hpp"
+#include "core/require.hpp"
+#include "image/preprocess.hpp"
 #include "support/reference.hpp"
 
 namespace aoi::test {

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "aoi/core/error.hpp"
-#include "aoi/weights/weight_file.hpp"
+#include "core/require.hpp"
+#include "weights/weight_file.hpp"
 #include "support/random_resnet.hpp"
 
 namespace aoi::test {

@@ -3,7 +3,7 @@
 // latency on both ports. Kernels report their speed as a share of this.
 #pragma once
 
-#include "aoi/kernels/cpu.hpp"
+#include "kernels/cpu.hpp"
 
 namespace aoi::bench {
 

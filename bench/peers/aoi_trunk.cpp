@@ -2,7 +2,7 @@
 // same synthetic input as the peers, timed by the same loop (peer_args.hpp).
 #include <vector>
 
-#include "aoi/nn/engine.hpp"
+#include "nn/engine.hpp"
 #include "peer_args.hpp"
 
 int main(int argc, char** argv) {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "aoi/nn/trunk.hpp"
-#include "aoi/weights/weight_file.hpp"
+#include "nn/trunk.hpp"
+#include "weights/weight_file.hpp"
 #include "peer_args.hpp"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <numeric>
 
-#include "aoi/pipeline/featurize.hpp"
+#include "pipeline/featurize.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "aoi/core/error.hpp"
-#include "aoi/pipeline/report.hpp"
+#include "core/require.hpp"
+#include "pipeline/report.hpp"
 #include "commands.hpp"
 #include "learn_flags.hpp"
 

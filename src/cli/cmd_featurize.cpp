@@ -5,9 +5,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "aoi/core/error.hpp"
-#include "aoi/io/npy.hpp"
-#include "aoi/pipeline/featurize.hpp"
+#include "core/require.hpp"
+#include "io/npy.hpp"
+#include "pipeline/featurize.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "manifest_input.hpp"

@@ -7,9 +7,9 @@
 #include <numeric>
 #include <sstream>
 
-#include "aoi/core/error.hpp"
-#include "aoi/gbdt/train.hpp"
-#include "aoi/io/npy.hpp"
+#include "core/require.hpp"
+#include "gbdt/train.hpp"
+#include "io/npy.hpp"
 #include "commands.hpp"
 
 namespace aoi::cli {

@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "aoi/kernels/cpu.hpp"
-#include "aoi/weights/weight_file.hpp"
+#include "kernels/cpu.hpp"
+#include "weights/weight_file.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 

@@ -1,27 +1,19 @@
 // aoi score: a manifest, images or folders to decisions (pass, review, fail)
-// with the model bundle's thresholds. Bad images are reported and skipped.
-#include <fstream>
+// with a model bundle. The scoring itself is the library's (aoi::Inspector,
+// pipeline/score.hpp); this file reads flags and lists, and reports.
+#include <cstdio>
 #include <iostream>
 #include <map>
 
-#include <nlohmann/json.hpp>
-
-#include "aoi/core/error.hpp"
-#include "aoi/gbdt/model.hpp"
-#include "aoi/io/csv.hpp"
-#include "aoi/pipeline/bundle.hpp"
-#include "aoi/pipeline/evaluate.hpp"
+#include "aoi/inspector.hpp"
+#include "core/require.hpp"
+#include "inspector/inspector_access.hpp"
+#include "io/atomic_file.hpp"
+#include "pipeline/score.hpp"
 #include "commands.hpp"
 #include "manifest_input.hpp"
 
 namespace aoi::cli {
-namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-}  // namespace
 
 Command add_score(CLI::App& app) {
   struct Args {
@@ -38,18 +30,13 @@ Command add_score(CLI::App& app) {
   cmd->add_option("--manifest", a->manifest, "manifest CSV (path[,x,y,w,h], other columns optional)");
   cmd->add_option("-o,--output", a->output, "results: .csv or .jsonl")->required();
   cmd->add_option("--roi", a->roi, "region x,y,w,h for the listed images (not the manifest's)");
-  cmd->add_option("--batch", a->batch, "images per trunk call")->check(CLI::Range(1, 1024));
+  cmd->add_option("--batch", a->batch, "images per trunk call")->check(CLI::Range(1, 1024))->capture_default_str();
   add_cache_flags(*cmd, a->cache);
   add_engine_flags(*cmd, a->engine);
   return [a] {
-    const bool jsonl = ends_with(a->output, ".jsonl");
-    require(jsonl || ends_with(a->output, ".csv"), ErrorKind::kInvalidArgument, a->output, "results must be .csv or .jsonl");
-    const auto bundle = pipeline::load_bundle(a->model);
-    const Engine engine = open_engine(a->engine);
-    require(engine.weights().payload_hash() == bundle.weights_hash, ErrorKind::kInvalidArgument, a->model,
-            "trained on trunk weights " + pipeline::hash_hex(bundle.weights_hash) + " but the loaded weights are " +
-                pipeline::hash_hex(engine.weights().payload_hash()) + "; score with the weights the model was trained on");
-    bundle.model.check_feature_count(std::size_t(engine.feature_dim()), a->model);
+    const auto format = pipeline::results_format_of(a->output);
+    EngineOptions eo = engine_options(a->engine);
+    const Inspector inspector = InspectorAccess::open(a->model, a->engine.weights, eo);
 
     // Items: the manifest's rows, then the listed images.
     std::vector<pipeline::ImageRegion> items;
@@ -57,7 +44,8 @@ Command add_score(CLI::App& app) {
     std::size_t failed = 0;
     if (!a->manifest.empty()) {
       pipeline::ManifestOptions mo;
-      mo.classes = bundle.multiclass() ? bundle.classes : std::vector<std::string>{};
+      const auto classes = inspector.classes();
+      if (classes.size() > 2) mo.classes.assign(classes.begin(), classes.end());
       const auto m = pipeline::read_manifest(a->manifest, mo);
       for (const auto& why : m.skipped) std::cerr << "aoi: skipped " << why << "\n";
       failed += m.skipped.size();
@@ -76,53 +64,22 @@ Command add_score(CLI::App& app) {
     }
     require(!items.empty(), ErrorKind::kInvalidArgument, "score", "nothing to score (give --manifest or images)");
 
-    pipeline::FeaturizeOptions fo;
-    fo.batch = a->batch;
-    fo.policy = bundle.policy;
+    pipeline::ScoreOptions so;
+    so.batch = a->batch;
     const auto cache = open_cache(a->cache);
-    fo.cache = cache ? &*cache : nullptr;
+    so.cache = cache ? &*cache : nullptr;
     ProgressBar bar("score");
-    const auto result = pipeline::featurize_regions(engine, items, fo, [&](auto d, auto t) { bar.update(d, t); });
+    const auto run = pipeline::score_regions(inspector, items, so, [&](auto d, auto t) { bar.update(d, t); });
     bar.finish();
-    for (const auto& e : result.errors) std::cerr << "aoi: skipped " << origin[e.index] << ": " << e.message << "\n";
-    failed += result.errors.size();
+    for (const auto& e : run.errors) std::cerr << "aoi: skipped " << origin[e.index] << ": " << e.message << "\n";
+    failed += run.errors.size();
 
-    const gbdt::Predictor predictor(bundle.model);
-    const auto proba = predictor.predict_batch(result.features, result.rows.size(), engine.threads());
-    const int outputs = predictor.outputs(), num_classes = int(bundle.classes.size());
-    std::ofstream out(a->output);
-    require(out.good(), ErrorKind::kIo, a->output, "cannot open for writing");
-    if (!jsonl) out << "path,x,y,w,h,label,p_fail,decision" << (bundle.multiclass() ? ",class" : "") << ",model_version\n";
-    std::map<std::string, std::size_t> counts;
-    for (std::size_t r = 0; r < result.rows.size(); ++r) {
-      const std::size_t i = result.rows[r];
-      const std::span<const float> p(proba.data() + r * outputs, outputs);
-      const float score = pipeline::fail_score_of(p, num_classes);
-      const char* decision = pipeline::decision_name(bundle.thresholds.decide(score));
-      ++counts[decision];
-      const std::string cls =
-          bundle.multiclass() ? bundle.classes[std::max_element(p.begin(), p.end()) - p.begin()] : std::string();
-      const auto& roi_i = items[i].roi;
-      char p_text[32];
-      std::snprintf(p_text, sizeof p_text, "%.6f", score);
-      if (jsonl) {
-        nlohmann::json j{{"path", items[i].path}, {"p_fail", std::stod(p_text)}, {"decision", decision},
-                         {"model_version", bundle.model_version}};
-        if (roi_i) j["region"] = {roi_i->x, roi_i->y, roi_i->width, roi_i->height};
-        if (!labels[i].empty()) j["label"] = labels[i];
-        if (bundle.multiclass()) j["class"] = cls;
-        out << j.dump() << "\n";
-      } else {
-        out << io::csv_field(items[i].path) << ",";
-        if (roi_i) out << roi_i->x << "," << roi_i->y << "," << roi_i->width << "," << roi_i->height << ",";
-        else out << ",,,,";
-        out << io::csv_field(labels[i]) << "," << p_text << "," << decision << ","
-            << (bundle.multiclass() ? io::csv_field(cls) + "," : "") << bundle.model_version << "\n";
-      }
-    }
-    require(out.good(), ErrorKind::kIo, a->output, "write failed");
-    std::fprintf(stderr, "aoi: scored %zu items with %s (pass %zu, review %zu, fail %zu); wrote %s", result.rows.size(),
-                 bundle.model_version.c_str(), counts["pass"], counts["review"], counts["fail"], a->output.c_str());
+    io::write_file_atomically(a->output, pipeline::format_results(inspector, items, labels, run, format));
+    std::map<Verdict, std::size_t> counts;
+    for (const auto& s : run.scored) ++counts[s.inspection.verdict];
+    std::fprintf(stderr, "aoi: scored %zu items with %s (pass %zu, review %zu, fail %zu); wrote %s", run.scored.size(),
+                 inspector.model_version().c_str(), counts[Verdict::kPass], counts[Verdict::kReview],
+                 counts[Verdict::kFail], a->output.c_str());
     if (failed) std::fprintf(stderr, "; %zu items failed", failed);
     std::fprintf(stderr, "\n");
     return failed ? 1 : 0;

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "aoi/core/error.hpp"
-#include "aoi/gbdt/train.hpp"
-#include "aoi/pipeline/bundle.hpp"
+#include "core/require.hpp"
+#include "gbdt/train.hpp"
+#include "pipeline/bundle.hpp"
 #include "commands.hpp"
 #include "learn_flags.hpp"
 

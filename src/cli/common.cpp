@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "aoi/core/error.hpp"
-#include "aoi/weights/location.hpp"
+#include "core/require.hpp"
+#include "weights/location.hpp"
 
 namespace aoi::cli {
 
@@ -21,21 +21,17 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
       ->check(CLI::IsMember({"scalar", "avx2", "avx512", "neon"}));
 }
 
-std::filesystem::path resolve_weights(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  const auto path = weights::default_location();
-  if (!std::filesystem::exists(path))
-    throw Error(ErrorKind::kIo, path.string() + ": no weight file here; run weights/fetch.sh, or pass --weights FILE or set AOI_WEIGHTS");
-  return path;
-}
+std::filesystem::path resolve_weights(const std::string& flag) { return weights::resolve_location(flag); }
 
-Engine open_engine(const EngineFlags& flags) {
+EngineOptions engine_options(const EngineFlags& flags) {
   EngineOptions options;
   options.threads = flags.threads;
   options.backend = parse_backend(flags.backend);
   if (!flags.isa.empty()) options.isa = kernels::parse_isa(flags.isa);  // the engine checks the CPU can run it
-  return Engine::load(resolve_weights(flags.weights), options);
+  return options;
 }
+
+Engine open_engine(const EngineFlags& flags) { return Engine::load(resolve_weights(flags.weights), engine_options(flags)); }
 
 image::Roi parse_roi(const std::string& text) {
   image::Roi roi;

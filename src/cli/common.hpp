@@ -8,7 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "aoi/nn/engine.hpp"
+#include "nn/engine.hpp"
 
 namespace aoi::cli {
 
@@ -20,6 +20,7 @@ struct EngineFlags {
   std::string isa;
 };
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
+EngineOptions engine_options(const EngineFlags& flags);
 Engine open_engine(const EngineFlags& flags);
 
 // The --weights flag, else weights::default_location(), which must exist.

@@ -1,6 +1,6 @@
 #include "learn_flags.hpp"
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::cli {
 

@@ -8,7 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "aoi/pipeline/evaluate.hpp"
+#include "pipeline/evaluate.hpp"
 #include "manifest_input.hpp"
 
 namespace aoi::cli {

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <map>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {

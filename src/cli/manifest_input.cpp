@@ -5,7 +5,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::cli {
 

@@ -8,8 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "aoi/pipeline/featurize.hpp"
-#include "aoi/pipeline/manifest.hpp"
+#include "pipeline/featurize.hpp"
+#include "pipeline/manifest.hpp"
 #include "common.hpp"
 
 namespace aoi::cli {

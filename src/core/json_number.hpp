@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::detail {
 

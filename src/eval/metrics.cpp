@@ -1,11 +1,11 @@
-#include "aoi/eval/metrics.hpp"
+#include "eval/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <vector>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::eval {
 namespace {

@@ -1,10 +1,10 @@
-#include "aoi/eval/operating_point.hpp"
+#include "eval/operating_point.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::eval {
 namespace {

@@ -1,10 +1,10 @@
-#include "aoi/eval/time_cv.hpp"
+#include "eval/time_cv.hpp"
 
 #include <algorithm>
 #include <numeric>
 #include <unordered_map>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::eval {
 

@@ -1,6 +1,5 @@
 #include "binning.hpp"
-
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -102,7 +101,8 @@ BinnedData bin_features(const float* x, std::size_t rows, std::size_t cols, int 
   // Blocks of 16 features (one cache line of a row) are copied out column by
   // column first, so the row-major input is read sequentially.
   constexpr std::size_t kBlock = 16;
-  tbb::parallel_for(std::size_t(0), (cols + kBlock - 1) / kBlock, [&](std::size_t block) {
+  par::for_each_index(0, int((cols + kBlock - 1) / kBlock), [&](int block_index) {
+    const std::size_t block = std::size_t(block_index);
     const std::size_t f0 = block * kBlock, f1 = std::min(cols, f0 + kBlock);
     std::vector<float> columns((f1 - f0) * rows);
     for (std::size_t r = 0; r < rows; ++r)
@@ -130,7 +130,8 @@ BinnedData bin_features(const float* x, std::size_t rows, std::size_t cols, int 
   });
   const std::size_t blocks = (cols + BinnedData::kRowBlock - 1) / BinnedData::kRowBlock;
   d.row_blocks.assign(blocks * rows * BinnedData::kRowBlock, 0);
-  tbb::parallel_for(std::size_t(0), blocks, [&](std::size_t block) {
+  par::for_each_index(0, int(blocks), [&](int block_index) {
+    const std::size_t block = std::size_t(block_index);
     const std::size_t f0 = block * BinnedData::kRowBlock, f1 = std::min(cols, f0 + BinnedData::kRowBlock);
     std::uint8_t* out = d.row_blocks.data() + block * rows * BinnedData::kRowBlock;
     for (std::size_t f = f0; f < f1; ++f) {

@@ -1,14 +1,12 @@
 // Tree traversal, model checks, importance, and the flattened predictor.
-#include "aoi/gbdt/model.hpp"
-
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
+#include "gbdt/model.hpp"
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::gbdt {
 
@@ -147,10 +145,10 @@ std::vector<float> Predictor::predict_batch(std::span<const float> features, std
           "expected " + std::to_string(rows) + " x " + std::to_string(num_features_) + " features, got " +
               std::to_string(features.size()) + " values");
   std::vector<float> out(rows * outputs_);
-  tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
+  par::Arena arena(threads > 0 ? threads : 0);
   arena.execute([&] {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 256), [&](const auto& r) {
-      for (std::size_t i = r.begin(); i < r.end(); ++i)
+    par::for_each_range(0, rows, 256, [&](std::size_t r_begin, std::size_t r_end) {
+      for (std::size_t i = r_begin; i < r_end; ++i)
         predict_proba(features.data() + i * num_features_, out.data() + i * outputs_);
     });
   });

@@ -4,13 +4,14 @@
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+#define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
 #include <xxhash.h>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "core/json_number.hpp"
 #include "core/checksums.hpp"
-#include "aoi/gbdt/model.hpp"
-#include "aoi/io/image.hpp"
+#include "gbdt/model.hpp"
+#include "io/image.hpp"
 
 namespace aoi::gbdt {
 namespace {

@@ -1,12 +1,11 @@
 #include "objective.hpp"
-
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "aoi/eval/metrics.hpp"
+#include "eval/metrics.hpp"
 
 namespace aoi::gbdt::detail {
 
@@ -34,9 +33,9 @@ void compute_gradients(bool binary, int outputs, std::span<const double> scores,
   const std::size_t rows = labels.size();
   // LightGBM's softmax hessian factor K / (K - 1) keeps the Newton step calibrated.
   const double factor = binary ? 1.0 : double(outputs) / (outputs - 1);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 1024), [&](const auto& range) {
+  par::for_each_range(0, rows, 1024, [&](std::size_t range_begin, std::size_t range_end) {
     std::vector<double> p(outputs);
-    for (std::size_t i = range.begin(); i < range.end(); ++i) {
+    for (std::size_t i = range_begin; i < range_end; ++i) {
       const double w = weights.empty() ? 1.0 : weights[i];
       if (binary) {
         const double q = 1.0 / (1.0 + std::exp(-scores[i]));

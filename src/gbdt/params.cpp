@@ -1,10 +1,10 @@
-#include "aoi/gbdt/params.hpp"
+#include "gbdt/params.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <sstream>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::gbdt {
 namespace {

@@ -1,17 +1,14 @@
 // The boosting loop: binning, per-round gradients, sampling, one tree per
 // output, score updates, validation and early stopping.
-#include "aoi/gbdt/train.hpp"
-
-#include <tbb/info.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
+#include "gbdt/train.hpp"
+#include "core/parallel.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <numeric>
 #include <random>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "binning.hpp"
 #include "objective.hpp"
 #include "tree_learner.hpp"
@@ -101,7 +98,7 @@ Model train(const Params& params, const DataView& data, const DataView* valid,
   model.num_features = int(data.cols);
   model.base_score = detail::initial_scores(binary, params.num_class, data.labels, weights);
 
-  tbb::task_arena arena(params.threads > 0 ? params.threads : tbb::info::default_concurrency());
+  par::Arena arena(params.threads > 0 ? params.threads : par::default_threads());
   arena.execute([&] {
     const detail::BinnedData binned =
         detail::bin_features(data.features, rows, data.cols, params.max_bin, params.bin_sample_rows);
@@ -143,8 +140,8 @@ Model train(const Params& params, const DataView& data, const DataView* valid,
         }
         Tree tree = learner.grow(bag, g[k].data(), h[k].data(), mask, params.learning_rate, node_bins);
         // Update every row's margin by walking the tree on bins.
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, rows, 4096), [&](const auto& r) {
-          for (std::size_t i = r.begin(); i < r.end(); ++i)
+        par::for_each_range(0, rows, 4096, [&](std::size_t r_begin, std::size_t r_end) {
+          for (std::size_t i = r_begin; i < r_end; ++i)
             scores[i * outputs + k] += tree.leaf_value[binned_leaf(tree, node_bins, binned, i)];
         });
         if (valid)

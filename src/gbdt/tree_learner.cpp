@@ -1,6 +1,5 @@
 #include "tree_learner.hpp"
-
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -43,8 +42,8 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
   // gained nothing more; A/B procedure in docs/gbdt.md).
   constexpr std::size_t kGroup = 8;
   const std::size_t groups = (active_features_.size() + kGroup - 1) / kGroup;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 1), [&](const auto& range) {
-    for (std::size_t grp = range.begin(); grp < range.end(); ++grp) {
+  par::for_each_range(0, groups, 1, [&](std::size_t range_begin, std::size_t range_end) {
+    for (std::size_t grp = range_begin; grp < range_end; ++grp) {
       const std::size_t a0 = grp * kGroup, a1 = std::min(a0 + kGroup, active_features_.size());
       const std::uint8_t* col[kGroup];
       HistBin* hist[kGroup];
@@ -134,9 +133,9 @@ void TreeLearner::search_rows(Leaf& leaf, const float* g, const float* h) {
   small_splits_.assign(active_features_.size(), Split{});  // the per-feature results, as for a histogram search
   const LeafSums sums{leaf.g, leaf.h, double(leaf.count)};
   const std::size_t groups = (active_features_.size() + kRowGroup - 1) / kRowGroup;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 4), [&](const auto& range) {
+  par::for_each_range(0, groups, 4, [&](std::size_t range_begin, std::size_t range_end) {
     thread_local SparseScratch scratch;
-    for (std::size_t grp = range.begin(); grp < range.end(); ++grp) {
+    for (std::size_t grp = range_begin; grp < range_end; ++grp) {
       const std::size_t a0 = grp * kRowGroup, a1 = std::min(a0 + kRowGroup, active_features_.size());
       RowFeature features[kRowGroup];
       for (std::size_t a = a0; a < a1; ++a) {

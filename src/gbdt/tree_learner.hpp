@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "aoi/gbdt/model.hpp"
+#include "gbdt/model.hpp"
 #include "binning.hpp"
 #include "split_search.hpp"
 

@@ -2,8 +2,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "aoi/core/error.hpp"
-#include "aoi/image/preprocess.hpp"
+#include "core/require.hpp"
+#include "image/preprocess.hpp"
 
 namespace aoi::image {
 
@@ -66,6 +66,67 @@ void to_tensor(const io::Image& fitted, const Preprocess& pre, float* out) {
       dst[i] = pre.std[c] == 1.0f ? v - mean : (v - mean) * inv_std;
     }
   }
+}
+
+namespace {
+
+// Copies a rectangle of `pixels` into `out` as RGB, reusing its buffer.
+void copy_region_rgb(const PixelView& pixels, const Roi& r, io::Image& out) {
+  out.width = r.width, out.height = r.height;
+  out.rgb.resize(std::size_t(r.width) * r.height * 3);
+  for (int y = 0; y < r.height; ++y) {
+    const std::uint8_t* src = pixels.data + (r.y + y) * pixels.stride + std::ptrdiff_t(r.x) * pixels.channels;
+    std::uint8_t* dst = out.rgb.data() + std::size_t(y) * r.width * 3;
+    if (pixels.channels == 3) {
+      std::memcpy(dst, src, std::size_t(r.width) * 3);
+    } else {
+      for (int x = 0; x < r.width; ++x) dst[3 * x] = dst[3 * x + 1] = dst[3 * x + 2] = src[x];
+    }
+  }
+}
+
+}  // namespace
+
+void prepare_pixels(const PixelView& pixels, const Preprocess& pre, const std::optional<Roi>& roi, const char* name,
+                    PrepareScratch& scratch, float* tensor) {
+  require(pixels.data != nullptr, ErrorKind::kInvalidArgument, name, "no pixels (null pointer)");
+  require(pixels.width > 0 && pixels.height > 0, ErrorKind::kInvalidArgument, name, "width and height must be positive");
+  require(pixels.channels == 1 || pixels.channels == 3, ErrorKind::kInvalidArgument, name,
+          "channels must be 1 (grey) or 3 (RGB)");
+  require(pixels.stride >= std::ptrdiff_t(pixels.width) * pixels.channels, ErrorKind::kInvalidArgument, name,
+          "stride must be at least width x channels bytes");
+  const Roi r = roi ? *roi : Roi{0, 0, pixels.width, pixels.height};
+  if (!(r.x >= 0 && r.y >= 0 && r.width > 0 && r.height > 0 && std::int64_t(r.x) + r.width <= pixels.width &&
+        std::int64_t(r.y) + r.height <= pixels.height))
+    throw Error(ErrorKind::kInvalidArgument,
+                std::string(name) + ": region " + std::to_string(r.x) + "," + std::to_string(r.y) + "," +
+                    std::to_string(r.width) + "," + std::to_string(r.height) + " does not lie inside the " +
+                    std::to_string(pixels.width) + "x" + std::to_string(pixels.height) + " image");
+  copy_region_rgb(pixels, r, scratch.region);
+  const int size = pre.input_size;
+  if (pre.policy == ResizePolicy::kStretch) {
+    resize_bilinear_into(scratch.region, size, size, scratch.resize, scratch.fitted);
+    to_tensor(scratch.fitted, pre, tensor);
+    return;
+  }
+  // As fit_to_input: shorter side to resize_short, then a centre crop.
+  const io::Image& source = scratch.region;
+  const bool wide = source.width >= source.height;
+  const int short_side = wide ? source.height : source.width;
+  const int long_side = wide ? source.width : source.height;
+  const int scaled_long = int(std::nearbyint(double(long_side) * pre.resize_short / short_side));
+  const int w = wide ? scaled_long : pre.resize_short;
+  const int h = wide ? pre.resize_short : scaled_long;
+  require(w >= size && h >= size, ErrorKind::kInvalidArgument, name, "resize_short is smaller than the input size");
+  resize_bilinear_into(source, w, h, scratch.resize, scratch.fitted);
+  const io::Image& resized = scratch.fitted;
+  const int x0 = (w - size) / 2, y0 = (h - size) / 2;
+  io::Image& cropped = scratch.cropped;
+  cropped.width = cropped.height = size;
+  cropped.rgb.resize(std::size_t(size) * size * 3);
+  for (int y = 0; y < size; ++y)
+    std::memcpy(cropped.rgb.data() + std::size_t(y) * size * 3, resized.pixel(x0, y0 + y), std::size_t(size) * 3);
+  to_tensor(cropped, pre, tensor);
 }
 
 }  // namespace aoi::image

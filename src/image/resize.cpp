@@ -5,35 +5,29 @@
 // a Python pipeline that used PIL.
 #include <cmath>
 
-#include "aoi/core/error.hpp"
-#include "aoi/image/preprocess.hpp"
+#include "core/require.hpp"
+#include "image/preprocess.hpp"
 
 namespace aoi::image {
 namespace {
 
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
-struct Coefficients {
-  int taps = 0;                    // coefficients per output pixel
-  std::vector<int> first, count;   // input window of each output pixel
-  std::vector<std::int32_t> fixed; // out_size * taps, 22-bit fixed point
-};
-
 double triangle(double x) {
   x = std::fabs(x);
   return x < 1.0 ? 1.0 - x : 0.0;
 }
 
-Coefficients precompute(int in_size, int out_size) {
+void precompute(int in_size, int out_size, ResizeScratch::Coefficients& c) {
   const double scale = double(in_size) / out_size;
   const double filter_scale = std::max(scale, 1.0);
   const double support = 1.0 * filter_scale;
-  Coefficients c;
   c.taps = int(std::ceil(support)) * 2 + 1;
   c.first.resize(out_size);
   c.count.resize(out_size);
   c.fixed.assign(std::size_t(out_size) * c.taps, 0);
-  std::vector<double> k(c.taps);
+  c.k.resize(c.taps);
+  double* k = c.k.data();
   for (int xx = 0; xx < out_size; ++xx) {
     const double center = (xx + 0.5) * scale;
     int xmin = int(center - support + 0.5);  // C truncation, as Pillow
@@ -54,7 +48,6 @@ Coefficients precompute(int in_size, int out_size) {
     c.first[xx] = xmin;
     c.count[xx] = xmax;
   }
-  return c;
 }
 
 std::uint8_t clip8(std::int64_t v) {
@@ -63,12 +56,12 @@ std::uint8_t clip8(std::int64_t v) {
   return std::uint8_t(v >> kPrecisionBits);
 }
 
-// Resamples along one axis. `stride` steps between taps (3 for x, row bytes for y).
-io::Image resample_axis(const io::Image& in, int out_w, int out_h, bool horizontal) {
+// Resamples along one axis into `out` (whose buffer is reused when large enough).
+void resample_axis(const io::Image& in, int out_w, int out_h, bool horizontal, ResizeScratch::Coefficients& c,
+                   io::Image& out) {
   const int in_len = horizontal ? in.width : in.height;
   const int out_len = horizontal ? out_w : out_h;
-  const Coefficients c = precompute(in_len, out_len);
-  io::Image out;
+  precompute(in_len, out_len, c);
   out.width = out_w, out.height = out_h;
   out.rgb.resize(std::size_t(out_w) * out_h * 3);
   const std::size_t tap_stride = horizontal ? 3 : std::size_t(in.width) * 3;
@@ -84,18 +77,32 @@ io::Image resample_axis(const io::Image& in, int out_w, int out_h, bool horizont
       for (int ch = 0; ch < 3; ++ch) dst[ch] = clip8(acc[ch]);
     }
   }
-  return out;
 }
 
 }  // namespace
 
-io::Image resize_bilinear(const io::Image& image, int out_width, int out_height) {
+void resize_bilinear_into(const io::Image& image, int out_width, int out_height, ResizeScratch& scratch,
+                          io::Image& out) {
   require(out_width > 0 && out_height > 0 && image.width > 0 && image.height > 0, ErrorKind::kInvalidArgument,
           "resize", "sizes must be positive");
-  io::Image result = image;
-  if (out_width != image.width) result = resample_axis(result, out_width, result.height, true);
-  if (out_height != image.height) result = resample_axis(result, out_width, out_height, false);
-  return result;
+  require(&image != &out, ErrorKind::kInvalidArgument, "resize", "the output must not be the input");
+  const bool horizontal = out_width != image.width, vertical = out_height != image.height;
+  if (horizontal && vertical) {
+    resample_axis(image, out_width, image.height, true, scratch.coefficients, scratch.between);
+    resample_axis(scratch.between, out_width, out_height, false, scratch.coefficients, out);
+  } else if (horizontal || vertical) {
+    resample_axis(image, out_width, out_height, horizontal, scratch.coefficients, out);
+  } else {
+    out.width = image.width, out.height = image.height;
+    out.rgb.assign(image.rgb.begin(), image.rgb.end());
+  }
+}
+
+io::Image resize_bilinear(const io::Image& image, int out_width, int out_height) {
+  ResizeScratch scratch;
+  io::Image out;
+  resize_bilinear_into(image, out_width, out_height, scratch, out);
+  return out;
 }
 
 }  // namespace aoi::image

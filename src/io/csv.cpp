@@ -1,7 +1,7 @@
-#include "aoi/io/csv.hpp"
+#include "io/csv.hpp"
 
-#include "aoi/core/error.hpp"
-#include "aoi/io/image.hpp"
+#include "core/require.hpp"
+#include "io/image.hpp"
 
 namespace aoi::io {
 

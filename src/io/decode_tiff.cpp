@@ -5,13 +5,25 @@
 // thread-safe. TIFFReadRGBAImageOriented covers every layout AOI cameras write
 // (8/16-bit, grey/RGB, strips or tiles, contiguous or planar), scaling 16-bit
 // samples to 8-bit.
+#include "image_limits.hpp"
+
+#if !defined(AOI_HAVE_TIFF)
+#include "aoi/error.hpp"
+
+namespace aoi::io::detail {
+
+// Built with AOI_WITH_TIFF=OFF (lean edge builds): TIFF is refused by name.
+Image decode_tiff(std::span<const std::uint8_t>, const std::string& name, const ImageLimits&) {
+  throw Error(ErrorKind::kUnsupported, name + ": TIFF images are not supported by this build of aoi (AOI_WITH_TIFF=OFF)");
+}
+
+}  // namespace aoi::io::detail
+#else
 #include <cstdarg>
 #include <cstring>
 #include <memory>
 
 #include <tiffio.h>
-
-#include "image_limits.hpp"
 
 namespace aoi::io::detail {
 namespace {
@@ -100,3 +112,4 @@ Image decode_tiff(std::span<const std::uint8_t> bytes, const std::string& name, 
 }
 
 }  // namespace aoi::io::detail
+#endif  // AOI_HAVE_TIFF

@@ -6,8 +6,8 @@
 
 #include <png.h>
 
-#include "aoi/core/error.hpp"
-#include "aoi/io/image.hpp"
+#include "core/require.hpp"
+#include "io/image.hpp"
 
 namespace aoi::io {
 namespace {

@@ -1,10 +1,10 @@
 // Format sniffing and the dispatch to one decoder per format.
-#include "aoi/io/image.hpp"
+#include "io/image.hpp"
 
 #include <cstring>
 #include <fstream>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "image_limits.hpp"
 
 namespace aoi::io {

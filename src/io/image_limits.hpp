@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "aoi/core/error.hpp"
-#include "aoi/io/image.hpp"
+#include "core/require.hpp"
+#include "io/image.hpp"
 
 namespace aoi::io::detail {
 

@@ -1,13 +1,13 @@
 // .npy version 1.0 writer and a strict reader for float32 arrays.
-#include "aoi/io/npy.hpp"
+#include "io/npy.hpp"
 
 #include <cstring>
 #include <fstream>
 #include <regex>
 #include <string>
 
-#include "aoi/core/error.hpp"
-#include "aoi/io/image.hpp"
+#include "core/require.hpp"
+#include "io/image.hpp"
 
 namespace aoi::io {
 namespace {

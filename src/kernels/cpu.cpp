@@ -1,4 +1,4 @@
-#include "aoi/kernels/cpu.hpp"
+#include "kernels/cpu.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <cpuid.h>
 #endif
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "kernels/microkernel.hpp"
 
 namespace aoi::kernels {

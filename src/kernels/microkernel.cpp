@@ -1,6 +1,6 @@
 #include "kernels/microkernel.hpp"
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::kernels {
 

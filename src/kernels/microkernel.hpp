@@ -7,7 +7,7 @@
 
 #include <cstddef>
 
-#include "aoi/kernels/cpu.hpp"
+#include "kernels/cpu.hpp"
 
 namespace aoi::kernels {
 

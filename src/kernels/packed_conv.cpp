@@ -1,13 +1,12 @@
-#include "aoi/kernels/packed_conv.hpp"
+#include "kernels/packed_conv.hpp"
 
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "kernels/gemm_blocking.hpp"
 #include "kernels/microkernel.hpp"
 #include "kernels/winograd.hpp"
@@ -236,13 +235,13 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
   const bool by_tiles = reads_input_by_tiles(s, ow, mk, m.kc_max);
   const bool in_place = reads_input_in_place(s) || by_tiles;
   const int segment = s.kernel * s.in_channels;  // one kernel row of a patch
-  const GemmTiling tiling = plan_tiling(pixels, m.panels, mk, tbb::this_task_arena::max_concurrency());
+  const GemmTiling tiling = plan_tiling(pixels, m.panels, mk, par::max_concurrency());
   const int ld = gathered_row_stride(m.kc_max);
-  tbb::parallel_for(0, tiling.tiles(), [&](int tile) {
+  par::for_each_index(0, tiling.tiles(), [&](int tile) {
     const int m0 = (tile / tiling.n_blocks) * tiling.mc, rows = std::min(tiling.mc, pixels - m0);
     const int p0 = (tile % tiling.n_blocks) * tiling.panels_per_block;
     const int p1 = std::min(m.panels, p0 + tiling.panels_per_block);
-    float* rows_buffer = in_place ? nullptr : scratch.slot(tbb::this_task_arena::current_thread_index());
+    float* rows_buffer = in_place ? nullptr : scratch.slot(par::current_thread_index());
     BlockProduct op;
     op.rows = rows, op.cols = cout;
     op.a_row_stride = in_place ? std::ptrdiff_t(s.stride) * s.in_channels : ld;
@@ -286,7 +285,7 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
       op.finish = k0 + op.kc == m.k;
       multiply_block(mk, op, p0, p1);
     }
-  }, tbb::simple_partitioner());
+  });
   if (output_border > 0) zero_border(output, oh, ow, cout, output_border);
 }
 

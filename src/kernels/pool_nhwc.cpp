@@ -1,7 +1,6 @@
-#include "aoi/kernels/pool_nhwc.hpp"
+#include "kernels/pool_nhwc.hpp"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -12,11 +11,11 @@ namespace aoi::kernels {
 void max_pool_nhwc(const float* input, int height, int width, int channels, int kernel, int stride, int pad,
                    float* output) {
   const int oh = (height + 2 * pad - kernel) / stride + 1, ow = (width + 2 * pad - kernel) / stride + 1;
-  // Output rows in parallel, in the caller's TBB arena: the trunk's pooling
+  // Output rows in parallel, in the caller's arena: the trunk's pooling
   // after the stem took 0.4 ms on one thread while the other waited. A max is
   // exact, so the split cannot change a result.
-  tbb::parallel_for(tbb::blocked_range<int>(0, oh), [&](const tbb::blocked_range<int>& rows) {
-    for (int oy = rows.begin(); oy < rows.end(); ++oy) {
+  par::for_each_range(0, std::size_t(oh), 1, [&](std::size_t row_begin, std::size_t row_end) {
+    for (int oy = int(row_begin); oy < int(row_end); ++oy) {
       const int y0 = std::max(oy * stride - pad, 0), y1 = std::min(oy * stride - pad + kernel, height);
       for (int ox = 0; ox < ow; ++ox) {
         const int x0 = std::max(ox * stride - pad, 0), x1 = std::min(ox * stride - pad + kernel, width);
@@ -56,10 +55,10 @@ void nchw_to_nhwc_padded(const float* input, int channels, int height, int width
   const int padded_width = width + 2 * pad;
   const std::size_t row = std::size_t(padded_width) * channels, pixels = std::size_t(height) * width;
   std::fill(output, output + row * pad, 0.0f);  // top border
-  // Rows in parallel, in the caller's TBB arena: the trunk's input (224x224x3)
+  // Rows in parallel, in the caller's arena: the trunk's input (224x224x3)
   // took 0.15 ms on one thread while the other waited.
-  tbb::parallel_for(tbb::blocked_range<int>(0, height, 16), [&](const tbb::blocked_range<int>& rows) {
-    for (int y = rows.begin(); y < rows.end(); ++y) {
+  par::for_each_range(0, std::size_t(height), 16, [&](std::size_t row_begin, std::size_t row_end) {
+    for (int y = int(row_begin); y < int(row_end); ++y) {
       float* out = output + (std::size_t(y) + pad) * row;
       std::fill(out, out + std::size_t(pad) * channels, 0.0f);
       for (int x = 0; x < width; ++x)

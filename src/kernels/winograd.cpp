@@ -1,11 +1,10 @@
 #include "kernels/winograd.hpp"
 
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "kernels/gemm_blocking.hpp"
 #include "kernels/winograd_transforms.hpp"
 
@@ -89,7 +88,7 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
   const int block_limit = max_block_tiles(wt.m, cin, cout, tiles, r) / r;  // register tiles per block
   // One part per thread; a part of a map too small to give every thread a
   // unit is empty.
-  const int parts = tbb::this_task_arena::max_concurrency();
+  const int parts = par::max_concurrency();
   const bool by_panels = weights_dominate(cin, cout, tiles) && winograd_by_panels(wt.panels, parts);
 
   const WinogradTransforms& tf = winograd_transforms(mk.isa);
@@ -99,9 +98,9 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
 
   // One task per part, in blocks as winograd.hpp describes. Which task
   // computes a value never changes how it is summed.
-  tbb::parallel_for(0, parts, [&](int part) {
+  par::for_each_index(0, parts, [&](int part) {
     // Scratch layout per register tile of rows: [point][r tiles][channels].
-    float* v = scratch.slot(tbb::this_task_arena::current_thread_index());
+    float* v = scratch.slot(par::current_thread_index());
     float* m = v + std::size_t(points) * block_limit * r * cin;
     auto tile_at = [&](int i, int channels) { return (std::size_t(i / r) * points * r + i % r) * channels; };
     auto block = [&](const WinogradBlock& blk) {
@@ -146,7 +145,7 @@ void winograd_forward(const WinogradWeights& wt, const MicroKernel& mk, const fl
     };
     if (by_panels) for_each_winograd_panel_block(register_tiles, wt.panels, parts, part, block);
     else for_each_winograd_block(register_tiles, wt.panels, parts, part, block_limit, block);
-  }, tbb::simple_partitioner());
+  });
 }
 
 }  // namespace aoi::kernels

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <span>
 
-#include "aoi/core/tensor.hpp"
-#include "aoi/kernels/packed_conv.hpp"
+#include "core/tensor.hpp"
+#include "kernels/packed_conv.hpp"
 #include "kernels/microkernel.hpp"
 
 namespace aoi::kernels {

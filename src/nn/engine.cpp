@@ -1,13 +1,11 @@
-#include "aoi/nn/engine.hpp"
-
-#include <tbb/info.h>
-#include <tbb/task_arena.h>
+#include "nn/engine.hpp"
 
 #include <mutex>
 
-#include "aoi/core/error.hpp"
-#include "aoi/core/tensor.hpp"
-#include "aoi/nn/packed_trunk.hpp"
+#include "core/require.hpp"
+#include "core/parallel.hpp"
+#include "core/tensor.hpp"
+#include "nn/packed_trunk.hpp"
 
 namespace aoi {
 
@@ -29,7 +27,7 @@ struct Engine::State {
   weights::WeightFile weights;
   nn::Trunk trunk;
   EngineOptions options;
-  std::unique_ptr<tbb::task_arena> arena;
+  std::unique_ptr<par::Arena> arena;
   std::optional<nn::PackedTrunk> packed;  // Backend::kAoi
   kernels::GemmBackend reference_gemm = kernels::GemmBackend::kEigen;  // the other backends
   std::size_t workspace_floats = 0;
@@ -41,8 +39,8 @@ struct Engine::State {
   State(weights::WeightFile w, EngineOptions o) : weights(std::move(w)), trunk(weights), options(o) {
     require(options.threads >= 0 && options.threads <= 1024, ErrorKind::kInvalidArgument, "engine",
             "threads must be 0 (all cores) or 1 to 1024");
-    if (options.threads == 0) options.threads = tbb::info::default_concurrency();
-    arena = std::make_unique<tbb::task_arena>(options.threads);
+    if (options.threads == 0) options.threads = par::default_threads();
+    arena = std::make_unique<par::Arena>(options.threads);
     const int s = weights.description().preprocess.input_size;
     if (options.backend == Backend::kAoi) {
       const kernels::Isa isa = options.isa ? *options.isa : kernels::best_isa();

@@ -1,10 +1,10 @@
-#include "aoi/nn/packed_trunk.hpp"
+#include "nn/packed_trunk.hpp"
 
 #include <algorithm>
 #include <chrono>
 
-#include "aoi/core/error.hpp"
-#include "aoi/kernels/pool_nhwc.hpp"
+#include "core/require.hpp"
+#include "kernels/pool_nhwc.hpp"
 
 namespace aoi::nn {
 namespace {

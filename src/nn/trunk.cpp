@@ -1,11 +1,11 @@
 // ResNet bottleneck graph. The architecture family is fixed here (7x7/2 stem,
 // 3x3/2 max pool, bottleneck stages, each first block strided but the first
 // stage's); the variant, block counts and every width come from the file.
-#include "aoi/nn/trunk.hpp"
+#include "nn/trunk.hpp"
 
 #include <algorithm>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::nn {
 namespace {

@@ -1,15 +1,16 @@
-#include "aoi/pipeline/bundle.hpp"
+#include "pipeline/bundle.hpp"
 
 #include <cstdio>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+#define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
 #include <xxhash.h>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "core/json_number.hpp"
 #include "core/checksums.hpp"
-#include "aoi/io/image.hpp"
+#include "io/image.hpp"
 
 namespace aoi::pipeline {
 namespace {

@@ -1,11 +1,11 @@
-#include "aoi/pipeline/evaluate.hpp"
+#include "pipeline/evaluate.hpp"
 
 #include <chrono>
 #include <cmath>
 
-#include "aoi/core/error.hpp"
-#include "aoi/eval/metrics.hpp"
-#include "aoi/gbdt/train.hpp"
+#include "core/require.hpp"
+#include "eval/metrics.hpp"
+#include "gbdt/train.hpp"
 
 namespace aoi::pipeline {
 namespace {

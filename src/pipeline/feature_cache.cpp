@@ -1,4 +1,4 @@
-#include "aoi/pipeline/feature_cache.hpp"
+#include "pipeline/feature_cache.hpp"
 
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include <fstream>
 #include <system_error>
 
+#define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
 #include <xxhash.h>
 
 namespace aoi::pipeline {

@@ -1,9 +1,7 @@
-#include "aoi/pipeline/featurize.hpp"
+#include "pipeline/featurize.hpp"
 
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
+#include "core/parallel.hpp"
 
 namespace aoi::pipeline {
 
@@ -20,7 +18,7 @@ FeaturizeResult featurize_regions(const Engine& engine, const std::vector<ImageR
   std::vector<float> all(items.size() * d);
   std::vector<char> done(items.size(), 0);
   std::vector<std::string> failure(items.size());
-  tbb::task_arena arena(engine.threads());
+  par::Arena arena(engine.threads());
   const int window = options.batch;
   std::vector<float> inputs(per_image * window), features(std::size_t(d) * window);
   std::vector<FeatureKey> keys(window);
@@ -31,7 +29,7 @@ FeaturizeResult featurize_regions(const Engine& engine, const std::vector<ImageR
     // Read, hash, look up, and on a miss decode and preprocess: all in
     // parallel, each failure confined to its own slot.
     arena.execute([&] {
-      tbb::parallel_for(0, count, [&](int i) {
+      par::for_each_index(0, count, [&](int i) {
         const auto& item = items[begin + i];
         hit[i] = prepared[i] = 0;
         try {

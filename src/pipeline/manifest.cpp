@@ -1,13 +1,13 @@
-#include "aoi/pipeline/manifest.hpp"
+#include "pipeline/manifest.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
 
-#include "aoi/core/error.hpp"
-#include "aoi/io/csv.hpp"
-#include "aoi/io/image.hpp"
+#include "core/require.hpp"
+#include "io/csv.hpp"
+#include "io/image.hpp"
 
 namespace aoi::pipeline {
 namespace {

@@ -1,4 +1,4 @@
-#include "aoi/pipeline/report.hpp"
+#include "pipeline/report.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <numeric>
 #include <sstream>
 
-#include "aoi/core/error.hpp"
-#include "aoi/eval/operating_point.hpp"
+#include "core/require.hpp"
+#include "eval/operating_point.hpp"
 
 namespace aoi::pipeline {
 namespace {

@@ -1,6 +1,6 @@
 #include "description_json.hpp"
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "core/json_number.hpp"
 
 namespace aoi::weights::detail {

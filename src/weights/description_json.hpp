@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "aoi/weights/weight_file.hpp"
+#include "weights/weight_file.hpp"
 
 namespace aoi::weights::detail {
 

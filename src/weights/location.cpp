@@ -1,4 +1,6 @@
-#include "aoi/weights/location.hpp"
+#include "weights/location.hpp"
+
+#include "aoi/error.hpp"
 
 #include <cstdlib>
 
@@ -12,6 +14,15 @@ std::filesystem::path default_location() {
                                      : home && *home ? std::filesystem::path(home) / ".local/share"
                                                      : std::filesystem::path(".");
   return base / "aoi" / "resnet50-imagenet.aoiw";
+}
+
+std::filesystem::path resolve_location(const std::filesystem::path& given) {
+  if (!given.empty()) return given;
+  const auto path = default_location();
+  if (!std::filesystem::exists(path))
+    throw Error(ErrorKind::kIo,
+                path.string() + ": no weight file here; run weights/fetch.sh, or pass --weights FILE or set AOI_WEIGHTS");
+  return path;
 }
 
 }  // namespace aoi::weights

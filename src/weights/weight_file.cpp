@@ -1,18 +1,21 @@
 // Reading (mmap, zero-copy) and writing .aoiw files. Layout in weights/FORMAT.md.
-#include "aoi/weights/weight_file.hpp"
+#include "weights/weight_file.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <new>
 #include <fstream>
 #include <unordered_map>
 
+#define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
 #include <xxhash.h>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "core/json_number.hpp"
 #include "core/checksums.hpp"
 #include "description_json.hpp"
@@ -129,7 +132,13 @@ WeightFile WeightFile::open(const std::filesystem::path& path) {
   const bool stat_ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   if (stat_ok && st.st_size > 0) {
     state->mapping = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-    if (state->mapping == MAP_FAILED) state->mapping = nullptr;
+    if (state->mapping == MAP_FAILED) {
+      state->mapping = nullptr;
+      if (errno == ENOMEM) {
+        ::close(fd);
+        throw std::bad_alloc();  // no address space left: a memory failure, not a file one
+      }
+    }
   }
   ::close(fd);
   require(stat_ok, ErrorKind::kIo, state->name, "not a regular file");

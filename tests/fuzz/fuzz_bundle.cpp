@@ -1,5 +1,5 @@
 // The model bundle loader (JSON document, checksum, embedded GBDT model).
-#include "aoi/pipeline/bundle.hpp"
+#include "pipeline/bundle.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

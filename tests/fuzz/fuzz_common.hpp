@@ -12,7 +12,7 @@
 
 #include <unistd.h>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 
 namespace aoi::fuzz {
 

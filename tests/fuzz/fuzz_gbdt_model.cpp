@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "aoi/gbdt/model.hpp"
+#include "gbdt/model.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,7 +1,7 @@
 // Format sniffing and the image decoders. Built once per format
 // (AOI_FUZZ_FORMAT = kJpeg, kPng, kTiff or kBmp) so each decoder gets its own
 // corpus and time; the plain build takes anything.
-#include "aoi/io/image.hpp"
+#include "io/image.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

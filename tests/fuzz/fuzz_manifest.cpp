@@ -1,7 +1,7 @@
 // The manifest CSV parser and its row validation (binary and multi-class).
 #include <string_view>
 
-#include "aoi/pipeline/manifest.hpp"
+#include "pipeline/manifest.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,5 +1,5 @@
 // The .npy reader: magic, versions, header dictionary, dtypes, shapes.
-#include "aoi/io/npy.hpp"
+#include "io/npy.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

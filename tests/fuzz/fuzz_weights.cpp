@@ -1,7 +1,7 @@
 // The .aoiw loader: preamble, JSON header, tensor table, checksums.
 #include <vector>
 
-#include "aoi/weights/weight_file.hpp"
+#include "weights/weight_file.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -10,9 +10,9 @@
 #include <iostream>
 #include <random>
 
-#include "aoi/gbdt/train.hpp"
-#include "aoi/io/npy.hpp"
-#include "aoi/pipeline/bundle.hpp"
+#include "gbdt/train.hpp"
+#include "io/npy.hpp"
+#include "pipeline/bundle.hpp"
 #include "support/image_writers.hpp"
 #include "support/random_resnet.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "aoi/weights/weight_file.hpp"
+#include "weights/weight_file.hpp"
 
 namespace aoi::test {
 

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "convert.hpp"
 
 namespace aoi::convert {

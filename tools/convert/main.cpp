@@ -3,7 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "convert.hpp"
 
 int main(int argc, char** argv) {

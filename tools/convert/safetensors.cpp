@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "core/json_number.hpp"
-#include "aoi/io/image.hpp"
+#include "io/image.hpp"
 #include "convert.hpp"
 
 namespace aoi::convert {

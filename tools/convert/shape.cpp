@@ -1,4 +1,4 @@
-#include "aoi/core/error.hpp"
+#include "core/require.hpp"
 #include "convert.hpp"
 
 namespace aoi::convert {

@@ -1,0 +1,192 @@
+// aoi::Inspector: bundle + trunk loaded once; pixels to a verdict. Scratch
+// buffers (preprocessing, input tensors, features, probabilities) live in a
+// pool, one set per concurrent caller ever seen, so steady-state calls
+// allocate nothing.
+#include "aoi/inspector.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "aoi/version.h"
+#include "core/require.hpp"
+#include "gbdt/model.hpp"
+#include "image/preprocess.hpp"
+#include "inspector/inspector_access.hpp"
+#include "io/image.hpp"
+#include "pipeline/evaluate.hpp"
+#include "weights/location.hpp"
+
+namespace aoi {
+namespace {
+
+Verdict verdict_of(pipeline::Decision d) {
+  switch (d) {
+    case pipeline::Decision::kPass: return Verdict::kPass;
+    case pipeline::Decision::kReview: return Verdict::kReview;
+    default: return Verdict::kFail;
+  }
+}
+
+struct Scratch {
+  image::PrepareScratch prepare;
+  std::vector<float> inputs, features, proba;
+};
+
+}  // namespace
+
+const char* verdict_name(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kPass: return "pass";
+    case Verdict::kReview: return "review";
+    case Verdict::kFail: return "fail";
+  }
+  return "?";
+}
+
+const char* version() { return AOI_VERSION_STRING; }
+
+struct Inspector::State {
+  State(std::filesystem::path bundle_file, pipeline::ModelBundle b, Engine e)
+      : path(bundle_file.string()), bundle(std::move(b)), engine(std::move(e)), predictor(bundle.model) {
+    preprocess = engine.description().preprocess;
+    preprocess.policy = bundle.policy;
+    pool.reserve(64);
+  }
+
+  std::unique_ptr<Scratch> take() {
+    {
+      std::lock_guard lock(mutex);
+      if (!pool.empty()) {
+        auto s = std::move(pool.back());
+        pool.pop_back();
+        return s;
+      }
+    }
+    return std::make_unique<Scratch>();
+  }
+  void give_back(std::unique_ptr<Scratch> s) {
+    std::lock_guard lock(mutex);
+    if (pool.size() < pool.capacity()) pool.push_back(std::move(s));
+  }
+
+  Inspection decide(const float* features, float* proba) const {
+    predictor.predict_proba(features, proba);
+    const int classes = int(bundle.classes.size());
+    const std::span<const float> p(proba, std::size_t(predictor.outputs()));
+    Inspection r;
+    r.p_fail = pipeline::fail_score_of(p, classes);
+    r.verdict = verdict_of(bundle.thresholds.decide(r.p_fail));
+    if (bundle.multiclass()) r.class_index = int(std::max_element(p.begin(), p.end()) - p.begin());
+    return r;
+  }
+
+  // Prepares, featurizes and decides samples [0, n) into out.
+  void run(std::span<const Sample> samples, std::span<Inspection> out, const char* name) const {
+    const std::size_t n = samples.size();
+    const int s = engine.input_size(), d = engine.feature_dim();
+    const std::size_t per_image = std::size_t(3) * s * s;
+    auto scratch = const_cast<State*>(this)->take();
+    try {
+      scratch->inputs.resize(per_image * n);
+      scratch->features.resize(std::size_t(d) * n);
+      scratch->proba.resize(std::size_t(predictor.outputs()));
+      for (std::size_t i = 0; i < n; ++i) {
+        const PixelView& v = samples[i].pixels;
+        std::optional<image::Roi> roi;
+        if (samples[i].region) {
+          const Region& r = *samples[i].region;
+          roi = image::Roi{r.x, r.y, r.width, r.height};
+        }
+        image::prepare_pixels(image::PixelView{v.data, v.width, v.height, v.stride_bytes, v.channels}, preprocess, roi,
+                              name, scratch->prepare, scratch->inputs.data() + per_image * i);
+      }
+      engine.featurize(std::span<const float>(scratch->inputs.data(), per_image * n), int(n),
+                       std::span<float>(scratch->features.data(), std::size_t(d) * n));
+      for (std::size_t i = 0; i < n; ++i) out[i] = decide(scratch->features.data() + std::size_t(d) * i, scratch->proba.data());
+    } catch (...) {
+      const_cast<State*>(this)->give_back(std::move(scratch));
+      throw;
+    }
+    const_cast<State*>(this)->give_back(std::move(scratch));
+  }
+
+  std::string path;
+  pipeline::ModelBundle bundle;
+  Engine engine;
+  gbdt::Predictor predictor;
+  image::Preprocess preprocess;
+  std::mutex mutex;
+  std::vector<std::unique_ptr<Scratch>> pool;
+};
+
+Inspector::Inspector(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Inspector::Inspector(Inspector&&) noexcept = default;
+Inspector& Inspector::operator=(Inspector&&) noexcept = default;
+Inspector::~Inspector() = default;
+
+Inspector Inspector::open(const std::filesystem::path& bundle_path, const InspectorOptions& options) {
+  require(options.threads >= 0 && options.threads <= 1024, ErrorKind::kInvalidArgument, "threads",
+          "must be 0 (all cores) or 1 to 1024, not " + std::to_string(options.threads));
+  EngineOptions eo;
+  eo.threads = options.threads;
+  return InspectorAccess::open(bundle_path, options.weights, eo);
+}
+
+Inspector InspectorAccess::open(const std::filesystem::path& bundle_path, const std::filesystem::path& weights_path,
+                                const EngineOptions& engine_options) {
+  pipeline::ModelBundle bundle = pipeline::load_bundle(bundle_path);
+  Engine engine = Engine::load(weights::resolve_location(weights_path), engine_options);
+  require(engine.weights().payload_hash() == bundle.weights_hash, ErrorKind::kBadWeights, bundle_path.string(),
+          "trained on trunk weights " + pipeline::hash_hex(bundle.weights_hash) + " but " + engine.weights().name() +
+              " holds " + pipeline::hash_hex(engine.weights().payload_hash()) +
+              "; use the weights the model was trained on");
+  bundle.model.check_feature_count(std::size_t(engine.feature_dim()), bundle_path.string());
+  return Inspector(std::make_unique<Inspector::State>(bundle_path, std::move(bundle), std::move(engine)));
+}
+
+Inspection Inspector::inspect(const PixelView& pixels, const std::optional<Region>& region) const {
+  Inspection out;
+  const Sample sample{pixels, region};
+  state_->run(std::span<const Sample>(&sample, 1), std::span<Inspection>(&out, 1), "pixels");
+  return out;
+}
+
+Inspection Inspector::inspect_encoded(std::span<const std::uint8_t> bytes, const std::string& name,
+                                      const std::optional<Region>& region) const {
+  const io::Image image = io::decode_image(bytes, name);
+  Inspection out;
+  const Sample sample{PixelView{image.rgb.data(), image.width, image.height, std::ptrdiff_t(image.width) * 3, 3}, region};
+  state_->run(std::span<const Sample>(&sample, 1), std::span<Inspection>(&out, 1), name.c_str());
+  return out;
+}
+
+Inspection Inspector::inspect_file(const std::filesystem::path& path, const std::optional<Region>& region) const {
+  const io::Image image = io::read_image(path);
+  const std::string name = path.string();
+  Inspection out;
+  const Sample sample{PixelView{image.rgb.data(), image.width, image.height, std::ptrdiff_t(image.width) * 3, 3}, region};
+  state_->run(std::span<const Sample>(&sample, 1), std::span<Inspection>(&out, 1), name.c_str());
+  return out;
+}
+
+void Inspector::inspect_batch(std::span<const Sample> samples, std::span<Inspection> out) const {
+  require(out.size() == samples.size(), ErrorKind::kInvalidArgument, "inspect_batch",
+          "needs one output per sample");
+  if (samples.empty()) return;
+  state_->run(samples, out, "batch");
+}
+
+const std::string& Inspector::model_version() const { return state_->bundle.model_version; }
+const std::string& Inspector::bundle_path() const { return state_->path; }
+int Inspector::threads() const { return state_->engine.threads(); }
+std::span<const std::string> Inspector::classes() const { return state_->bundle.classes; }
+
+const Engine& InspectorAccess::engine(const Inspector& inspector) { return inspector.state_->engine; }
+const pipeline::ModelBundle& InspectorAccess::bundle(const Inspector& inspector) { return inspector.state_->bundle; }
+Inspection InspectorAccess::decide(const Inspector& inspector, const float* features) {
+  std::vector<float> proba(std::size_t(inspector.state_->predictor.outputs()));
+  return inspector.state_->decide(features, proba.data());
+}
+
+}  // namespace aoi

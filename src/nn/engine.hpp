@@ -1,0 +1,73 @@
+// aoi::Engine: the object vendors embed. It owns the mapped weights and the
+// trunk built from them, is immutable after construction, and is safe to call
+// from several threads at once; each call works in its own scratch. The caller
+// sets the thread count; no global state is touched.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "image/preprocess.hpp"
+#include "reference/gemm.hpp"
+#include "kernels/cpu.hpp"
+#include "nn/trunk.hpp"
+#include "weights/weight_file.hpp"
+
+namespace aoi {
+
+// What runs the trunk. kAoi is the product: aoi's packed NHWC kernels
+// (kernels/packed_conv.hpp). kEigen and kOpenBlas run the plain NCHW im2col +
+// GEMM path through that library: a reference to compare speed and results.
+enum class Backend { kAoi, kEigen, kOpenBlas };
+Backend parse_backend(const std::string& name);  // aoi, eigen or openblas
+const char* backend_name(Backend backend);
+
+struct EngineOptions {
+  int threads = 0;  // 0: all cores
+  Backend backend = Backend::kAoi;
+  // Instruction set of aoi's kernels; unset: the best this CPU runs, or
+  // $AOI_ISA when set (kernels/cpu.hpp).
+  std::optional<kernels::Isa> isa{};
+};
+
+class Engine {
+ public:
+  Engine(weights::WeightFile weights, EngineOptions options = {});
+  static Engine load(const std::filesystem::path& weight_file, EngineOptions options = {});
+  Engine(Engine&&) noexcept;
+  ~Engine();
+
+  const weights::WeightFile& weights() const;
+  const weights::ModelDescription& description() const;
+  int feature_dim() const;
+  int input_size() const;  // the side of the square input tensor
+  int threads() const;
+  Backend backend() const;
+  kernels::Isa isa() const;  // of aoi's kernels (meaningful for Backend::kAoi)
+
+  // Decoded image to one input tensor (3 x input_size^2), using the file's
+  // preprocessing; `policy` overrides the file's default resize policy.
+  void prepare(const io::Image& image, const std::optional<image::Roi>& roi,
+               std::optional<image::ResizePolicy> policy, const std::string& name, float* tensor) const;
+
+  // n input tensors (n x 3 x S x S, contiguous) to n x feature_dim features.
+  // After the first call, a call allocates no memory (the workspace is kept;
+  // concurrent callers each get their own).
+  void featurize(std::span<const float> inputs, int n, std::span<float> features,
+                 const nn::StageTap& tap = {}) const;
+
+  // ImageNet logits from features, when the weight file kept the classifier.
+  bool has_classifier() const;
+  std::vector<float> classify(std::span<const float> features) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace aoi

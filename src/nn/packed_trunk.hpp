@@ -1,0 +1,66 @@
+// The ResNet trunk on aoi's own kernels: every layer of a Trunk re-packed once
+// for one instruction set and one input size, activations in NHWC, and a
+// static memory plan: one workspace of workspace_floats() holds the input,
+// every activation and per-thread scratch (patch rows, Winograd blocks), so a
+// forward pass allocates nothing.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "kernels/packed_conv.hpp"
+#include "nn/trunk.hpp"
+
+namespace aoi::nn {
+
+// One step of PackedTrunk::forward, for per-layer profiling: `layer` is
+// "input" (the padded NHWC conversion), "stem", "max_pool", "conv1",
+// "conv2", "downsample", "conv3" or "global_pool"; a block's layers carry
+// its stage (2-5, as res2-res5) and block index, the others stage 0.
+struct TrunkStep {
+  const char* layer;
+  int stage, block;
+};
+// Called after each step with the seconds it took (bench/trunk_steps.cpp).
+using StepTimer = std::function<void(const TrunkStep& step, double seconds)>;
+
+class PackedTrunk {
+ public:
+  // Packs every convolution of `trunk` (which must outlive nothing: the packed
+  // copies are owned here) for square inputs of `input_size`.
+  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size);
+
+  kernels::Isa isa() const { return isa_; }
+  int input_size() const { return input_size_; }
+  int feature_dim() const { return feature_dim_; }
+  // Workspace floats for one forward pass run by up to `slots` threads.
+  std::size_t workspace_floats(int slots) const;
+
+  // One image (3 x input_size x input_size, NCHW as prepared by Engine) to
+  // feature_dim features. Must run inside a TBB arena of at most `slots`
+  // threads. The tap, when set, sees each stage's activation in NCHW; the
+  // timer, when set, each step's time (unset, no clock is read).
+  void forward(const float* image, float* features, float* workspace, int slots, const StageTap& tap = {},
+               const StepTimer& timer = {}) const;
+
+ private:
+  struct Block {
+    kernels::PackedConv conv1, conv2, conv3;
+    std::optional<kernels::PackedConv> downsample;
+    int conv1_border = 0;  // zero border conv1 writes, conv2's padding (conv2 then built with pad 0)
+  };
+  struct Plan {
+    std::size_t activation = 0, per_slot = 0;
+  };
+  static constexpr int kActivationAreas = 5;  // input, x, t1, t2, tap buffer
+
+  kernels::Isa isa_;
+  int input_size_;
+  int stem_pad_ = 0;  // zero border added to the input for the stem
+  int feature_dim_;
+  std::optional<kernels::PackedConv> stem_;
+  std::vector<std::vector<Block>> stages_;
+  Plan plan_;
+};
+
+}  // namespace aoi::nn

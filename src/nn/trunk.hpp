@@ -1,0 +1,52 @@
+// The ResNet trunk (v1 or v1.5, any number of bottleneck blocks per stage)
+// built from a weight file's header and tensors, ending in global average
+// pooling. It holds only borrowed weights and is immutable after construction.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "reference/conv2d.hpp"
+#include "weights/weight_file.hpp"
+
+namespace aoi::nn {
+
+struct Bottleneck {
+  Conv2d conv1, conv2, conv3;
+  std::optional<Conv2d> downsample;
+};
+
+// Called after the stem's max pool (stage 0) and after each stage (1..4) with
+// that activation (channels x height x width) of the current image.
+using StageTap = std::function<void(int stage, const float* data, int channels, int height, int width)>;
+
+class Trunk {
+ public:
+  explicit Trunk(const weights::WeightFile& file);
+
+  int feature_dim() const { return feature_dim_; }
+  const Conv2d& stem() const { return *stem_; }
+  const std::vector<std::vector<Bottleneck>>& stages() const { return stages_; }
+  // The fixed parts of the architecture, shared with the NHWC trunk.
+  static constexpr int kPoolKernel = 3, kPoolStride = 2, kPoolPad = 1;
+  static int pooled_size(int size) { return (size + 2 * kPoolPad - kPoolKernel) / kPoolStride + 1; }
+  // Floats of scratch one image of in_height x in_width needs.
+  std::size_t workspace_floats(int in_height, int in_width) const;
+
+  // One image (3 x h x w) to feature_dim features.
+  void forward(const float* image, int height, int width, float* features, float* workspace,
+               kernels::GemmBackend backend, const StageTap& tap = {}) const;
+
+ private:
+  struct Plan {
+    std::size_t activation = 0, columns = 0;
+  };
+  Plan plan(int in_height, int in_width) const;
+
+  std::optional<Conv2d> stem_;
+  std::vector<std::vector<Bottleneck>> stages_;
+  int feature_dim_ = 0;
+};
+
+}  // namespace aoi::nn

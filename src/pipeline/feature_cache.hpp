@@ -1,0 +1,48 @@
+// A content-addressed store of trunk features, so that a second run over the
+// same images does no trunk work. The key covers everything the features
+// depend on: the image file's bytes, the region, the resize policy and the
+// weights (their payload hash). One small file per entry under
+// <dir>/<2 hex>/<32 hex>.f32, written to a temporary name and renamed, so
+// concurrent runs and interrupted runs never leave a half entry behind; a
+// damaged entry (wrong size or checksum) reads as a miss.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "image/preprocess.hpp"
+
+namespace aoi::pipeline {
+
+struct FeatureKey {
+  std::uint64_t low = 0, high = 0;
+  std::string hex() const;
+};
+
+FeatureKey feature_key(std::uint64_t image_hash, const std::optional<image::Roi>& roi, image::ResizePolicy policy,
+                       std::uint64_t weights_hash, int feature_dim);
+
+// XXH3-64 of a file's bytes, as feature_key expects.
+std::uint64_t content_hash(std::span<const std::uint8_t> bytes);
+
+class FeatureCache {
+ public:
+  explicit FeatureCache(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  // $AOI_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/aoi/features.
+  static std::filesystem::path default_dir();
+
+  const std::filesystem::path& dir() const { return dir_; }
+  // Fills `out` and returns true on a hit; false on a miss or a damaged entry.
+  bool load(const FeatureKey& key, std::span<float> out) const;
+  // Best effort: returns false (and leaves no partial file) if it cannot write.
+  bool store(const FeatureKey& key, std::span<const float> features) const;
+
+ private:
+  std::filesystem::path entry(const FeatureKey& key) const;
+  std::filesystem::path dir_;
+};
+
+}  // namespace aoi::pipeline

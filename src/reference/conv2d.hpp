@@ -1,0 +1,48 @@
+// One convolution layer with batch norm already folded into its weights and
+// bias, borrowing both from the weight file (no copy).
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "reference/conv.hpp"
+#include "reference/gemm.hpp"
+
+namespace aoi::nn {
+
+// What a forward pass borrows from its caller: the GEMM backend and scratch.
+struct ForwardContext {
+  kernels::GemmBackend backend = kernels::GemmBackend::kEigen;
+  float* columns = nullptr;  // im2col scratch, at least Conv2d::scratch_floats()
+};
+
+class Conv2d {
+ public:
+  Conv2d(std::string name, std::span<const float> weight, std::span<const float> bias, int in_channels,
+         int out_channels, int kernel, int stride, int pad);
+
+  const std::string& name() const { return name_; }
+  int in_channels() const { return in_channels_; }
+  int out_channels() const { return out_channels_; }
+  int kernel() const { return kernel_; }
+  int stride() const { return stride_; }
+  int pad() const { return pad_; }
+  std::span<const float> weight() const { return weight_; }  // OIHW
+  std::span<const float> bias() const { return bias_; }
+  kernels::ConvGeometry geometry(int in_height, int in_width) const;
+  std::size_t scratch_floats(int in_height, int in_width) const;
+
+  // output = relu?(conv(input) + bias + residual?) for one image; parallel over
+  // output tiles in the caller's TBB arena. Tiles do not depend on the thread
+  // count, so neither do the results.
+  void forward(const float* input, int in_height, int in_width, float* output, const float* residual, bool relu,
+               const ForwardContext& ctx) const;
+
+ private:
+  std::string name_;
+  std::span<const float> weight_;  // OIHW
+  std::span<const float> bias_;
+  int in_channels_, out_channels_, kernel_, stride_, pad_;
+};
+
+}  // namespace aoi::nn

@@ -1,0 +1,82 @@
+// The .aoiw weight file: a JSON header describing the model (architecture,
+// preprocessing, tensor table) and a 64-byte aligned float32 payload that is
+// memory-mapped and used in place. See weights/FORMAT.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "image/preprocess.hpp"
+
+namespace aoi::weights {
+
+constexpr std::uint32_t kFormatVersion = 1;
+
+// What the engine needs to build the network; everything model-specific.
+struct ModelDescription {
+  std::string architecture = "resnet";  // the only family so far
+  std::string variant = "v1";           // v1: stride on the first 1x1 conv; v1.5: on the 3x3 conv
+  std::vector<int> blocks{3, 4, 6, 3};  // bottleneck blocks per stage
+  image::Preprocess preprocess;
+  std::string source;                   // where the weights came from, for people
+  std::vector<std::string> labels;      // classifier labels when fc.* is present
+};
+
+struct TensorInfo {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::uint64_t offset = 0;  // from the start of the payload, a multiple of 64
+  std::uint64_t nbytes = 0;
+};
+
+class WeightFile {
+ public:
+  // Maps and validates a file: magic, version, sizes, checksums, header and
+  // tensor table. Any problem is an aoi::Error naming the file.
+  static WeightFile open(const std::filesystem::path& path);
+  // The same checks on bytes in memory (tests, fuzzing, embedded weights).
+  static WeightFile from_bytes(std::vector<std::uint8_t> bytes, const std::string& name);
+
+  WeightFile(WeightFile&&) noexcept;
+  WeightFile& operator=(WeightFile&&) noexcept;
+  ~WeightFile();
+
+  const std::string& name() const;
+  const ModelDescription& description() const;
+  const std::vector<TensorInfo>& tensors() const;
+  bool has(const std::string& tensor) const;
+  const TensorInfo& info(const std::string& tensor) const;  // throws if absent
+  // The tensor's float32 values, checked against `shape` when it is given.
+  std::span<const float> data(const std::string& tensor, const std::vector<std::int64_t>& shape = {}) const;
+  // XXH3-64 of the payload: the identity of these weights (feature caches key on it).
+  std::uint64_t payload_hash() const;
+  std::uint64_t file_bytes() const;
+
+ private:
+  struct State;
+  explicit WeightFile(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// Builds a weight file tensor by tensor.
+class WeightWriter {
+ public:
+  void add(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> values);
+  bool has(const std::string& name) const;
+  void write(const std::filesystem::path& path, const ModelDescription& description) const;
+  std::vector<std::uint8_t> serialize(const ModelDescription& description) const;
+
+ private:
+  struct Entry {
+    std::string name;
+    std::vector<std::int64_t> shape;
+    std::vector<float> values;
+  };
+  std::vector<Entry> entries_;
+};
+
+}  // namespace aoi::weights
