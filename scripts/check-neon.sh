@@ -8,5 +8,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-"$root/build/cross"}
 mkdir -p "$out"
 aarch64-linux-gnu-g++ -std=c++20 -O2 -static -I"$root/src" -I"$root/include" -I"$root/tests" \
-  "$root/tests/cross/microkernel_check.cpp" "$root/src/kernels/microkernel_neon.cpp" -o "$out/microkernel_check"
+  "$root/tests/cross/microkernel_check.cpp" "$root/src/kernels/arm/microkernel_neon.cpp" -o "$out/microkernel_check"
 qemu-aarch64 "$out/microkernel_check"

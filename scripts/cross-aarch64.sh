@@ -50,15 +50,17 @@ report_timings() {
 trap report_timings EXIT
 
 # --- 1. packages -------------------------------------------------------------
-# Host tools and arch-independent headers (Eigen, nlohmann-json, CLI11 are
-# header-only and Multi-Arch: foreign), then the arm64 builds of the libraries
-# aoi links. libbenchmark-dev:arm64 is not needed: the cross build has no bench.
+# Host tools and the header-only dependencies, whose headers are the same for
+# every architecture (Eigen, nlohmann-json, CLI11; xxHash is used header-only,
+# so the amd64 package's /usr/include/xxhash.h serves), then the arm64 builds
+# of the libraries aoi links. Not needed: libxxhash-dev:arm64 (header-only use)
+# and libbenchmark-dev:arm64 (the cross build has no benchmarks).
 host_packages=(
-  build-essential cmake pkg-config g++-aarch64-linux-gnu qemu-user
-  libeigen3-dev nlohmann-json3-dev libcli11-dev
+  build-essential cmake pkg-config file g++-aarch64-linux-gnu qemu-user
+  libeigen3-dev nlohmann-json3-dev libcli11-dev libxxhash-dev
 )
 arm64_packages=(
-  libjpeg-dev libpng-dev libtiff-dev libopenblas-dev libtbb-dev libxxhash-dev libgtest-dev
+  libjpeg-dev libpng-dev libtiff-dev libopenblas-dev libtbb-dev libgtest-dev
 )
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

@@ -8,10 +8,14 @@
 #include <new>
 #include <random>
 
+#include <unistd.h>
+
+#include "aoi/inspector.hpp"
 #include "nn/engine.hpp"
 #include "weights/location.hpp"
 #include "support/naive.hpp"
 #include "support/random_resnet.hpp"
+#include "support/tiny_bundle.hpp"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -76,6 +80,28 @@ TEST(NoAllocation, TinyResNetForwardPassAllocatesNothingAfterTheFirstCall) {
     ASSERT_EQ(engine.backend(), Backend::kAoi);
     expect_steady_state_allocates_nothing(engine, 2);
   }
+}
+
+TEST(NoAllocation, InspectorOnPixelsAllocatesNothingAfterTheFirstCall) {
+  const auto dir = std::filesystem::temp_directory_path() / ("aoi_test_noalloc_inspector_" + std::to_string(::getpid()));
+  const TinyBundle files = make_tiny_bundle(dir);
+  std::vector<std::uint8_t> rgb(50 * 40 * 3), grey(50 * 40);
+  for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = std::uint8_t(i * 7);
+  for (std::size_t i = 0; i < grey.size(); ++i) grey[i] = std::uint8_t(i * 3);
+  for (int threads : {1, 2}) {
+    const Inspector inspector = Inspector::open(files.bundle, {threads, files.weights});
+    const PixelView colour{rgb.data(), 50, 40, 150, 3}, mono{grey.data(), 50, 40, 50, 1};
+    const Inspection first = inspector.inspect(colour);  // sizes the scratch
+    Inspection again{};
+    const long n = allocations_during([&] {
+      again = inspector.inspect(colour);
+      inspector.inspect(colour, Region{5, 5, 30, 20});
+      inspector.inspect(mono);
+    });
+    EXPECT_EQ(n, 0) << "heap allocations in steady-state inspections at " << threads << " threads";
+    EXPECT_EQ(again.p_fail, first.p_fail);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(NoAllocation, ResNet50ForwardPassAllocatesNothingAfterTheFirstCall) {

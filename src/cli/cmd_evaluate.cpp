@@ -7,6 +7,7 @@
 #include "core/require.hpp"
 #include "pipeline/report.hpp"
 #include "commands.hpp"
+#include "common.hpp"
 #include "learn_flags.hpp"
 
 namespace aoi::cli {
@@ -21,8 +22,9 @@ Command add_evaluate(CLI::App& app) {
   add_learn_flags(*cmd, a->learn, 1);
   cmd->add_option("--cv", a->cv, "cross-validation scheme; 'time' = expanding window over the time column")
       ->check(CLI::IsMember({"time"}));
-  cmd->add_option("--json", a->json, "write the results as JSON (auc, auc_mean, folds, operating_point, ...)");
-  cmd->add_option("--report", a->report, "write a self-contained HTML report");
+  cmd->add_option("--json", a->json, "write the results as JSON (auc, auc_mean, folds, operating_point, ...)")
+      ->check(output_extensions({".json"}));
+  cmd->add_option("--report", a->report, "write a self-contained HTML report")->check(output_extensions({".html"}));
   return [a] {
     const auto total_start = std::chrono::steady_clock::now();
     const Engine engine = open_engine(a->learn.engine);

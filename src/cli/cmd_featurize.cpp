@@ -56,7 +56,7 @@ Command add_featurize(CLI::App& app) {
   auto* cmd = app.add_subcommand("featurize", "Compute trunk features of images into an N x D float32 .npy");
   cmd->add_option("images", args->images, "image files (JPEG, PNG, TIFF, BMP) or folders (searched recursively)");
   cmd->add_option("--manifest", args->manifest, "manifest CSV: its path column and, where given, regions x,y,w,h");
-  cmd->add_option("-o,--output", args->output, "the .npy file to write")->required();
+  cmd->add_option("-o,--output", args->output, "the .npy file to write")->required()->check(output_extensions({".npy"}));
   cmd->add_option("--rows", args->rows, "also write the path of each output row, one per line");
   cmd->add_option("--policy", args->policy, "resize policy: stretch or imagenet (default: the weight file's)")
       ->check(CLI::IsMember({"stretch", "imagenet"}));

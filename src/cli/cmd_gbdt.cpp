@@ -11,6 +11,7 @@
 #include "gbdt/train.hpp"
 #include "io/npy.hpp"
 #include "commands.hpp"
+#include "common.hpp"
 
 namespace aoi::cli {
 namespace {
@@ -78,23 +79,26 @@ Command add_gbdt(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* gbdt = app.add_subcommand("gbdt", "Gradient-boosted trees on feature matrices (.npy)");
-  gbdt->require_subcommand(1);
 
   auto* train = gbdt->add_subcommand("train", "Train a model on N x D float32 features and labels");
   train->add_option("--features", a->features, "N x D .npy of training features")->required();
   train->add_option("--labels", a->labels, "labels: .npy, or a CSV with one column (0/1, or class index)")->required();
-  train->add_option("--weights", a->weights, "optional row weights (.npy or one-column CSV)");
+  train->add_option("--sample-weights", a->weights, "optional weight of each training row (.npy or one-column CSV)");
   train->add_option("--valid-features", a->valid_features, "validation features, for the metric and early stopping");
   train->add_option("--valid-labels", a->valid_labels, "validation labels");
   train->add_option("-p,--param", a->params, "a parameter as name=value (repeatable; list: aoi gbdt params)");
   train->add_option("--threads", a->threads, "threads (0 = all cores); the model does not depend on it")->check(CLI::Range(0, 1024));
-  train->add_option("-o,--output", a->output, "model file: .json for JSON, anything else binary")->required();
+  train->add_option("-o,--output", a->output, "model file: .json (JSON) or .aoig (binary)")
+      ->required()
+      ->check(output_extensions({".json", ".aoig"}));
 
   auto* predict = gbdt->add_subcommand("predict", "Predict probabilities with a trained model");
   predict->add_option("--model", a->model, "model file (JSON or binary)")->required();
   predict->add_option("--features", a->features, "N x D .npy of features")->required();
   predict->add_option("--threads", a->threads, "threads (0 = all cores)")->check(CLI::Range(0, 1024));
-  predict->add_option("-o,--output", a->output, "predictions: .csv, or .npy (N, or N x classes)")->required();
+  predict->add_option("-o,--output", a->output, "predictions: .csv, or .npy (N, or N x classes)")
+      ->required()
+      ->check(output_extensions({".csv", ".npy"}));
 
   auto* params = gbdt->add_subcommand("params", "List every training parameter with its default, range and meaning");
 

@@ -28,7 +28,9 @@ Command add_score(CLI::App& app) {
   cmd->add_option("inputs", a->inputs, "image files or folders (searched recursively)");
   cmd->add_option("--model", a->model, "model bundle from 'aoi train'")->required();
   cmd->add_option("--manifest", a->manifest, "manifest CSV (path[,x,y,w,h], other columns optional)");
-  cmd->add_option("-o,--output", a->output, "results: .csv or .jsonl")->required();
+  cmd->add_option("-o,--output", a->output, "results: .csv or .jsonl")
+      ->required()
+      ->check(output_extensions({".csv", ".jsonl"}));
   cmd->add_option("--roi", a->roi, "region x,y,w,h for the listed images (not the manifest's)");
   cmd->add_option("--batch", a->batch, "images per trunk call")->check(CLI::Range(1, 1024))->capture_default_str();
   add_cache_flags(*cmd, a->cache);

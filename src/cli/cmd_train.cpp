@@ -10,6 +10,7 @@
 #include "gbdt/train.hpp"
 #include "pipeline/bundle.hpp"
 #include "commands.hpp"
+#include "common.hpp"
 #include "learn_flags.hpp"
 
 namespace aoi::cli {
@@ -52,7 +53,9 @@ Command add_train(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train", "Train on a manifest into a model bundle (GBDT, weights hash, thresholds)");
   add_learn_flags(*cmd, a->learn, 0);
-  cmd->add_option("-o,--output", a->output, "model bundle to write (JSON, docs/bundle.md)")->required();
+  cmd->add_option("-o,--output", a->output, "model bundle to write (JSON, docs/bundle.md)")
+      ->required()
+      ->check(output_extensions({".json"}));
   cmd->add_option("--pass-below", a->pass_below, "pass threshold on P(fail) (default: from CV at --target-recall)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--fail-from", a->fail_from, "fail threshold on P(fail) (default: from CV at --target-precision)")

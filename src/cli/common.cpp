@@ -48,21 +48,55 @@ double now_seconds() {
 }
 }  // namespace
 
-ProgressBar::ProgressBar(std::string label) : label_(std::move(label)), enabled_(isatty(STDERR_FILENO)), start_(now_seconds()) {}
+namespace {
+bool g_quiet = false;
+}  // namespace
 
+void set_quiet(bool quiet) { g_quiet = quiet; }
+
+ProgressBar::ProgressBar(std::string label)
+    : label_(std::move(label)), terminal_(isatty(STDERR_FILENO)), start_(now_seconds()), last_line_(start_) {}
+
+// On a terminal: a bar redrawn in place. Elsewhere (logs, CI, a service
+// manager): a plain line every few seconds, so long work is seen to move.
 void ProgressBar::update(std::size_t done, std::size_t total) {
-  if (!enabled_ || total == 0) return;
-  const double elapsed = now_seconds() - start_;
+  if (g_quiet || total == 0) return;
+  const double now = now_seconds(), elapsed = now - start_;
   const double rate = elapsed > 0 ? done / elapsed : 0.0;
   const double eta = rate > 0 ? (total - done) / rate : 0.0;
-  const int width = 30, filled = int(width * done / total);
-  std::fprintf(stderr, "\r%s [%s%s] %zu/%zu %.1f img/s ETA %.0fs ", label_.c_str(), std::string(filled, '#').c_str(),
-               std::string(width - filled, '.').c_str(), done, total, rate, eta);
-  std::fflush(stderr);
+  if (terminal_) {
+    const int width = 30, filled = int(width * done / total);
+    std::fprintf(stderr, "\r%s [%s%s] %zu/%zu %.1f img/s ETA %.0fs ", label_.c_str(), std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), done, total, rate, eta);
+    std::fflush(stderr);
+    drew_ = true;
+  } else if (now - last_line_ >= kLineSeconds && done < total) {
+    std::fprintf(stderr, "aoi: %s %zu/%zu (%.0f%%) %.1f img/s ETA %.0fs\n", label_.c_str(), done, total,
+                 100.0 * double(done) / double(total), rate, eta);
+    last_line_ = now;
+  }
 }
 
 void ProgressBar::finish() {
-  if (enabled_) std::fputc('\n', stderr);
+  if (drew_) std::fputc('\n', stderr);
+  drew_ = false;
+}
+
+}  // namespace aoi::cli
+
+namespace aoi::cli {
+
+CLI::Validator output_extensions(std::vector<std::string> extensions) {
+  std::string names;
+  for (const auto& e : extensions) names += (names.empty() ? "" : " or ") + e;
+  return CLI::Validator(
+      [extensions, names](std::string& path) -> std::string {
+        const std::string ext = std::filesystem::path(path).extension().string();
+        for (const auto& e : extensions)
+          if (ext == e) return {};
+        return "'" + path + "': this command writes " + names + " files, not '" + (ext.empty() ? path : ext) + "'";
+      },
+      names, "output extension");
 }
 
 }  // namespace aoi::cli

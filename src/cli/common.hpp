@@ -29,17 +29,25 @@ std::filesystem::path resolve_weights(const std::string& flag);
 // "x,y,w,h" to a Roi; throws with the text on a bad value.
 image::Roi parse_roi(const std::string& text);
 
-// A progress bar with rate and ETA on stderr when it is a terminal.
+// Progress of long work on stderr: a bar on a terminal, else a line with
+// count, rate and ETA every kLineSeconds. set_quiet(true) (--quiet) silences it.
 class ProgressBar {
  public:
+  static constexpr double kLineSeconds = 5.0;
   explicit ProgressBar(std::string label);
   void update(std::size_t done, std::size_t total);
   void finish();
 
  private:
   std::string label_;
-  bool enabled_;
-  double start_;
+  bool terminal_;
+  bool drew_ = false;
+  double start_, last_line_;
 };
+void set_quiet(bool quiet);
+
+// A validator for output paths: the extensions a command can write
+// (e.g. {".npy"}); any other is a usage error naming the path and them.
+CLI::Validator output_extensions(std::vector<std::string> extensions);
 
 }  // namespace aoi::cli

@@ -3,12 +3,35 @@
 #include <iostream>
 #include <map>
 
-#include "core/require.hpp"
+#include "aoi/inspector.hpp"
+#include "core/parallel.hpp"
+#include "kernels/cpu.hpp"
 #include "commands.hpp"
+#include "common.hpp"
+#include "usage.hpp"
+
+namespace {
+
+std::string version_text() {
+  return std::string("aoi ") + aoi::version() + " (threads: " + aoi::par::runtime_name() +
+         ", best ISA here: " + aoi::kernels::isa_name(aoi::kernels::best_isa()) + ")";
+}
+
+// Extras are allowed while parsing so that an unknown command or flag can be
+// named with a suggestion (usage.hpp) instead of CLI11's generic message.
+void allow_extras_everywhere(CLI::App& app) {
+  app.allow_extras();
+  for (auto* sub : app.get_subcommands({})) allow_extras_everywhere(*sub);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"aoi: automated optical inspection engine (ResNet-50 features, GBDT decisions)"};
-  app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();
+  app.set_version_flag("--version", version_text());
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "no progress output on stderr (errors and summaries still print)");
   std::map<CLI::App*, aoi::cli::Command> commands;
   for (auto add : {aoi::cli::add_featurize, aoi::cli::add_classify, aoi::cli::add_info, aoi::cli::add_gbdt,
                    aoi::cli::add_train, aoi::cli::add_evaluate, aoi::cli::add_score}) {
@@ -17,15 +40,22 @@ int main(int argc, char** argv) {
     for (auto* sub : app.get_subcommands({}))
       if (std::find(before.begin(), before.end(), sub) == before.end()) commands[sub] = run;
   }
+  allow_extras_everywhere(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  CLI::App* runnable = nullptr;
+  if (const std::string problem = aoi::cli::check_command_line(app, runnable); !problem.empty()) {
+    std::cerr << problem << "\n";
+    return 2;
+  }
+  aoi::cli::set_quiet(quiet);
   try {
-    for (auto& [sub, run] : commands)
-      if (sub->parsed()) return run();
+    for (CLI::App* a = runnable; a; a = a->get_parent())
+      if (auto it = commands.find(a); it != commands.end()) return it->second();
   } catch (const std::exception& e) {
     std::cerr << "aoi: " << e.what() << "\n";
     return 1;

@@ -68,7 +68,8 @@ int current_thread_index();
 // body(i) for every i in [begin, end), each index a task of its own. An
 // exception from a body is rethrown to the caller once every task ended.
 void for_each_index(int begin, int end, FunctionRef<void(int)> body);
-// body(b, e) on chunks of at least `grain` items that cover [begin, end).
+// body(b, e) on non-empty chunks that cover [begin, end), of about `grain`
+// items each (the runtime may halve or join them).
 void for_each_range(std::size_t begin, std::size_t end, std::size_t grain,
                     FunctionRef<void(std::size_t, std::size_t)> body);
 

@@ -47,7 +47,7 @@ struct Engine::State {
       if (!kernels::isa_supported(isa))
         throw Error(ErrorKind::kUnsupported,
                     std::string("engine: instruction set ") + kernels::isa_name(isa) + " is not available on this CPU or build");
-      packed.emplace(trunk, isa, s);
+      packed.emplace(trunk, isa, s, [this](std::span<const float> w) { weights.release_pages(w); });
       workspace_floats = packed->workspace_floats(options.threads);
     } else {
       reference_gemm = kernels::parse_gemm_backend(backend_name(options.backend));  // throws if this build lacks it

@@ -26,13 +26,15 @@ std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
 }  // namespace
 
-PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
+PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size,
+                         const std::function<void(std::span<const float>)>& packed_weights)
     : isa_(isa), input_size_(input_size), feature_dim_(trunk.feature_dim()) {
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
   // Packs a layer for its input size and grows the plan to hold its output
   // and scratch.
   auto plan_layer = [&](const Conv2d& conv, int size, bool padded_input = false, int output_border = 0) {
     kernels::PackedConv packed = pack(conv, size, isa, padded_input);
+    if (packed_weights) packed_weights(conv.weight());
     const int out = packed.spec().out_size(size) + 2 * output_border;
     plan_.activation = std::max(plan_.activation, std::size_t(out) * out * packed.spec().out_channels);
     plan_.per_slot = std::max(plan_.per_slot, packed.scratch_floats(size, size));

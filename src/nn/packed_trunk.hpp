@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "kernels/packed_conv.hpp"
@@ -28,7 +29,11 @@ class PackedTrunk {
  public:
   // Packs every convolution of `trunk` (which must outlive nothing: the packed
   // copies are owned here) for square inputs of `input_size`.
-  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size);
+  // `packed`, when set, is called with each layer's weights once they are
+  // copied (the Engine releases their pages: raw and packed weights are never
+  // resident together).
+  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size,
+              const std::function<void(std::span<const float>)>& packed = {});
 
   kernels::Isa isa() const { return isa_; }
   int input_size() const { return input_size_; }

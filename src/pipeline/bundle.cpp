@@ -1,4 +1,6 @@
 #include "pipeline/bundle.hpp"
+#include "aoi/version.h"
+#include "io/atomic_file.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -56,6 +58,7 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
   doc["format"] = kFormat;
   doc["format_version"] = ModelBundle::kFormatVersion;
   doc["created"] = b.created;
+  doc["aoi_version"] = b.aoi_version.empty() ? AOI_VERSION_STRING : b.aoi_version;
   doc["weights"] = {{"payload_hash", hash_hex(b.weights_hash)}, {"source", b.weights_source}};
   doc["preprocess"] = {{"policy", image::policy_name(b.policy)}};
   doc["classes"] = b.classes;
@@ -68,10 +71,8 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
   b.model_version = "aoi-" + hash_hex(hash);
   doc["model_version"] = b.model_version;
   doc["checksum"] = hash_hex(hash);
-  std::ofstream out(path);
-  require(out.good(), ErrorKind::kIo, path.string(), "cannot open for writing");
-  out << doc.dump(1) << "\n";
-  require(out.good(), ErrorKind::kIo, path.string(), "write failed");
+  b.aoi_version = doc["aoi_version"].get<std::string>();
+  io::write_file_atomically(path, doc.dump(1) + "\n");
 }
 
 ModelBundle load_bundle(const std::filesystem::path& path) {
@@ -98,6 +99,7 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
     ModelBundle b;
     b.model_version = doc.at("model_version").get<std::string>();
     b.created = doc.at("created").get<std::string>();
+    b.aoi_version = doc.value("aoi_version", "");  // bundles before 0.2 did not record it
     b.weights_hash = parse_hex64(doc.at("weights").at("payload_hash").get<std::string>(), name + ": weights");
     b.weights_source = doc.at("weights").value("source", "");
     b.policy = image::parse_policy(doc.at("preprocess").at("policy").get<std::string>());

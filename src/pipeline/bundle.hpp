@@ -31,6 +31,7 @@ struct ModelBundle {
   static constexpr int kFormatVersion = 1;
   std::string model_version;            // "aoi-" + 16 hex of the content hash, set by save/seal
   std::string created;                  // ISO-8601 UTC
+  std::string aoi_version;              // of the aoi that wrote it (empty: this one, when saving)
   std::uint64_t weights_hash = 0;       // payload hash of the trunk weights
   std::string weights_source;           // for people
   image::ResizePolicy policy = image::ResizePolicy::kStretch;

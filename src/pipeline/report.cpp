@@ -1,4 +1,6 @@
 #include "pipeline/report.hpp"
+#include "aoi/version.h"
+#include "io/atomic_file.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -197,13 +199,11 @@ void write_report(const std::filesystem::path& path, const ReportInput& in) {
     << gallery(in, passes, "Passes the model was surest were fails");
 
   h << "<h2>Run</h2><table>";
+  h << "<tr><th class='l'>aoi version</th><td class='l'>" << AOI_VERSION_STRING << "</td></tr>";
   for (const auto& [k, v] : in.facts) h << "<tr><th class='l'>" << escape(k) << "</th><td class='l'>" << escape(v) << "</td></tr>";
   h << "</table></body></html>\n";
 
-  std::ofstream out(path);
-  require(out.good(), ErrorKind::kIo, path.string(), "cannot open for writing");
-  out << h.str();
-  require(out.good(), ErrorKind::kIo, path.string(), "write failed");
+  io::write_file_atomically(path, h.str());
 }
 
 }  // namespace aoi::pipeline

@@ -147,6 +147,8 @@ WeightFile WeightFile::open(const std::filesystem::path& path) {
   state->bytes = static_cast<const std::uint8_t*>(state->mapping);
   state->size = state->mapping_size;
   state->parse();
+  // Hashing read every page; none is needed until a layer is packed.
+  if (state->mapping) ::madvise(state->mapping, state->mapping_size, MADV_DONTNEED);
   return WeightFile(std::move(state));
 }
 
@@ -163,6 +165,17 @@ WeightFile WeightFile::from_bytes(std::vector<std::uint8_t> bytes, const std::st
   state->size = bytes.size();
   state->parse();
   return WeightFile(std::move(state));
+}
+
+void WeightFile::release_pages(std::span<const float> values) const {
+  if (!state_->mapping || values.empty()) return;
+  const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(values.data());
+  const auto end = begin + values.size_bytes();
+  const auto map_begin = reinterpret_cast<std::uintptr_t>(state_->mapping);
+  if (begin < map_begin || end > map_begin + state_->mapping_size) return;  // not ours
+  const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 const std::string& WeightFile::name() const { return state_->name; }

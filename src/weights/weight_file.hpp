@@ -55,6 +55,13 @@ class WeightFile {
   // XXH3-64 of the payload: the identity of these weights (feature caches key on it).
   std::uint64_t payload_hash() const;
   std::uint64_t file_bytes() const;
+  // A mapped file: tells the kernel the pages wholly inside `values` (a span
+  // of this file) are not needed now, so they leave the resident set; a later
+  // read pages them in again from the file. No effect on weights in memory.
+  // The packed trunk calls it on each layer it has copied, and open() on the
+  // whole payload once hashed, so raw and packed weights are never resident
+  // together.
+  void release_pages(std::span<const float> values) const;
 
  private:
   struct State;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The lean edge runtime: libaoi with aoi's own thread pool (AOI_THREADS=std),
+# no TIFF, no OpenBLAS, unused sections dropped, the CLI linked fully
+# statically, into build-lean/. Then it
+#   - runs the tests that exercise what this build changes (threads, decoders,
+#     kernels, golden trunk, C API) unless --no-tests,
+#   - links a C consumer (tests/consumers/inspect.c) fully statically,
+#   - measures: stripped sizes, ldd, and the peak RSS of inspecting one image
+#     with the real ResNet-50 (needs weights/fetch.sh), and prints a table.
+#
+#   scripts/build-lean.sh [--no-tests]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+build=${AOI_LEAN_BUILD_DIR:-build-lean}
+run_tests=1
+[ "${1:-}" = "--no-tests" ] && run_tests=0
+multiarch=$(gcc -print-multiarch)
+lib=/usr/lib/$multiarch
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DAOI_ARCH="${AOI_ARCH:-portable}" \
+  -DAOI_THREADS=std -DAOI_WITH_TIFF=OFF -DAOI_WITH_OPENBLAS=OFF -DAOI_BUILD_BENCH=OFF -DAOI_STATIC_EXECUTABLES=ON \
+  -DCMAKE_CXX_FLAGS="-ffunction-sections -fdata-sections" -DCMAKE_C_FLAGS="-ffunction-sections -fdata-sections" \
+  -DCMAKE_EXE_LINKER_FLAGS="-Wl,--gc-sections" \
+  -DJPEG_LIBRARY_RELEASE="$lib/libjpeg.a" -DPNG_LIBRARY_RELEASE="$lib/libpng16.a" -DZLIB_LIBRARY_RELEASE="$lib/libz.a" >/dev/null
+cmake --build "$build" -j"$(nproc)"
+
+if [ "$run_tests" = 1 ]; then
+  # The threaded kernels and trunk, decoders, the C API, GBDT (also threaded).
+  (cd "$build" && ctest -j"$(nproc)" --output-on-failure \
+    -R '^(Kernels|PackedConv|Winograd|Engine|Golden|NoAllocation|CApi|Decode|Gbdt|Split|Binning|Inspector|Parallel)')
+fi
+
+out=$build/lean
+mkdir -p "$out"
+gcc -std=c99 -O2 -static -ffunction-sections -fdata-sections -Wl,--gc-sections -I include -I "$build/include" \
+  tests/consumers/inspect.c "$build/src/libaoi.a" "$lib/libpng16.a" "$lib/libjpeg.a" "$lib/libz.a" \
+  -lstdc++ -lm -lpthread -o "$out/inspect"
+strip -o "$out/inspect.stripped" "$out/inspect"
+strip -o "$out/aoi.stripped" "$build/src/cli/aoi"
+
+weights=${AOI_WEIGHTS:-${XDG_DATA_HOME:-$HOME/.local/share}/aoi/resnet50-imagenet.aoiw}
+rss="-"
+if [ -f "$weights" ]; then
+  fixture=$out/fixture
+  [ -f "$fixture/model.json" ] || "$build/tests/make_capi_fixture" "$fixture" "$weights" >/dev/null
+  rss=$(python3 - "$out/inspect.stripped" "$fixture/model.json" "$fixture/pattern.png" "$weights" <<'PY'
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print("%.0f" % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))
+PY
+)
+fi
+size_mb() { python3 -c "import os,sys; print('%.2f' % (os.path.getsize(sys.argv[1]) / 1e6))" "$1"; }
+deps() { ldd "$1" 2>&1 | grep -q "not a dynamic executable" && echo "static (no shared libraries)" || ldd "$1" | awk '{print $1}' | tr '\n' ' '; }
+echo
+echo "| binary | stripped size (MB) | ldd | peak RSS, one 80x60 PNG through ResNet-50 fp32 (MB) |"
+echo "| --- | --- | --- | --- |"
+echo "| C consumer (tests/consumers/inspect.c), -static | $(size_mb "$out/inspect.stripped") | $(deps "$out/inspect.stripped") | $rss |"
+echo "| aoi CLI, AOI_STATIC_EXECUTABLES=ON | $(size_mb "$out/aoi.stripped") | $(deps "$out/aoi.stripped") | |"
