@@ -13,6 +13,7 @@
 #include "io/csv.hpp"
 #include "support/image_writers.hpp"
 #include "support/random_resnet.hpp"
+#include "aoi/version.h"
 #include "support/run_cli.hpp"
 
 namespace aoi::test {
@@ -170,6 +171,97 @@ TEST_F(CliPipeline, HelpAndBadArguments) {
   const auto param = run("evaluate --manifest " + p("m.csv") + common() + " -p num_leaves=1");
   EXPECT_EQ(param.code, 1);
   EXPECT_NE(param.output.find("num_leaves"), std::string::npos) << param.output;
+}
+
+// Every output-writing command, its output on a file system with no room
+// (ulimit -f 0: writes fail with EFBIG), exits 1 (not by a signal) and leaves
+// the previous file byte-identical and no temporary file behind.
+TEST_F(CliPipeline, FullDiskLeavesEveryPreviousOutputIntact) {
+  // Inputs, made normally.
+  ASSERT_EQ(run("featurize --manifest " + p("m.csv") + " --weights " + p("tiny.aoiw") + " -o " + p("fx.npy")).code, 1);
+  {
+    std::ofstream labels(dir_ / "fx_labels.csv");
+    for (int i = 0; i < kItems; ++i) labels << (i % 3 == 1) << "\n";
+  }
+  ASSERT_EQ(run("gbdt train --features " + p("fx.npy") + " --labels " + p("fx_labels.csv") +
+                " -p num_rounds=5 -p min_data_in_leaf=2 -o " + p("fx_model.json")).code, 0);
+  ASSERT_EQ(run("train --manifest " + p("m.csv") + common() + " -o " + p("fx_bundle.json")).code, 1);  // 1: one bad row
+
+  const fs::path out_dir = dir_ / "outputs";
+  fs::create_directories(out_dir);
+  const std::string o = out_dir.string() + "/";
+  const std::vector<std::pair<std::string, std::string>> commands{
+      {"f.npy", "featurize --manifest " + p("m.csv") + " --weights " + p("tiny.aoiw") + " --no-cache -o " + o + "f.npy"},
+      {"m.json", "gbdt train --features " + p("fx.npy") + " --labels " + p("fx_labels.csv") + " -p num_rounds=5 -o " + o + "m.json"},
+      {"m.aoig", "gbdt train --features " + p("fx.npy") + " --labels " + p("fx_labels.csv") + " -p num_rounds=5 -o " + o + "m.aoig"},
+      {"p.csv", "gbdt predict --model " + p("fx_model.json") + " --features " + p("fx.npy") + " -o " + o + "p.csv"},
+      {"p.npy", "gbdt predict --model " + p("fx_model.json") + " --features " + p("fx.npy") + " -o " + o + "p.npy"},
+      {"b.json", "train --manifest " + p("m.csv") + common() + " -o " + o + "b.json"},
+      {"e.json", "evaluate --manifest " + p("m.csv") + common() + " --folds 3 --json " + o + "e.json"},
+      {"r.html", "evaluate --manifest " + p("m.csv") + common() + " --folds 3 --report " + o + "r.html"},
+      {"s.csv", "score --model " + p("fx_bundle.json") + " --weights " + p("tiny.aoiw") + " --manifest " + p("m.csv") + " -o " + o + "s.csv"},
+      {"s.jsonl", "score --model " + p("fx_bundle.json") + " --weights " + p("tiny.aoiw") + " --manifest " + p("m.csv") + " -o " + o + "s.jsonl"},
+  };
+  for (const auto& [file, args] : commands) {
+    const std::string previous = "the previous " + file + ", which must survive\n";
+    std::ofstream(out_dir / file, std::ios::binary) << previous;
+    const auto r = run_limited("ulimit -f 0; ", args);
+    EXPECT_EQ(r.code, 1) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(file), std::string::npos) << "the error names the output: " << r.output;
+    std::ifstream in(out_dir / file, std::ios::binary);
+    const std::string now((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(now, previous) << args;
+    for (const auto& entry : fs::directory_iterator(out_dir))
+      EXPECT_TRUE(entry.path().filename().string().find(".tmp") == std::string::npos)
+          << "temporary file left behind: " << entry.path();
+  }
+}
+
+TEST_F(CliPipeline, UsageErrorsNameTheMistakeAndSuggest) {
+  const auto version = run("--version");
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.output.rfind("aoi " + std::string(AOI_VERSION_STRING), 0), 0u) << version.output;
+
+  const auto command = run("scroe --model x.json -o y.csv");
+  EXPECT_EQ(command.code, 2);
+  EXPECT_NE(command.output.find("unknown command 'scroe'; did you mean 'score'?"), std::string::npos) << command.output;
+  const auto flag = run("score --modle x.json -o y.csv a.png");
+  EXPECT_EQ(flag.code, 2);
+  EXPECT_NE(flag.output.find("unknown option '--modle'; did you mean '--model'?"), std::string::npos) << flag.output;
+  const auto sub = run("gbdt trian");
+  EXPECT_EQ(sub.code, 2);
+  EXPECT_NE(sub.output.find("did you mean 'train'?"), std::string::npos) << sub.output;
+  const auto none = run("gbdt");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.output.find("a command is required: train, predict, params, importance"), std::string::npos) << none.output;
+
+  // An output the command cannot write is a usage error, before any work.
+  const auto ext = run("featurize --weights " + p("tiny.aoiw") + " -o " + p("x.csv") + " " + p("img/0.png"));
+  EXPECT_EQ(ext.code, 2);
+  EXPECT_NE(ext.output.find("this command writes .npy files"), std::string::npos) << ext.output;
+  EXPECT_FALSE(fs::exists(dir_ / "x.csv"));
+  EXPECT_EQ(run("score --model m.json -o r.txt a.png").code, 2);
+  EXPECT_EQ(run("train --manifest m.csv -o model.bin").code, 2);
+
+  // --help shows defaults and ranges.
+  const auto help = run("score --help");
+  EXPECT_NE(help.output.find("[1 - 1024]"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("=8"), std::string::npos) << "the batch default: " << help.output;
+  // gbdt train's row weights no longer share the trunk's --weights flag.
+  EXPECT_NE(run("gbdt train --help").output.find("--sample-weights"), std::string::npos);
+}
+
+TEST_F(CliPipeline, ProgressLinesWhenStderrIsNotATerminalAndQuietSilencesThem) {
+  // AOI_PROGRESS_SECONDS=0: a line at every batch instead of every few seconds.
+  const std::string args = "featurize --manifest " + p("m.csv") + " --weights " + p("tiny.aoiw") +
+                           " --no-cache --batch 8 -o " + p("progress.npy");
+  const auto talk = run_limited("AOI_PROGRESS_SECONDS=0 ", args);
+  EXPECT_NE(talk.output.find("aoi: featurize 8/40 (20%)"), std::string::npos) << talk.output;
+  EXPECT_NE(talk.output.find("img/s ETA"), std::string::npos) << talk.output;
+  EXPECT_EQ(talk.output.find("\r"), std::string::npos) << "no terminal redraws into a pipe";
+  const auto quiet = run_limited("AOI_PROGRESS_SECONDS=0 ", "--quiet " + args);
+  EXPECT_EQ(quiet.output.find("img/s ETA"), std::string::npos) << quiet.output;
+  EXPECT_NE(quiet.output.find("aoi: wrote"), std::string::npos) << "the summary still prints: " << quiet.output;
 }
 
 }  // namespace

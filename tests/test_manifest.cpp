@@ -81,7 +81,7 @@ class Manifest : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("aoi_test_manifest_" + std::to_string(getpid()));
     fs::create_directories(dir_ / "img");
-    for (const char* name : {"a.png", "b.png", "c.png"}) std::ofstream(dir_ / "img" / name) << "x";
+    for (const char* name : {"a.png", "b.png", "c.png", "d.png"}) std::ofstream(dir_ / "img" / name) << "x";
   }
   void TearDown() override { fs::remove_all(dir_); }
   fs::path write(const std::string& text) {
@@ -164,7 +164,7 @@ TEST_F(Manifest, HeaderProblemsAreErrors) {
 }
 
 TEST_F(Manifest, MultiClassLabels) {
-  const auto path = write("path,label\nimg/a.png,spur\nimg/b.png,pass\nimg/c.png,open\nimg/c.png,short\n");
+  const auto path = write("path,label\nimg/a.png,spur\nimg/b.png,pass\nimg/c.png,open\nimg/d.png,short\n");
   pipeline::ManifestOptions discover;
   discover.discover_classes = true;
   const auto found = pipeline::read_manifest(path, discover);

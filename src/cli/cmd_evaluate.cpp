@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "core/require.hpp"
+#include "io/atomic_file.hpp"
 #include "pipeline/report.hpp"
 #include "commands.hpp"
 #include "common.hpp"
@@ -57,10 +58,7 @@ Command add_evaluate(CLI::App& app) {
                       {"cache_hits", data.cache_hits},
                       {"total_seconds",
                        std::chrono::duration<double>(std::chrono::steady_clock::now() - total_start).count()}};
-      std::ofstream out(a->json);
-      require(out.good(), ErrorKind::kIo, a->json, "cannot open for writing");
-      out << j.dump(2) << "\n";
-      require(out.good(), ErrorKind::kIo, a->json, "write failed");
+      io::write_file_atomically(a->json, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       std::cerr << "aoi: wrote " << a->json << "\n";
     }
     if (!a->report.empty()) {

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "core/require.hpp"
+#include "io/atomic_file.hpp"
 #include "io/npy.hpp"
 #include "pipeline/featurize.hpp"
 #include "commands.hpp"
@@ -75,6 +76,7 @@ Command add_featurize(CLI::App& app) {
     if (!args->roi.empty()) roi = parse_roi(args->roi);
     if (!args->manifest.empty()) {
       const auto m = pipeline::read_manifest(args->manifest);
+      for (const auto& why : m.warnings) std::cerr << "aoi: warning: " << why << "\n";
       for (const auto& why : m.skipped) std::cerr << "aoi: skipped " << why << "\n";
       skipped_rows = m.skipped.size();
       for (const auto& item : m.items) items.push_back({item.path, item.roi ? item.roi : roi});
@@ -94,8 +96,9 @@ Command add_featurize(CLI::App& app) {
     for (const auto& e : result.errors) std::cerr << "aoi: skipped " << e.message << "\n";
     io::write_npy(args->output, {std::int64_t(result.rows.size()), engine.feature_dim()}, result.features.data());
     if (!args->rows.empty()) {
-      std::ofstream rows(args->rows);
-      for (auto i : result.rows) rows << items[i].path << "\n";
+      std::string rows;
+      for (auto i : result.rows) rows += items[i].path + "\n";
+      io::write_file_atomically(args->rows, rows);
     }
     std::cerr << "aoi: wrote " << result.rows.size() << " x " << engine.feature_dim() << " features to " << args->output;
     if (!result.features.empty()) std::cerr << " (" << describe_values(result.features) << ")";

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/require.hpp"
+#include "io/atomic_file.hpp"
 #include "gbdt/train.hpp"
 #include "io/npy.hpp"
 #include "commands.hpp"
@@ -51,8 +52,7 @@ std::vector<float> read_labels(const std::string& path) {
 
 void write_predictions(const std::string& path, const std::vector<float>& p, std::size_t rows, int outputs) {
   if (path.size() >= 4 && path.substr(path.size() - 4) == ".csv") {
-    std::ofstream out(path);
-    require(out.good(), ErrorKind::kIo, path, "cannot open for writing");
+    std::ostringstream out;
     for (int k = 0; k < outputs; ++k) out << (k ? "," : "") << (outputs == 1 ? "probability" : "p" + std::to_string(k));
     out << "\n";
     char buf[32];
@@ -63,6 +63,7 @@ void write_predictions(const std::string& path, const std::vector<float>& p, std
       }
       out << "\n";
     }
+    io::write_file_atomically(path, out.str());
     return;
   }
   if (outputs == 1) io::write_npy(path, {std::int64_t(rows)}, p.data());

@@ -49,6 +49,7 @@ Command add_score(CLI::App& app) {
       const auto classes = inspector.classes();
       if (classes.size() > 2) mo.classes.assign(classes.begin(), classes.end());
       const auto m = pipeline::read_manifest(a->manifest, mo);
+      for (const auto& why : m.warnings) std::cerr << "aoi: warning: " << why << "\n";
       for (const auto& why : m.skipped) std::cerr << "aoi: skipped " << why << "\n";
       failed += m.skipped.size();
       for (const auto& item : m.items) {

@@ -115,6 +115,7 @@ Command add_train(CLI::App& app) {
 
     bundle.created = utc_now();
     bundle.weights_hash = engine.weights().payload_hash();
+    bundle.feature_identity = engine.feature_identity();
     bundle.weights_source = engine.description().source;
     bundle.policy = fopts.policy.value_or(engine.description().preprocess.policy);
     bundle.classes = data.manifest.classes;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -55,7 +56,9 @@ bool g_quiet = false;
 void set_quiet(bool quiet) { g_quiet = quiet; }
 
 ProgressBar::ProgressBar(std::string label)
-    : label_(std::move(label)), terminal_(isatty(STDERR_FILENO)), start_(now_seconds()), last_line_(start_) {}
+    : label_(std::move(label)), terminal_(isatty(STDERR_FILENO)), start_(now_seconds()), last_line_(start_) {
+  if (const char* env = std::getenv("AOI_PROGRESS_SECONDS"); env && *env) interval_ = std::max(0.0, std::atof(env));
+}
 
 // On a terminal: a bar redrawn in place. Elsewhere (logs, CI, a service
 // manager): a plain line every few seconds, so long work is seen to move.
@@ -70,7 +73,7 @@ void ProgressBar::update(std::size_t done, std::size_t total) {
                  std::string(width - filled, '.').c_str(), done, total, rate, eta);
     std::fflush(stderr);
     drew_ = true;
-  } else if (now - last_line_ >= kLineSeconds && done < total) {
+  } else if (now - last_line_ >= interval_ && done < total) {
     std::fprintf(stderr, "aoi: %s %zu/%zu (%.0f%%) %.1f img/s ETA %.0fs\n", label_.c_str(), done, total,
                  100.0 * double(done) / double(total), rate, eta);
     last_line_ = now;

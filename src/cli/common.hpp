@@ -30,7 +30,8 @@ std::filesystem::path resolve_weights(const std::string& flag);
 image::Roi parse_roi(const std::string& text);
 
 // Progress of long work on stderr: a bar on a terminal, else a line with
-// count, rate and ETA every kLineSeconds. set_quiet(true) (--quiet) silences it.
+// count, rate and ETA every kLineSeconds ($AOI_PROGRESS_SECONDS overrides).
+// set_quiet(true) (--quiet) silences it.
 class ProgressBar {
  public:
   static constexpr double kLineSeconds = 5.0;
@@ -43,6 +44,7 @@ class ProgressBar {
   bool terminal_;
   bool drew_ = false;
   double start_, last_line_;
+  double interval_ = kLineSeconds;
 };
 void set_quiet(bool quiet);
 

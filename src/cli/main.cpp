@@ -1,5 +1,6 @@
 // aoi: the command-line shell over the library. Exit codes: 0 success,
 // 1 failure (or some items failed in a batch), 2 bad usage.
+#include <csignal>
 #include <iostream>
 #include <map>
 
@@ -27,6 +28,9 @@ void allow_extras_everywhere(CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file size limit (ulimit -f) makes a write fail with EFBIG, reported as
+  // an error with the file's name, instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"aoi: automated optical inspection engine (ResNet-50 features, GBDT decisions)"};
   app.option_defaults()->always_capture_default();
   app.set_version_flag("--version", version_text());
@@ -41,13 +45,19 @@ int main(int argc, char** argv) {
       if (std::find(before.begin(), before.end(), sub) == before.end()) commands[sub] = run;
   }
   allow_extras_everywhere(app);
+  CLI::App* runnable = nullptr;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A misspelt flag also leaves a required one missing: name the misspelling.
+    if (e.get_exit_code() != 0)
+      if (const std::string problem = aoi::cli::check_command_line(app, runnable); problem.find("unknown") != std::string::npos) {
+        std::cerr << problem << "\n";
+        return 2;
+      }
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  CLI::App* runnable = nullptr;
   if (const std::string problem = aoi::cli::check_command_line(app, runnable); !problem.empty()) {
     std::cerr << problem << "\n";
     return 2;

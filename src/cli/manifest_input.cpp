@@ -44,6 +44,7 @@ ManifestFeatures featurize_manifest(const Engine& engine, const std::string& man
                                     pipeline::FeaturizeOptions options, const std::optional<pipeline::FeatureCache>& cache) {
   ManifestFeatures out;
   out.manifest = pipeline::read_manifest(manifest_path, manifest_options);
+  for (const auto& why : out.manifest.warnings) std::cerr << "aoi: warning: " << why << "\n";
   for (const auto& why : out.manifest.skipped) std::cerr << "aoi: skipped " << why << "\n";
   out.failed = out.manifest.skipped.size();
   const auto& items = out.manifest.items;

@@ -28,6 +28,12 @@ void Model::check_feature_count(std::size_t count, const std::string& context) c
               std::to_string(count));
 }
 
+namespace {
+// Deeper than any tree the trainer grows (num_leaves is at most 4096, so
+// depth below 4096); bounds the predictor's walk.
+constexpr int kMaxTreeDepth = 4096;
+}  // namespace
+
 void Model::validate(const std::string& context) const {
   auto bad = [&](const std::string& what) { return Error(ErrorKind::kBadData, context + ": invalid model: " + what); };
   if (objective != "binary" && objective != "multiclass") throw bad("unknown objective '" + objective + "'");
@@ -43,15 +49,27 @@ void Model::validate(const std::string& context) const {
         tr.gain.size() != n)
       throw bad(which + " has arrays of different lengths");
     if (tr.leaf_value.size() != n + 1) throw bad(which + " must have one more leaf than internal nodes");
-    std::vector<int> leaf_refs(n + 1, 0);
+    // A tree: every child index in range and after its parent (no cycles),
+    // every leaf and every internal node but the root reached exactly once
+    // (no shared subtrees, which would make a small file expand
+    // exponentially), and the depth bounded.
+    std::vector<int> leaf_refs(n + 1, 0), node_refs(n, 0), depth(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
       if (tr.feature[i] < 0 || tr.feature[i] >= num_features) throw bad(which + " splits on a feature out of range");
       if (std::isnan(tr.threshold[i])) throw bad(which + " has a NaN threshold");
       for (int c : {tr.left[i], tr.right[i]}) {
         if (c >= 0 ? (c <= int(i) || c >= int(n)) : (~c >= int(n + 1))) throw bad(which + " has a child out of range");
-        if (c < 0) ++leaf_refs[~c];
+        if (c < 0) {
+          ++leaf_refs[~c];
+        } else {
+          ++node_refs[c];
+          depth[c] = depth[i] + 1;
+          if (depth[c] >= kMaxTreeDepth) throw bad(which + " is deeper than " + std::to_string(kMaxTreeDepth));
+        }
       }
     }
+    for (std::size_t i = 1; i < n; ++i)
+      if (node_refs[i] != 1) throw bad(which + " does not reach node " + std::to_string(i) + " exactly once");
     for (double v : tr.leaf_value)
       if (!std::isfinite(v)) throw bad(which + " has a non-finite leaf value");
     if (n > 0)

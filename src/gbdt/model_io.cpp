@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include "core/require.hpp"
+#include "io/atomic_file.hpp"
 #include "core/json_number.hpp"
 #include "core/checksums.hpp"
 #include "gbdt/model.hpp"
@@ -21,10 +22,7 @@ constexpr int kVersion = 1;
 constexpr char kBinaryMagic[8] = {'A', 'O', 'I', 'G', 'B', 'D', 'T', '\n'};
 
 void write_bytes(const std::filesystem::path& path, const void* data, std::size_t size) {
-  std::ofstream out(path, std::ios::binary);
-  require(out.good(), ErrorKind::kIo, path.string(), "cannot open for writing");
-  out.write(static_cast<const char*>(data), std::streamsize(size));
-  require(out.good(), ErrorKind::kIo, path.string(), "write failed");
+  io::write_file_atomically(path, std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size));
 }
 
 // Appends and reads plain little-endian values and arrays.

@@ -141,6 +141,13 @@ Inspector InspectorAccess::open(const std::filesystem::path& bundle_path, const 
           "trained on trunk weights " + pipeline::hash_hex(bundle.weights_hash) + " but " + engine.weights().name() +
               " holds " + pipeline::hash_hex(engine.weights().payload_hash()) +
               "; use the weights the model was trained on");
+  // Same payload is not enough: other preprocessing or architecture in the
+  // weight file's header gives other features.
+  require(bundle.feature_identity == 0 || bundle.feature_identity == engine.feature_identity(), ErrorKind::kBadWeights,
+          bundle_path.string(),
+          "trained on features " + pipeline::hash_hex(bundle.feature_identity) + " but " + engine.weights().name() +
+              " gives features " + pipeline::hash_hex(engine.feature_identity()) +
+              " (same weights, other preprocessing or architecture in its header)");
   bundle.model.check_feature_count(std::size_t(engine.feature_dim()), bundle_path.string());
   return Inspector(std::make_unique<Inspector::State>(bundle_path, std::move(bundle), std::move(engine)));
 }

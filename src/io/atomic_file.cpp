@@ -37,7 +37,8 @@ mode_t current_umask() {
 
 }  // namespace
 
-void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                           Durability durability) {
   if (std::error_code ec; std::filesystem::is_directory(path, ec))
     throw Error(ErrorKind::kIo, path.string() + ": is a folder, not a file");
   const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
@@ -60,7 +61,7 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
     }
     done += std::size_t(n);
   }
-  if (::fsync(fd) != 0) abandon("fsync failed", errno);
+  if (durability == Durability::kDurable && ::fsync(fd) != 0) abandon("fsync failed", errno);
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(temp.c_str());
@@ -72,6 +73,7 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
     fail(path, "cannot replace the file", err);
   }
   // The rename is durable once the folder's entry is on disk.
+  if (durability != Durability::kDurable) return;
   const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
   if (dir >= 0) {
     ::fsync(dir);
@@ -79,8 +81,9 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
   }
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
-  write_file_atomically(path, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+void write_file_atomically(const std::filesystem::path& path, std::string_view text, Durability durability) {
+  write_file_atomically(path, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+                        durability);
 }
 
 }  // namespace aoi::io

@@ -12,7 +12,14 @@
 
 namespace aoi::io {
 
-void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
-void write_file_atomically(const std::filesystem::path& path, std::string_view text);
+// Durability::kRenameOnly skips both fsyncs: still never torn, but a crash
+// may lose the file. For entries that are verified when read and cheap to
+// make again (the feature cache), where an fsync each would dominate.
+enum class Durability { kDurable, kRenameOnly };
+
+void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                           Durability durability = Durability::kDurable);
+void write_file_atomically(const std::filesystem::path& path, std::string_view text,
+                           Durability durability = Durability::kDurable);
 
 }  // namespace aoi::io

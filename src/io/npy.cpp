@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/require.hpp"
+#include "io/atomic_file.hpp"
 #include "io/image.hpp"
 
 namespace aoi::io {
@@ -28,14 +29,12 @@ void write_npy(const std::filesystem::path& path, const std::vector<std::int64_t
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
 
-  std::ofstream out(path, std::ios::binary);
-  require(out.good(), ErrorKind::kIo, path.string(), "cannot open for writing");
-  out.write(kMagic, 6);
-  out.put(1), out.put(0);
-  out.put(static_cast<char>(header.size() & 0xFF)), out.put(static_cast<char>(header.size() >> 8));
-  out << header;
-  out.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(count * sizeof(float)));
-  require(out.good(), ErrorKind::kIo, path.string(), "write failed");
+  std::string file(kMagic, 6);
+  file.push_back(1), file.push_back(0);
+  file.push_back(static_cast<char>(header.size() & 0xFF)), file.push_back(static_cast<char>(header.size() >> 8));
+  file += header;
+  file.append(reinterpret_cast<const char*>(values), count * sizeof(float));
+  write_file_atomically(path, file);
 }
 
 NpyArray read_npy(const std::filesystem::path& path) {
@@ -71,11 +70,22 @@ NpyArray parse_npy(std::span<const std::uint8_t> bytes, const std::string& name)
 
   NpyArray array;
   std::size_t count = 1;
+  // The tuple: non-negative integers separated by commas (Python writes a
+  // trailing one for a single dimension); anything else is refused.
   const std::string dims = m[1];
-  const std::regex number(R"(\d+)");
-  for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
-    if (it->length() > 15) throw bad("shape is too large");
-    const auto d = std::stoll(it->str());
+  std::size_t at = 0;
+  while (at < dims.size()) {
+    const std::size_t comma = dims.find(',', at);
+    std::string field = dims.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    field.erase(0, field.find_first_not_of(" \t"));
+    field.erase(field.find_last_not_of(" \t") + 1);
+    const bool last = comma == std::string::npos;
+    at = last ? dims.size() : comma + 1;
+    if (field.empty() && last && !array.shape.empty()) break;  // "(3,)"
+    if (field.empty() || field.find_first_not_of("0123456789") != std::string::npos)
+      throw bad("shape entry '" + field + "' is not a non-negative integer");
+    if (field.size() > 15) throw bad("shape is too large");
+    const auto d = std::stoll(field);
     array.shape.push_back(d);
     if (d != 0 && count > (std::size_t(1) << 40) / static_cast<std::size_t>(d)) throw bad("shape is too large");
     count *= static_cast<std::size_t>(d);

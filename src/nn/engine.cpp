@@ -1,6 +1,10 @@
 #include "nn/engine.hpp"
 
+#include <cstdio>
 #include <mutex>
+
+#define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
+#include <xxhash.h>
 
 #include "core/require.hpp"
 #include "core/parallel.hpp"
@@ -47,7 +51,7 @@ struct Engine::State {
       if (!kernels::isa_supported(isa))
         throw Error(ErrorKind::kUnsupported,
                     std::string("engine: instruction set ") + kernels::isa_name(isa) + " is not available on this CPU or build");
-      packed.emplace(trunk, isa, s, [this](std::span<const float> w) { weights.release_pages(w); });
+      packed.emplace(trunk, isa, s, &weights);
       workspace_floats = packed->workspace_floats(options.threads);
     } else {
       reference_gemm = kernels::parse_gemm_backend(backend_name(options.backend));  // throws if this build lacks it
@@ -84,6 +88,20 @@ Engine::~Engine() = default;
 const weights::WeightFile& Engine::weights() const { return state_->weights; }
 const weights::ModelDescription& Engine::description() const { return state_->weights.description(); }
 int Engine::feature_dim() const { return state_->trunk.feature_dim(); }
+
+std::uint64_t Engine::feature_identity() const {
+  const auto& d = description();
+  const auto& p = d.preprocess;
+  std::string record = "aoi-feature-identity/" + std::to_string(kFeatureVersion) + "/" + d.architecture + "/" + d.variant;
+  for (int b : d.blocks) record += "/" + std::to_string(b);
+  char numbers[256];
+  std::snprintf(numbers, sizeof numbers, "/%016llx/%d/%.9g/%.9g,%.9g,%.9g/%.9g,%.9g,%.9g/%d/%d/%d",
+                static_cast<unsigned long long>(state_->weights.payload_hash()), int(p.channel_order), p.scale,
+                p.mean[0], p.mean[1], p.mean[2], p.std[0], p.std[1], p.std[2], p.input_size, p.resize_short,
+                int(p.policy));
+  record += numbers;
+  return XXH3_64bits(record.data(), record.size());
+}
 int Engine::input_size() const { return description().preprocess.input_size; }
 int Engine::threads() const { return state_->options.threads; }
 Backend Engine::backend() const { return state_->options.backend; }

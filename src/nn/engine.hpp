@@ -45,6 +45,13 @@ class Engine {
   const weights::WeightFile& weights() const;
   const weights::ModelDescription& description() const;
   int feature_dim() const;
+  // Everything that decides a feature vector, as one 64-bit hash: the weights'
+  // payload, their preprocessing (channel order, scale, mean, std, input
+  // size, resize short side and default policy), the architecture (variant,
+  // blocks) and kFeatureVersion. Feature caches and bundles key on it.
+  std::uint64_t feature_identity() const;
+  // Bumped whenever aoi's features change meaning for the same weights.
+  static constexpr int kFeatureVersion = 2;
   int input_size() const;  // the side of the square input tensor
   int threads() const;
   Backend backend() const;

@@ -16,9 +16,10 @@ kernels::ConvSpec spec_of(const Conv2d& c, bool padded_input = false) {
 }
 
 // Packs one layer for inputs of size x size (which picks its algorithm).
-kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa, bool padded_input = false) {
+kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa, bool padded_input,
+                         std::span<const float> weight, std::span<const float> bias) {
   const kernels::ConvSpec spec = spec_of(c, padded_input);
-  return kernels::PackedConv(spec, c.weight(), c.bias(), isa, kernels::choose_algorithm(spec, size, size));
+  return kernels::PackedConv(spec, weight, bias, isa, kernels::choose_algorithm(spec, size, size));
 }
 
 // Every area of the workspace starts on a 64-byte line.
@@ -26,15 +27,22 @@ std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
 }  // namespace
 
-PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size,
-                         const std::function<void(std::span<const float>)>& packed_weights)
+PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source)
     : isa_(isa), input_size_(input_size), feature_dim_(trunk.feature_dim()) {
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
   // Packs a layer for its input size and grows the plan to hold its output
   // and scratch.
   auto plan_layer = [&](const Conv2d& conv, int size, bool padded_input = false, int output_border = 0) {
-    kernels::PackedConv packed = pack(conv, size, isa, padded_input);
-    if (packed_weights) packed_weights(conv.weight());
+    std::vector<float> weight, bias;
+    if (source) {
+      weight.resize(conv.weight().size());
+      bias.resize(conv.bias().size());
+      source->copy_out(conv.weight(), weight.data());
+      source->copy_out(conv.bias(), bias.data());
+      source->release_pages(conv.weight());
+    }
+    kernels::PackedConv packed = source ? pack(conv, size, isa, padded_input, weight, bias)
+                                        : pack(conv, size, isa, padded_input, conv.weight(), conv.bias());
     const int out = packed.spec().out_size(size) + 2 * output_border;
     plan_.activation = std::max(plan_.activation, std::size_t(out) * out * packed.spec().out_channels);
     plan_.per_slot = std::max(plan_.per_slot, packed.scratch_floats(size, size));

@@ -29,11 +29,11 @@ class PackedTrunk {
  public:
   // Packs every convolution of `trunk` (which must outlive nothing: the packed
   // copies are owned here) for square inputs of `input_size`.
-  // `packed`, when set, is called with each layer's weights once they are
-  // copied (the Engine releases their pages: raw and packed weights are never
-  // resident together).
-  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size,
-              const std::function<void(std::span<const float>)>& packed = {});
+  // With `source` (the file the trunk's weights lie in), each layer's weights
+  // are read through it (a file that shrinks under the process is an error,
+  // not SIGBUS) and their pages released once packed, so raw and packed
+  // weights are never resident together.
+  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source = nullptr);
 
   kernels::Isa isa() const { return isa_; }
   int input_size() const { return input_size_; }

@@ -10,13 +10,28 @@
 namespace aoi::nn {
 namespace {
 
-constexpr int kStemStride = 2, kStemPad = 3;
+constexpr int kStemStride = 2, kStemPad = 3, kStemKernel = 7;
 
-Conv2d load_conv(const weights::WeightFile& f, const std::string& name, int stride) {
+constexpr std::int64_t kMaxChannels = 1 << 16;
+
+// Every layer's shape is checked against the network description here, once,
+// at load: a file that passes builds a trunk whose kernels and buffers agree.
+// `kernel` and `in_channels` are what the architecture requires (0: any).
+Conv2d load_conv(const weights::WeightFile& f, const std::string& name, int stride, int kernel, int in_channels = 0) {
   const auto& info = f.info(name + ".weight");
   if (info.shape.size() != 4 || info.shape[2] != info.shape[3] || info.shape[2] % 2 == 0)
     throw Error(ErrorKind::kBadWeights, f.name() + ": " + name + ".weight must be OIHW with an odd square kernel");
+  for (const auto dim : info.shape)
+    require(dim >= 1 && dim <= kMaxChannels, ErrorKind::kBadWeights, f.name(),
+            name + ".weight has a dimension of " + std::to_string(dim) + " (expected 1 to " +
+                std::to_string(kMaxChannels) + ")");
   const int out = int(info.shape[0]), in = int(info.shape[1]), k = int(info.shape[2]);
+  require(k == kernel, ErrorKind::kBadWeights, f.name(),
+          name + " has a " + std::to_string(k) + "x" + std::to_string(k) + " kernel; this ResNet layer is " +
+              std::to_string(kernel) + "x" + std::to_string(kernel));
+  require(in_channels == 0 || in == in_channels, ErrorKind::kBadWeights, f.name(),
+          name + " takes " + std::to_string(in) + " input channels; it must take " + std::to_string(in_channels) +
+              " (the RGB image)");
   const int pad = name == "stem" ? kStemPad : k / 2;
   return Conv2d(name, f.data(name + ".weight"), f.data(name + ".bias", {out}), in, out, k, stride, pad);
 }
@@ -25,18 +40,20 @@ Conv2d load_conv(const weights::WeightFile& f, const std::string& name, int stri
 
 Trunk::Trunk(const weights::WeightFile& f) {
   const auto& d = f.description();
-  stem_.emplace(load_conv(f, "stem", kStemStride));
+  require(!d.blocks.empty(), ErrorKind::kBadWeights, f.name(), "the network description names no stages");
+  stem_.emplace(load_conv(f, "stem", kStemStride, kStemKernel, 3));
   int channels = stem_->out_channels();
   for (std::size_t s = 0; s < d.blocks.size(); ++s) {
     std::vector<Bottleneck> blocks;
+    require(d.blocks[s] >= 1, ErrorKind::kBadWeights, f.name(), "stage " + std::to_string(s + 1) + " has no blocks");
     for (int b = 0; b < d.blocks[s]; ++b) {
       const std::string p = "layer" + std::to_string(s + 1) + "." + std::to_string(b) + ".";
       const int stride = (s > 0 && b == 0) ? 2 : 1;
       const bool stride_on_1x1 = d.variant == "v1";
-      Bottleneck block{load_conv(f, p + "conv1", stride_on_1x1 ? stride : 1),
-                       load_conv(f, p + "conv2", stride_on_1x1 ? 1 : stride), load_conv(f, p + "conv3", 1),
+      Bottleneck block{load_conv(f, p + "conv1", stride_on_1x1 ? stride : 1, 1),
+                       load_conv(f, p + "conv2", stride_on_1x1 ? 1 : stride, 3), load_conv(f, p + "conv3", 1, 1),
                        std::nullopt};
-      if (f.has(p + "downsample.weight")) block.downsample.emplace(load_conv(f, p + "downsample", stride));
+      if (f.has(p + "downsample.weight")) block.downsample.emplace(load_conv(f, p + "downsample", stride, 1));
       const bool chained = block.conv1.in_channels() == channels &&
                            block.conv2.in_channels() == block.conv1.out_channels() &&
                            block.conv3.in_channels() == block.conv2.out_channels() &&

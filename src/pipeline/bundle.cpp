@@ -31,7 +31,7 @@ std::uint64_t content_hash(const json& doc) {
   json copy = doc;
   copy.erase("checksum");
   copy.erase("model_version");
-  const auto text = copy.dump();
+  const auto text = copy.dump(-1, ' ', false, json::error_handler_t::replace);
   return XXH3_64bits(text.data(), text.size());
 }
 
@@ -60,6 +60,7 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
   doc["created"] = b.created;
   doc["aoi_version"] = b.aoi_version.empty() ? AOI_VERSION_STRING : b.aoi_version;
   doc["weights"] = {{"payload_hash", hash_hex(b.weights_hash)}, {"source", b.weights_source}};
+  if (b.feature_identity) doc["weights"]["feature_identity"] = hash_hex(b.feature_identity);
   doc["preprocess"] = {{"policy", image::policy_name(b.policy)}};
   doc["classes"] = b.classes;
   doc["thresholds"] = {{"pass_below", b.thresholds.pass_below}, {"fail_from", b.thresholds.fail_from}};
@@ -72,7 +73,7 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
   doc["model_version"] = b.model_version;
   doc["checksum"] = hash_hex(hash);
   b.aoi_version = doc["aoi_version"].get<std::string>();
-  io::write_file_atomically(path, doc.dump(1) + "\n");
+  io::write_file_atomically(path, doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 ModelBundle load_bundle(const std::filesystem::path& path) {
@@ -102,6 +103,8 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
     b.aoi_version = doc.value("aoi_version", "");  // bundles before 0.2 did not record it
     b.weights_hash = parse_hex64(doc.at("weights").at("payload_hash").get<std::string>(), name + ": weights");
     b.weights_source = doc.at("weights").value("source", "");
+    if (doc.at("weights").contains("feature_identity"))
+      b.feature_identity = parse_hex64(doc.at("weights").at("feature_identity").get<std::string>(), name + ": weights");
     b.policy = image::parse_policy(doc.at("preprocess").at("policy").get<std::string>());
     b.classes = doc.at("classes").get<std::vector<std::string>>();
     require(b.classes.size() >= 2, ErrorKind::kBadData, name, "a bundle needs at least two classes");

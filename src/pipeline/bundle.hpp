@@ -33,6 +33,7 @@ struct ModelBundle {
   std::string created;                  // ISO-8601 UTC
   std::string aoi_version;              // of the aoi that wrote it (empty: this one, when saving)
   std::uint64_t weights_hash = 0;       // payload hash of the trunk weights
+  std::uint64_t feature_identity = 0;   // Engine::feature_identity of the trunk (0: not recorded, bundles before 0.2)
   std::string weights_source;           // for people
   image::ResizePolicy policy = image::ResizePolicy::kStretch;
   std::vector<std::string> classes{"pass", "fail"};  // class 0 is "pass"

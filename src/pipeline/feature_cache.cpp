@@ -1,5 +1,8 @@
 #include "pipeline/feature_cache.hpp"
 
+#include "aoi/error.hpp"
+#include "io/atomic_file.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -38,7 +41,7 @@ std::string FeatureKey::hex() const {
 std::uint64_t content_hash(std::span<const std::uint8_t> bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
 
 FeatureKey feature_key(std::uint64_t image_hash, const std::optional<image::Roi>& roi, image::ResizePolicy policy,
-                       std::uint64_t weights_hash, int feature_dim) {
+                       std::uint64_t feature_identity, int feature_dim) {
   // A fixed little record; bump the version string when feature semantics change.
   struct {
     char version[16];
@@ -46,9 +49,9 @@ FeatureKey feature_key(std::uint64_t image_hash, const std::optional<image::Roi>
     std::int32_t has_roi, x, y, w, h, policy, dim;
   } record;
   std::memset(&record, 0, sizeof record);
-  std::strcpy(record.version, "aoi-features-1");
+  std::strcpy(record.version, "aoi-features-2");
   record.image = image_hash;
-  record.weights = weights_hash;
+  record.weights = feature_identity;
   record.has_roi = roi.has_value();
   if (roi) record.x = roi->x, record.y = roi->y, record.w = roi->width, record.h = roi->height;
   record.policy = int(policy);
@@ -83,32 +86,26 @@ bool FeatureCache::load(const FeatureKey& key, std::span<float> out) const {
 }
 
 bool FeatureCache::store(const FeatureKey& key, std::span<const float> features) const {
-  static std::atomic<unsigned> counter{0};
   const auto final_path = entry(key);
   std::error_code ec;
   std::filesystem::create_directories(final_path.parent_path(), ec);
   if (ec) return false;
-  const auto temp = final_path.string() + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   EntryHeader header;
   std::memcpy(header.magic, kMagic, sizeof kMagic);
   header.key_low = key.low;
   header.key_high = key.high;
   header.count = features.size();
   header.values_hash = XXH3_64bits(features.data(), features.size_bytes());
-  {
-    std::ofstream out(temp, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(&header), sizeof header);
-    out.write(reinterpret_cast<const char*>(features.data()), std::streamsize(features.size_bytes()));
-    if (!out.flush()) {
-      out.close();
-      std::filesystem::remove(temp, ec);
-      return false;
-    }
+  std::string bytes(reinterpret_cast<const char*>(&header), sizeof header);
+  bytes.append(reinterpret_cast<const char*>(features.data()), features.size_bytes());
+  // An entry is checked against its hash when read, so a crash can at worst
+  // lose it: no fsync per entry (io::Durability::kRenameOnly).
+  try {
+    io::write_file_atomically(final_path, bytes, io::Durability::kRenameOnly);
+    return true;
+  } catch (const Error&) {
+    return false;
   }
-  std::filesystem::rename(temp, final_path, ec);
-  if (!ec) return true;
-  std::filesystem::remove(temp, ec);
-  return false;
 }
 
 }  // namespace aoi::pipeline

@@ -1,7 +1,8 @@
 // A content-addressed store of trunk features, so that a second run over the
 // same images does no trunk work. The key covers everything the features
 // depend on: the image file's bytes, the region, the resize policy and the
-// weights (their payload hash). One small file per entry under
+// features' identity (Engine::feature_identity: weights, preprocessing,
+// architecture and aoi's feature version). One small file per entry under
 // <dir>/<2 hex>/<32 hex>.f32, written to a temporary name and renamed, so
 // concurrent runs and interrupted runs never leave a half entry behind; a
 // damaged entry (wrong size or checksum) reads as a miss.
@@ -23,7 +24,7 @@ struct FeatureKey {
 };
 
 FeatureKey feature_key(std::uint64_t image_hash, const std::optional<image::Roi>& roi, image::ResizePolicy policy,
-                       std::uint64_t weights_hash, int feature_dim);
+                       std::uint64_t feature_identity, int feature_dim);
 
 // XXH3-64 of a file's bytes, as feature_key expects.
 std::uint64_t content_hash(std::span<const std::uint8_t> bytes);

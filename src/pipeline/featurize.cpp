@@ -12,7 +12,7 @@ FeaturizeResult featurize_regions(const Engine& engine, const std::vector<ImageR
   const int s = engine.input_size(), d = engine.feature_dim();
   const std::size_t per_image = std::size_t(3) * s * s;
   const auto policy = options.policy.value_or(engine.description().preprocess.policy);
-  const std::uint64_t weights_hash = engine.weights().payload_hash();
+  const std::uint64_t weights_hash = engine.feature_identity();
 
   FeaturizeResult result;
   std::vector<float> all(items.size() * d);

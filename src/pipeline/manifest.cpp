@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -137,6 +138,40 @@ std::string ManifestItem::describe() const {
          std::to_string(roi->height) + "]";
 }
 
+namespace {
+
+// The same image region listed twice counts twice in cross-validation (and
+// may sit in a training and a test fold at once): an exact repeat is dropped
+// with a warning; the same region with two labels is refused, naming both lines.
+void drop_duplicates(Manifest& m, const std::string& name) {
+  std::map<std::string, std::size_t> first;  // path + region -> index in kept
+  std::vector<ManifestItem> kept;
+  kept.reserve(m.items.size());
+  for (auto& item : m.items) {
+    std::string key = item.path;
+    if (item.roi) {
+      char region[64];
+      std::snprintf(region, sizeof region, "\n%d,%d,%d,%d", item.roi->x, item.roi->y, item.roi->width, item.roi->height);
+      key += region;
+    }
+    const auto [it, fresh] = first.emplace(key, kept.size());
+    if (fresh) {
+      kept.push_back(std::move(item));
+      continue;
+    }
+    const ManifestItem& earlier = kept[it->second];
+    if (earlier.label_text != item.label_text)
+      throw Error(ErrorKind::kBadData, name + ":" + std::to_string(earlier.line) + " and line " + std::to_string(item.line) +
+                                           " list the same image region (" + item.path + ") with labels '" +
+                                           earlier.label_text + "' and '" + item.label_text + "'; keep one");
+    m.warnings.push_back(name + ":" + std::to_string(item.line) + ": repeats line " + std::to_string(earlier.line) +
+                         " (" + item.path + "); ignored");
+  }
+  m.items = std::move(kept);
+}
+
+}  // namespace
+
 Manifest read_manifest(const std::filesystem::path& file, const ManifestOptions& options) {
   const auto bytes = io::read_file(file, std::int64_t(1) << 30);
   return parse_manifest(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), file, options);
@@ -180,7 +215,14 @@ Manifest parse_manifest(std::string_view text, const std::filesystem::path& file
     if (path.empty()) { skip("no path"); continue; }
     const std::filesystem::path p(path);
     item.path = p.is_absolute() ? p.string() : (base / p).lexically_normal().string();
-    if (options.check_files && !std::filesystem::is_regular_file(item.path)) { skip(item.path + ": no such file"); continue; }
+    if (options.check_files) {
+      std::error_code ec;
+      const auto status = std::filesystem::status(item.path, ec);
+      if (!std::filesystem::is_regular_file(status)) {
+        skip(item.path + (std::filesystem::is_directory(status) ? ": is a folder, not a file" : ": no such file"));
+        continue;
+      }
+    }
 
     if (col.x >= 0) {
       const std::string x = cell(col.x), y = cell(col.y), w = cell(col.w), h = cell(col.h);
@@ -236,6 +278,7 @@ Manifest parse_manifest(std::string_view text, const std::filesystem::path& file
     item.group = cell(col.group);
     m.items.push_back(std::move(item));
   }
+  drop_duplicates(m, name);
   return m;
 }
 

@@ -53,6 +53,7 @@ struct Manifest {
   bool has_labels = false, has_time = false;
   std::vector<ManifestItem> items;     // the good rows, in file order
   std::vector<std::string> skipped;    // "file:line: why" for each bad row
+  std::vector<std::string> warnings;   // "file:line: why" for rows kept out but harmless (exact duplicates)
 };
 
 Manifest read_manifest(const std::filesystem::path& file, const ManifestOptions& options = {});

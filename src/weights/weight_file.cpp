@@ -19,6 +19,8 @@
 #include "core/json_number.hpp"
 #include "core/checksums.hpp"
 #include "description_json.hpp"
+#include "weights/guarded_read.hpp"
+#include "io/atomic_file.hpp"
 
 namespace aoi::weights {
 namespace {
@@ -65,11 +67,15 @@ struct WeightFile::State {
     if (mapping) munmap(mapping, mapping_size);
   }
 
+  Error changed() const {
+    return Error(ErrorKind::kIo, name + ": the weight file changed while being read (it shrank); load it again");
+  }
+
   void parse() {
     auto bad = [&](const std::string& what) { return Error(ErrorKind::kBadWeights, name + ": " + what); };
     if (size < kPreambleBytes) throw bad("file is truncated (" + std::to_string(size) + " bytes, not a weight file)");
     Preamble pre;
-    std::memcpy(&pre, bytes, sizeof pre);
+    if (!detail::guarded_copy(&pre, bytes, sizeof pre)) throw changed();
     if (std::memcmp(pre.magic, kMagic, sizeof kMagic) != 0) throw bad("not an aoi weight file (bad magic)");
     if (pre.version != kFormatVersion)
       throw bad("weight file version " + std::to_string(pre.version) + " is not supported (this aoi reads version " +
@@ -80,10 +86,12 @@ struct WeightFile::State {
     if (pre.payload_offset > size || pre.payload_bytes > size - pre.payload_offset)
       throw bad("file is truncated: the payload needs " + std::to_string(pre.payload_offset + pre.payload_bytes) +
                 " bytes, the file has " + std::to_string(size));
-    const auto* header = bytes + pre.header_offset;
+    std::string header_text(pre.header_bytes, '\0');
+    if (!detail::guarded_copy(header_text.data(), bytes + pre.header_offset, pre.header_bytes)) throw changed();
+    const char* header = header_text.data();
     if (::aoi::detail::kVerifyChecksums && XXH3_64bits(header, pre.header_bytes) != pre.header_hash) throw bad("header checksum mismatch (corrupted)");
     payload = bytes + pre.payload_offset;
-    payload_hash = XXH3_64bits(payload, pre.payload_bytes);
+    if (!detail::guarded_hash(payload, pre.payload_bytes, payload_hash)) throw changed();
     if (::aoi::detail::kVerifyChecksums && payload_hash != pre.payload_hash) throw bad("payload checksum mismatch (corrupted)");
 
     nlohmann::json j;
@@ -101,9 +109,12 @@ struct WeightFile::State {
         if (t.at("dtype").get<std::string>() != "f32") throw bad("tensor " + info.name + " is not f32");
         info.offset = ::aoi::detail::json_number<std::uint64_t>(t.at("offset"), name + ": tensor offset", ErrorKind::kBadWeights);
         info.nbytes = ::aoi::detail::json_number<std::uint64_t>(t.at("nbytes"), name + ": tensor nbytes", ErrorKind::kBadWeights);
+        // Checked: a product of large dimensions must not wrap around.
         std::uint64_t count = 1;
+        const std::uint64_t max_count = pre.payload_bytes / sizeof(float);
         for (auto d : info.shape) {
           if (d <= 0 || d > (1 << 24)) throw bad("tensor " + info.name + " has a bad shape");
+          if (count > max_count / static_cast<std::uint64_t>(d)) throw bad("tensor " + info.name + " is larger than the payload");
           count *= static_cast<std::uint64_t>(d);
         }
         if (count * sizeof(float) != info.nbytes) throw bad("tensor " + info.name + " size does not match its shape");
@@ -141,6 +152,7 @@ WeightFile WeightFile::open(const std::filesystem::path& path) {
     }
   }
   ::close(fd);
+  require(stat_ok || !S_ISDIR(st.st_mode), ErrorKind::kIo, state->name, "is a folder, not a weight file");
   require(stat_ok, ErrorKind::kIo, state->name, "not a regular file");
   if (st.st_size > 0) require(state->mapping != nullptr, ErrorKind::kIo, state->name, "cannot map the weight file");
   state->mapping_size = static_cast<std::size_t>(st.st_size);
@@ -165,6 +177,11 @@ WeightFile WeightFile::from_bytes(std::vector<std::uint8_t> bytes, const std::st
   state->size = bytes.size();
   state->parse();
   return WeightFile(std::move(state));
+}
+
+void WeightFile::copy_out(std::span<const float> values, float* dst) const {
+  if (values.empty()) return;
+  if (!detail::guarded_copy(dst, values.data(), values.size_bytes())) throw state_->changed();
 }
 
 void WeightFile::release_pages(std::span<const float> values) const {
@@ -228,7 +245,7 @@ std::vector<std::uint8_t> WeightWriter::serialize(const ModelDescription& descri
     header["tensors"].push_back({{"name", e.name}, {"shape", e.shape}, {"dtype", "f32"}, {"offset", offset}, {"nbytes", nbytes}});
     offset = align_up(offset + nbytes);
   }
-  const std::string text = header.dump(1);
+  const std::string text = header.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
   Preamble pre{};
   std::memcpy(pre.magic, kMagic, sizeof kMagic);
   pre.version = kFormatVersion;
@@ -251,16 +268,7 @@ std::vector<std::uint8_t> WeightWriter::serialize(const ModelDescription& descri
 }
 
 void WeightWriter::write(const std::filesystem::path& path, const ModelDescription& description) const {
-  const auto bytes = serialize(description);
-  // Write to a temporary name and rename, so a reader never sees half a file.
-  const auto tmp = path.string() + ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    require(out.good(), ErrorKind::kIo, tmp, "cannot open for writing");
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    require(out.good(), ErrorKind::kIo, tmp, "write failed");
-  }
-  std::filesystem::rename(tmp, path);
+  io::write_file_atomically(path, serialize(description));
 }
 
 }  // namespace aoi::weights

@@ -62,6 +62,10 @@ class WeightFile {
   // whole payload once hashed, so raw and packed weights are never resident
   // together.
   void release_pages(std::span<const float> values) const;
+  // Copies `values` (a span of this file) to dst. A mapped file that shrank
+  // under the process would raise SIGBUS on the read; this throws
+  // aoi::Error(kIo) naming the file instead (weights/guarded_read.hpp).
+  void copy_out(std::span<const float> values, float* dst) const;
 
  private:
   struct State;

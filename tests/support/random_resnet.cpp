@@ -1,5 +1,7 @@
 #include "support/random_resnet.hpp"
 
+#include <atomic>
+
 #include <unistd.h>
 
 #include <cmath>
@@ -119,16 +121,22 @@ std::vector<double> reference_forward(const StateDict& s, const TinyResNetSpec& 
 
 std::vector<std::uint8_t> tiny_weight_file(const TinyResNetSpec& spec, int input_size,
                                            const std::filesystem::path& scratch_dir) {
+  return weight_file_of_state(make_torchvision_state(spec), spec.classes, input_size, scratch_dir);
+}
+
+std::vector<std::uint8_t> weight_file_of_state(const StateDict& state, int classes, int input_size,
+                                               const std::filesystem::path& scratch_dir) {
   std::filesystem::create_directories(scratch_dir);
   // CTest runs test cases as parallel processes: keep their files apart.
-  const auto path = scratch_dir / ("tiny_" + std::to_string(spec.seed) + "_" + std::to_string(getpid()) + ".safetensors");
-  write_safetensors(path, make_torchvision_state(spec));
+  static std::atomic<int> serial{0};
+  const auto path = scratch_dir / ("tiny_" + std::to_string(serial++) + "_" + std::to_string(getpid()) + ".safetensors");
+  write_safetensors(path, state);
   weights::ModelDescription d;
   auto writer = convert::convert_safetensors(path, d);
   d.preprocess.input_size = input_size;
   d.preprocess.resize_short = input_size * 8 / 7;
   d.labels.clear();
-  for (int i = 0; i < spec.classes; ++i) d.labels.push_back("class" + std::to_string(i));
+  for (int i = 0; i < classes; ++i) d.labels.push_back("class" + std::to_string(i));
   std::filesystem::remove(path);
   return writer.serialize(d);
 }

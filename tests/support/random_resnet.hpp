@@ -38,4 +38,8 @@ std::vector<double> reference_forward(const StateDict& state, const TinyResNetSp
 std::vector<std::uint8_t> tiny_weight_file(const TinyResNetSpec& spec, int input_size,
                                            const std::filesystem::path& scratch_dir);
 
+// The same for any state dict (tests that alter a tensor).
+std::vector<std::uint8_t> weight_file_of_state(const StateDict& state, int classes, int input_size,
+                                               const std::filesystem::path& scratch_dir);
+
 }  // namespace aoi::test

@@ -14,8 +14,9 @@ struct Run {
   std::string output;  // stdout and stderr together
 };
 
-inline Run run(const std::string& args) {
-  const std::string cmd = std::string(AOI_CLI_PATH) + " " + args + " 2>&1";
+// `shell_prefix` runs first in the same shell (e.g. "ulimit -f 0; ").
+inline Run run_limited(const std::string& shell_prefix, const std::string& args) {
+  const std::string cmd = shell_prefix + std::string(AOI_CLI_PATH) + " " + args + " 2>&1";
   Run r{0, ""};
   FILE* p = popen(cmd.c_str(), "r");
   std::array<char, 4096> buf;
@@ -24,5 +25,7 @@ inline Run run(const std::string& args) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+inline Run run(const std::string& args) { return run_limited("", args); }
 
 }  // namespace aoi::test

@@ -43,6 +43,7 @@ TinyBundle make_tiny_bundle(const std::filesystem::path& dir, const std::filesys
   bundle.model = gbdt::train(p, {features.data(), std::size_t(n), std::size_t(d), labels, {}});
   bundle.thresholds = {0.3, 0.7};
   bundle.weights_hash = engine.weights().payload_hash();
+  bundle.feature_identity = engine.feature_identity();
   bundle.created = "2026-12-04T00:00:00Z";
   pipeline::save_bundle(bundle, out.bundle);
   return out;

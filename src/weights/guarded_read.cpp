@@ -1,0 +1,73 @@
+#include "weights/guarded_read.hpp"
+
+#include <csetjmp>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+
+#define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
+#include <xxhash.h>
+
+namespace aoi::weights::detail {
+namespace {
+
+// Armed while a guarded read runs. Volatile, and fenced below: the compiler
+// knows memcpy cannot read it and would otherwise drop the arming store.
+thread_local sigjmp_buf* volatile tl_jump = nullptr;
+struct sigaction g_previous {};
+
+// SIGBUS on a thread inside a guarded read jumps back to it; any other
+// SIGBUS goes to whoever handled it before aoi (or kills, as by default).
+void on_sigbus(int signal, siginfo_t* info, void* context) {
+  if (sigjmp_buf* jump = tl_jump) {
+    tl_jump = nullptr;
+    siglongjmp(*jump, 1);
+  }
+  if (g_previous.sa_flags & SA_SIGINFO) {
+    if (g_previous.sa_sigaction) return g_previous.sa_sigaction(signal, info, context);
+  } else if (g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN && g_previous.sa_handler) {
+    return g_previous.sa_handler(signal);
+  }
+  std::signal(SIGBUS, SIG_DFL);
+  std::raise(SIGBUS);
+}
+
+void install_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGBUS, &action, &g_previous);
+  });
+}
+
+// Runs a C-like function (no destructors in between) under the guard.
+template <class F>
+bool guarded(F&& f) noexcept {
+  install_once();
+  sigjmp_buf jump;
+  if (sigsetjmp(jump, 1) != 0) return false;  // from on_sigbus
+  tl_jump = &jump;
+  asm volatile("" ::: "memory");
+  f();
+  asm volatile("" ::: "memory");
+  tl_jump = nullptr;
+  return true;
+}
+
+}  // namespace
+
+bool guarded_copy(void* dst, const void* src, std::size_t bytes) noexcept {
+  return guarded([&] { std::memcpy(dst, src, bytes); });
+}
+
+bool guarded_hash(const void* src, std::size_t bytes, std::uint64_t& hash) noexcept {
+  std::uint64_t h = 0;
+  const bool ok = guarded([&] { h = XXH3_64bits(src, bytes); });
+  if (ok) hash = h;
+  return ok;
+}
+
+}  // namespace aoi::weights::detail

@@ -1,0 +1,18 @@
+// Reads of a mapped weight file that survive the file shrinking under the
+// process. A read of a page past the new end of a mapped file raises SIGBUS;
+// these functions catch it (on the calling thread, for their duration) and
+// return false instead, so the caller can report "the file changed while
+// being read" rather than the process dying. Every read aoi makes of mapped
+// weights goes through them: the preamble, header and payload hash when
+// opening, and each layer's copy when packing (docs/reliability.md).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace aoi::weights::detail {
+
+bool guarded_copy(void* dst, const void* src, std::size_t bytes) noexcept;
+bool guarded_hash(const void* src, std::size_t bytes, std::uint64_t& hash) noexcept;
+
+}  // namespace aoi::weights::detail
