@@ -12,7 +12,8 @@ seconds=${1:-600}
 shift || true
 build=${AOI_FUZZ_BUILD_DIR:-build-fuzz}
 all=(fuzz_image_jpeg fuzz_image_png fuzz_image_tiff fuzz_image_bmp fuzz_weights fuzz_tfjs fuzz_safetensors
-  fuzz_manifest fuzz_npy fuzz_gbdt_json fuzz_gbdt_binary fuzz_bundle)
+  fuzz_manifest fuzz_npy fuzz_gbdt_json fuzz_gbdt_binary fuzz_bundle fuzz_cache_entry fuzz_labels_csv
+  fuzz_evaluation_json)
 targets=("${@:-${all[@]}}")
 [ $# -gt 0 ] && targets=("$@")
 

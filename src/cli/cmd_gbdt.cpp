@@ -9,6 +9,8 @@
 
 #include "core/require.hpp"
 #include "io/atomic_file.hpp"
+#include "io/image.hpp"
+#include "io/label_column.hpp"
 #include "gbdt/train.hpp"
 #include "io/npy.hpp"
 #include "commands.hpp"
@@ -32,22 +34,8 @@ Matrix read_features(const std::string& path) {
 // first line is a header). Errors name the line.
 std::vector<float> read_labels(const std::string& path) {
   if (path.size() >= 4 && path.substr(path.size() - 4) == ".npy") return io::read_npy(path).values;
-  std::ifstream in(path);
-  require(in.good(), ErrorKind::kIo, path, "cannot open labels");
-  std::vector<float> out;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    char* end = nullptr;
-    const float v = std::strtof(line.c_str(), &end);
-    if (end == line.c_str() || *end != '\0') {
-      if (n == 1) continue;  // header
-      throw Error(ErrorKind::kBadData, path + ":" + std::to_string(n) + ": '" + line + "' is not a number");
-    }
-    out.push_back(v);
-  }
-  return out;
+  const auto bytes = io::read_file(path, std::int64_t(1) << 32);
+  return io::parse_label_column(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
 }
 
 void write_predictions(const std::string& path, const std::vector<float>& p, std::size_t rows, int outputs) {

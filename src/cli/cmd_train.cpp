@@ -8,7 +8,9 @@
 
 #include "core/require.hpp"
 #include "gbdt/train.hpp"
+#include "io/image.hpp"
 #include "pipeline/bundle.hpp"
+#include "pipeline/evaluation_json.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "learn_flags.hpp"
@@ -23,16 +25,6 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  require(in.good(), ErrorKind::kIo, path, "cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorKind::kBadData, path + ": invalid JSON (" + std::string(e.what()) + ")");
-  }
 }
 
 std::string num(double v) {
@@ -76,17 +68,11 @@ Command add_train(CLI::App& app) {
     pipeline::ModelBundle bundle;
     bundle.thresholds = {0.5, 0.5};
     if (!a->thresholds_from.empty()) {
-      const nlohmann::json j = read_json_file(a->thresholds_from);
-      try {
-        bundle.thresholds = {j.at("operating_point").at("threshold").get<double>(),
-                             j.at("fail_point").at("threshold").get<double>()};
-        bundle.training.emplace_back("cv_auc_mean", num(j.at("auc_mean").get<double>()));
-        bundle.training.emplace_back("cv_auto_pass", num(j.at("operating_point").at("auto_pass").get<double>()));
-        bundle.training.emplace_back("target_recall", num(j.at("operating_point").at("target_recall").get<double>()));
-        bundle.training.emplace_back("thresholds_from", a->thresholds_from);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(ErrorKind::kBadData, a->thresholds_from + ": not an 'aoi evaluate --json' file (" + e.what() + ")");
-      }
+      const auto bytes = io::read_file(a->thresholds_from, std::int64_t(1) << 30);
+      auto from = pipeline::parse_evaluation_thresholds(bytes, a->thresholds_from);
+      bundle.thresholds = from.thresholds;
+      bundle.training = std::move(from.facts);
+      bundle.training.emplace_back("thresholds_from", a->thresholds_from);
     } else if (a->learn.folds > 0) {
       const auto ev = pipeline::evaluate_time_cv(rows.view(data), options);
       print_evaluation(ev, options);

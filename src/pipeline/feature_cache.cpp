@@ -72,17 +72,25 @@ std::filesystem::path FeatureCache::entry(const FeatureKey& key) const {
   return dir_ / hex.substr(0, 2) / (hex + ".f32");
 }
 
-bool FeatureCache::load(const FeatureKey& key, std::span<float> out) const {
-  std::ifstream in(entry(key), std::ios::binary);
-  if (!in) return false;
+bool decode_cache_entry(std::span<const std::uint8_t> bytes, const FeatureKey& key, std::span<float> out) {
   EntryHeader header;
-  if (!in.read(reinterpret_cast<char*>(&header), sizeof header)) return false;
+  if (bytes.size() != sizeof header + out.size_bytes()) return false;
+  std::memcpy(&header, bytes.data(), sizeof header);
   if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0 || header.key_low != key.low ||
       header.key_high != key.high || header.count != out.size())
     return false;
-  if (!in.read(reinterpret_cast<char*>(out.data()), std::streamsize(out.size_bytes()))) return false;
-  if (in.peek() != std::char_traits<char>::eof()) return false;
+  if (!out.empty()) std::memcpy(out.data(), bytes.data() + sizeof header, out.size_bytes());
   return XXH3_64bits(out.data(), out.size_bytes()) == header.values_hash;
+}
+
+bool FeatureCache::load(const FeatureKey& key, std::span<float> out) const {
+  std::ifstream in(entry(key), std::ios::binary);
+  if (!in) return false;
+  // An entry is exactly a header and the values: read at most that and one byte more.
+  std::vector<std::uint8_t> bytes(sizeof(EntryHeader) + out.size_bytes() + 1);
+  in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()));
+  bytes.resize(std::size_t(in.gcount()));
+  return decode_cache_entry(bytes, key, out);
 }
 
 bool FeatureCache::store(const FeatureKey& key, std::span<const float> features) const {

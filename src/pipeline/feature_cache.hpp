@@ -29,6 +29,10 @@ FeatureKey feature_key(std::uint64_t image_hash, const std::optional<image::Roi>
 // XXH3-64 of a file's bytes, as feature_key expects.
 std::uint64_t content_hash(std::span<const std::uint8_t> bytes);
 
+// Checks and decodes one entry's bytes: true, with `out` filled, only for an
+// entry of this key with out.size() values whose checksum holds.
+bool decode_cache_entry(std::span<const std::uint8_t> bytes, const FeatureKey& key, std::span<float> out);
+
 class FeatureCache {
  public:
   explicit FeatureCache(std::filesystem::path dir) : dir_(std::move(dir)) {}

