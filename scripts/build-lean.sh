@@ -56,7 +56,11 @@ PY
 )
 fi
 size_mb() { python3 -c "import os,sys; print('%.2f' % (os.path.getsize(sys.argv[1]) / 1e6))" "$1"; }
-deps() { ldd "$1" 2>&1 | grep -q "not a dynamic executable" && echo "static (no shared libraries)" || ldd "$1" | awk '{print $1}' | tr '\n' ' '; }
+deps() {
+  local out
+  out=$(ldd "$1" 2>&1 || true)
+  if grep -q "not a dynamic executable" <<<"$out"; then echo "not a dynamic executable (static)"; else awk '{print $1}' <<<"$out" | tr '\n' ' '; fi
+}
 echo
 echo "| binary | stripped size (MB) | ldd | peak RSS, one 80x60 PNG through ResNet-50 fp32 (MB) |"
 echo "| --- | --- | --- | --- |"

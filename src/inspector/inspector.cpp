@@ -54,7 +54,7 @@ struct Inspector::State {
     pool.reserve(64);
   }
 
-  std::unique_ptr<Scratch> take() {
+  std::unique_ptr<Scratch> take() const {
     {
       std::lock_guard lock(mutex);
       if (!pool.empty()) {
@@ -65,7 +65,7 @@ struct Inspector::State {
     }
     return std::make_unique<Scratch>();
   }
-  void give_back(std::unique_ptr<Scratch> s) {
+  void give_back(std::unique_ptr<Scratch> s) const {
     std::lock_guard lock(mutex);
     if (pool.size() < pool.capacity()) pool.push_back(std::move(s));
   }
@@ -86,7 +86,7 @@ struct Inspector::State {
     const std::size_t n = samples.size();
     const int s = engine.input_size(), d = engine.feature_dim();
     const std::size_t per_image = std::size_t(3) * s * s;
-    auto scratch = const_cast<State*>(this)->take();
+    auto scratch = take();
     try {
       scratch->inputs.resize(per_image * n);
       scratch->features.resize(std::size_t(d) * n);
@@ -105,10 +105,10 @@ struct Inspector::State {
                        std::span<float>(scratch->features.data(), std::size_t(d) * n));
       for (std::size_t i = 0; i < n; ++i) out[i] = decide(scratch->features.data() + std::size_t(d) * i, scratch->proba.data());
     } catch (...) {
-      const_cast<State*>(this)->give_back(std::move(scratch));
+      give_back(std::move(scratch));
       throw;
     }
-    const_cast<State*>(this)->give_back(std::move(scratch));
+    give_back(std::move(scratch));
   }
 
   std::string path;
@@ -116,8 +116,9 @@ struct Inspector::State {
   Engine engine;
   gbdt::Predictor predictor;
   image::Preprocess preprocess;
-  std::mutex mutex;
-  std::vector<std::unique_ptr<Scratch>> pool;
+  // Scratch of finished calls, one per concurrent caller ever seen.
+  mutable std::mutex mutex;
+  mutable std::vector<std::unique_ptr<Scratch>> pool;
 };
 
 Inspector::Inspector(std::unique_ptr<State> state) : state_(std::move(state)) {}

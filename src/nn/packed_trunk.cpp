@@ -30,19 +30,34 @@ std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source)
     : isa_(isa), input_size_(input_size), feature_dim_(trunk.feature_dim()) {
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
+  std::vector<float> copy;
+  if (source) {
+    std::size_t largest = 0;
+    auto grow = [&](const Conv2d& c) { largest = std::max(largest, c.weight().size() + c.bias().size()); };
+    grow(trunk.stem());
+    for (const auto& stage : trunk.stages())
+      for (const auto& b : stage) {
+        grow(b.conv1), grow(b.conv2), grow(b.conv3);
+        if (b.downsample) grow(*b.downsample);
+      }
+    copy.reserve(largest);
+  }
   // Packs a layer for its input size and grows the plan to hold its output
   // and scratch.
   auto plan_layer = [&](const Conv2d& conv, int size, bool padded_input = false, int output_border = 0) {
-    std::vector<float> weight, bias;
+    std::span<const float> weight = conv.weight(), bias = conv.bias();
     if (source) {
-      weight.resize(conv.weight().size());
-      bias.resize(conv.bias().size());
-      source->copy_out(conv.weight(), weight.data());
-      source->copy_out(conv.bias(), bias.data());
-      source->release_pages(conv.weight());
+      // Through one buffer for all layers: one allocation, no heap churn
+      // between the packed layers' allocations (which would keep freed
+      // memory resident).
+      copy.resize(weight.size() + bias.size());
+      source->copy_out(weight, copy.data());
+      source->copy_out(bias, copy.data() + weight.size());
+      source->release_pages(weight);
+      weight = std::span<const float>(copy.data(), weight.size());
+      bias = std::span<const float>(copy.data() + weight.size(), bias.size());
     }
-    kernels::PackedConv packed = source ? pack(conv, size, isa, padded_input, weight, bias)
-                                        : pack(conv, size, isa, padded_input, conv.weight(), conv.bias());
+    kernels::PackedConv packed = pack(conv, size, isa, padded_input, weight, bias);
     const int out = packed.spec().out_size(size) + 2 * output_border;
     plan_.activation = std::max(plan_.activation, std::size_t(out) * out * packed.spec().out_channels);
     plan_.per_slot = std::max(plan_.per_slot, packed.scratch_floats(size, size));
@@ -53,7 +68,7 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
   stem_pad_ = trunk.stem().pad();
   int size = input_size + 2 * stem_pad_;
   stem_.emplace(plan_layer(trunk.stem(), size, true));
-  plan_.activation = std::max(plan_.activation, std::size_t(3) * size * size);
+  plan_.input = std::size_t(3) * size * size;
   size = Trunk::pooled_size(stem_->spec().out_size(size));
   for (const auto& stage : trunk.stages()) {
     std::vector<Block> blocks;
@@ -77,21 +92,21 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
 }
 
 std::size_t PackedTrunk::workspace_floats(int slots) const {
-  // Input, three rotating activations and a tap buffer (kActivationAreas),
-  // then per-slot scratch; forward() carves the workspace in this order.
-  return kActivationAreas * whole_lines(plan_.activation) + std::size_t(slots) * whole_lines(plan_.per_slot);
+  // The input, three rotating activations (kActivationAreas), then per-slot
+  // scratch; forward() carves the workspace in this order.
+  return whole_lines(plan_.input) + kActivationAreas * whole_lines(plan_.activation) +
+         std::size_t(slots) * whole_lines(plan_.per_slot);
 }
 
 void PackedTrunk::forward(const float* image, float* features, float* workspace, int slots, const StageTap& tap,
                           const StepTimer& timer) const {
   const std::size_t act = whole_lines(plan_.activation);
   float* input = workspace;
-  float* x = input + act;
+  float* x = input + whole_lines(plan_.input);
   float* t1 = x + act;
   float* t2 = t1 + act;
-  float* tap_buffer = t2 + act;
   kernels::Scratch scratch;
-  scratch.data = tap_buffer + act;  // workspace + kActivationAreas * act
+  scratch.data = t2 + act;
   scratch.floats_per_slot = whole_lines(plan_.per_slot);
   scratch.slots = slots;
   // Runs one step, timed only when someone asked.
@@ -113,8 +128,9 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   size = Trunk::pooled_size(size);
   auto emit = [&](int stage) {
     if (!tap) return;
-    kernels::nhwc_to_nchw(x, size, size, channels, tap_buffer);
-    tap(stage, tap_buffer, channels, size, size);
+    // Between stages t1 and t2 hold nothing the next block reads.
+    kernels::nhwc_to_nchw(x, size, size, channels, t2);
+    tap(stage, t2, channels, size, size);
   };
   emit(0);
   for (std::size_t s = 0; s < stages_.size(); ++s) {
@@ -129,9 +145,10 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
       const int s2 = b.conv2.spec().out_size(s1);
       // conv3 adds the block's identity in place (PackedConv::forward): into
       // x itself, or into the projection written to t1 (free again), which
-      // then becomes x. In-place residual blocks ran 0.2-1.0 ms faster each
-      // stage at 1 thread than reading the identity and writing a fourth
-      // buffer (docs/measurements.md; bench/trunk_steps.cpp times the steps).
+      // then becomes x. Each output line is then read once and written once,
+      // where a separate residual buffer would be read as well and take a
+      // fourth activation area (bench/trunk_steps.cpp times each conv3;
+      // docs/kernels.md, table per_layer).
       if (b.downsample) {
         step("downsample", stage, block, [&] { b.downsample->forward(x, size, size, t1, nullptr, false, scratch); });
         step("conv3", stage, block, [&] { b.conv3.forward(t2, s2, s2, t1, t1, true, scratch); });

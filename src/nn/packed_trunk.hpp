@@ -55,9 +55,11 @@ class PackedTrunk {
     int conv1_border = 0;  // zero border conv1 writes, conv2's padding (conv2 then built with pad 0)
   };
   struct Plan {
-    std::size_t activation = 0, per_slot = 0;
+    std::size_t input = 0, activation = 0, per_slot = 0;
   };
-  static constexpr int kActivationAreas = 5;  // input, x, t1, t2, tap buffer
+  // x, t1, t2 (t2 doubles as the tap's NCHW buffer between stages); the
+  // padded input has an area of its own, of its own size.
+  static constexpr int kActivationAreas = 3;
 
   kernels::Isa isa_;
   int input_size_;
