@@ -110,10 +110,10 @@ void BM_Conv(benchmark::State& state, const Layer& layer, aoi::kernels::ConvAlgo
   scratch.data = memory.get();
   auto run = [&] { arena.execute([&] { conv.forward(input.data(), layer.size, layer.size, output.data(),
                                                   add_residual ? output.data() : nullptr, true, scratch); }); };
-  // The peak is measured again right before each layer's timed loop: this
-  // host's slow phases (a busy neighbour, seconds to minutes) move it by up
-  // to a half, and a peak from another moment made shares of 66-119 % out of
-  // the same kernel.
+  // The peak is measured again right before each layer's timed loop: on a
+  // shared host a busy neighbour moves it for seconds to minutes, and a peak
+  // from another moment gives shares of the peak that swing from run to run
+  // (even past 100 %) for the same kernel.
   const double peak = aoi::bench::measured_fma_peak_gflops(isa) * threads;
   run();
   double seconds = 0;  // the layer's own time, without the evictions

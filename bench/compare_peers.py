@@ -99,7 +99,7 @@ def main():
     # The median is the headline; the fastest pass shows each program with
     # the least interference, which on a shared VM (a busy neighbour on the
     # same physical core slows FMA-bound code without any steal time) can
-    # differ from the median by 10 % or more.
+    # differ from the median by more than the gaps between programs.
     print("| peer | threads | batch | ms per image (median of rounds) | aoi / peer | fastest pass ms | aoi / peer, fastest |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for t, b in configs:

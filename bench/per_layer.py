@@ -5,7 +5,7 @@ Runs build/bench/trunk_steps (aoi's per-step times) and build/bench/peer_onednn
 under ONEDNN_VERBOSE=1 (whose `exec` lines give each primitive's time)
 alternately, --runs times per thread count, takes each layer's fastest time
 over all passes and runs, and prints the sums by kind of layer as a Markdown
-table (the table in docs/measurements.md). aoi's "stem" row holds its padded
+table (docs/kernels.md, table per_layer). aoi's "stem" row holds its padded
 NHWC conversion, the stem and the max pool; oneDNN's its stem and max pool.
 Needs libdnnl-dev (peer_onednn).
 

@@ -1,9 +1,9 @@
 // aoi's trunk step by step: each layer's time inside a whole forward pass
-// (PackedTrunk's StepTimer), on the peers' synthetic input, so that a
-// per-layer comparison with oneDNN (bench/per_layer.py) and the figures in
-// docs/measurements.md can be reproduced. One JSON line per step: its name,
-// kind (stem, 1x1, 3x3, pool, input) and fastest and median ms over the
-// timed passes.
+// (PackedTrunk's StepTimer), on the peers' synthetic input, for the
+// per-layer comparison with oneDNN (bench/per_layer.py; docs/kernels.md,
+// table per_layer) and A/B runs of two builds (bench/ab_builds.sh steps).
+// One JSON line per step: its name, kind (stem, 1x1, 3x3, pool, input) and
+// fastest and median ms over the timed passes.
 //
 //   build/bench/trunk_steps --weights W.aoiw --threads 1 --iterations 20
 #include "core/parallel.hpp"

@@ -7,7 +7,8 @@
 
 namespace aoi::bench {
 
-// GFLOP/s (2 flops per lane per FMA) of one thread, measured now (~0.3 s).
+// GFLOP/s (2 flops per lane per FMA) of one thread, measured now (a fraction
+// of a second).
 double measured_fma_peak_gflops(kernels::Isa isa);
 
 }  // namespace aoi::bench

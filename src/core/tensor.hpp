@@ -26,9 +26,9 @@ using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
 
 // Buffers of 2 MiB and more (packed weights, the trunk's workspace) are
 // aligned to 2 MiB and offered to the kernel as transparent huge pages: a
-// forward pass streams ~110 MB of weights, which with 4 KiB pages is ~28,000
-// TLB misses a pass. Medians of the trunk fell 4-5 % at 1 and 2 threads on a
-// shared VM (docs/measurements.md). The size is not padded, so a partial last
+// forward pass streams over 100 MB of weights, which with 4 KiB pages is tens
+// of thousands of TLB misses a pass (bench/ab_builds.sh trunk compares a build
+// without it). The size is not padded, so a partial last
 // huge page stays in small pages and costs no memory; where huge pages are
 // off, madvise fails harmlessly.
 inline AlignedFloats allocate_floats(std::size_t count) {

@@ -32,7 +32,7 @@ struct BinnedData {
   // The same bins again, by blocks of kRowBlock features, row-major within a
   // block: the search of a leaf of few rows reads one line per row for 64
   // features, where the columns give one line per row and feature (most of
-  // it other rows'). One more byte per value (A/B runs in docs/gbdt.md).
+  // it other rows'). One more byte per value, kept on A/B runs (docs/gbdt.md).
   static constexpr std::size_t kRowBlock = 64;
   std::vector<std::uint8_t> row_blocks;  // (cols / kRowBlock, rounded up) x rows x kRowBlock
   const std::uint8_t* row_block_column(std::size_t f) const {

@@ -49,10 +49,10 @@ class TreeLearner {
   // few rows, zeroing, subtracting and scanning 2048 x 256 bins per leaf
   // costs more than the rows do. The rows' bins come from the row blocks
   // (one line per row for 64 features), cheaper while the binned matrix stays
-  // in the last-level cache, so the limit is set by its size. Chosen by A/B
-  // runs (docs/gbdt.md; re-checked with the row blocks): 512 on 3,600
-  // rows x 2048 (7 MB; 256 and 1024 slower), 160 on 16,000 rows x 2048
-  // (33 MB; 3.6 % faster than 64 over four 200-round pairs, 256 no better).
+  // in the last-level cache, so the limit is set by its size: 512 rows while
+  // the binned matrix fits kCachedBinnedBytes (DeepPCB's 3,600 x 2048), 160
+  // beyond (the synthetic 16,000 x 2048), each the best of its neighbours in
+  // A/B runs of bench/ab_gbdt_train.sh (docs/gbdt.md, "Tuning constants").
   static constexpr std::size_t kSparseRowsCached = 512, kSparseRowsUncached = 160;
   static constexpr std::size_t kCachedBinnedBytes = std::size_t(16) << 20;
   void search_rows(Leaf& leaf, const float* g, const float* h);

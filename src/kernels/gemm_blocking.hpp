@@ -61,7 +61,7 @@ inline int block_rows(const MicroKernel& mk) {
 // The most rows plan_tiling() puts in one block: block_rows() and a sixteenth
 // more (196 on AVX-512), so that a map a little over a whole number of blocks
 // does not leave a sliver block (14x14 = 196 rows had been 189 + 7, the 7-row
-// block streaming the layer's weights again for 4 % of its rows).
+// block streaming the layer's weights again for 7 of its 196 rows).
 inline int max_block_rows(const MicroKernel& mk) {
   return std::max(mk.mr, (block_rows(mk) + block_rows(mk) / 16) / mk.mr * mk.mr);
 }

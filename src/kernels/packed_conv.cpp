@@ -41,9 +41,9 @@ bool reads_input_in_place(const ConvSpec& s) { return s.kernel == 1 && s.stride 
 // tile that lies within one output row are `stride` pixels apart in the
 // input, so the micro-kernel reads them from the tile's first pixel, one
 // segment of kernel * in floats per kernel row (NHWC keeps a kernel row of a
-// patch contiguous). That covers v1's strided 1x1 downsampling (gathering cost
-// the res3-res5 downsamples 8 % of their time, perf) and the 7x7 stem on an
-// input the trunk pads itself (the gather was 22 % of the stem). Every
+// patch contiguous). That covers v1's strided 1x1 downsampling and the 7x7
+// stem on an input the trunk pads itself, where copying patch rows into a
+// buffer was a visible share of each layer's time in perf. Every
 // register tile lies within one output row when the row holds a whole number
 // of them, as ResNet-50's do (112, 28, 14 and 7 pixels, 7-row tiles), and
 // each k block must hold whole segments or lie within one (segment_depth_block).
@@ -127,15 +127,14 @@ ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w) {
   if (!winograd_shape(s)) return ConvAlgorithm::kGemm;
   // Each point's GEMM needs rows (tiles) to amortise streaming its slice of
   // the transformed weights, which are 4x (F(4,3)) or 1.8x (F(2,3)) the size
-  // of the direct ones. Measured with the weights coming from memory, as in
-  // the trunk at batch 1 (bench_kernels, cold:1; docs/measurements.md):
-  // F(4,3) wins on 56x56 and 28x28 maps (196 and 49 tiles); on 14x14 F(4,3)
-  // has 16 tiles for 9.4 MB of weights per 256-channel layer, F(2,3) 49 tiles
-  // for 4.2 MB and wins. On 7x7 F(2,3) has 16 tiles and 16.8 MB of weights
-  // per 512-channel layer; read once per thread (winograd_by_panels) it
-  // beats the GEMM in the trunk at 1 and 2 threads (6.3 -> 4.2 and 3.2 -> 2.2
-  // ms for res5's three layers). F(4,3) there needs 37.7 MB per layer, more
-  // than the L3 holds, and was no faster at 2 threads.
+  // of the direct ones, and in the trunk at batch 1 those weights come from
+  // memory. F(4,3) takes 56x56 and 28x28 maps (196 and 49 tiles); on 14x14
+  // F(4,3) would have 16 tiles for 9.4 MB of weights per 256-channel layer,
+  // F(2,3) has 49 tiles for 4.2 MB. On 7x7 F(2,3) has 16 tiles and 16.8 MB
+  // of weights per 512-channel layer, which pays only because they are read
+  // once in all (winograd_by_panels); F(4,3) there needs 37.7 MB per layer,
+  // more than the L3 holds. bench_kernels times every 3x3 layer under every
+  // algorithm, hot and cold (--benchmark_filter='^res[2-5]_3x3'; docs/kernels.md).
   if (1LL * winograd_tiles(h, 4) * winograd_tiles(w, 4) >= 49) return ConvAlgorithm::kWinogradF4;
   if (1LL * winograd_tiles(h, 2) * winograd_tiles(w, 2) >= 16) return ConvAlgorithm::kWinogradF2;
   return ConvAlgorithm::kGemm;

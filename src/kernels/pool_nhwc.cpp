@@ -11,9 +11,10 @@ namespace aoi::kernels {
 void max_pool_nhwc(const float* input, int height, int width, int channels, int kernel, int stride, int pad,
                    float* output) {
   const int oh = (height + 2 * pad - kernel) / stride + 1, ow = (width + 2 * pad - kernel) / stride + 1;
-  // Output rows in parallel, in the caller's arena: the trunk's pooling
-  // after the stem took 0.4 ms on one thread while the other waited. A max is
-  // exact, so the split cannot change a result.
+  // Output rows in parallel, in the caller's arena: run on one thread, the
+  // trunk's pooling after the stem kept the other threads waiting (its step
+  // is the max_pool line of bench/trunk_steps). A max is exact, so the split
+  // cannot change a result.
   par::for_each_range(0, std::size_t(oh), 1, [&](std::size_t row_begin, std::size_t row_end) {
     for (int oy = int(row_begin); oy < int(row_end); ++oy) {
       const int y0 = std::max(oy * stride - pad, 0), y1 = std::min(oy * stride - pad + kernel, height);
@@ -55,8 +56,9 @@ void nchw_to_nhwc_padded(const float* input, int channels, int height, int width
   const int padded_width = width + 2 * pad;
   const std::size_t row = std::size_t(padded_width) * channels, pixels = std::size_t(height) * width;
   std::fill(output, output + row * pad, 0.0f);  // top border
-  // Rows in parallel, in the caller's arena: the trunk's input (224x224x3)
-  // took 0.15 ms on one thread while the other waited.
+  // Rows in parallel, in the caller's arena: run on one thread, the trunk's
+  // input conversion kept the other threads waiting (the input line of
+  // bench/trunk_steps).
   par::for_each_range(0, std::size_t(height), 16, [&](std::size_t row_begin, std::size_t row_end) {
     for (int y = int(row_begin); y < int(row_end); ++y) {
       float* out = output + (std::size_t(y) + pad) * row;

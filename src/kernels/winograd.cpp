@@ -50,10 +50,11 @@ namespace {
 // Whether reading the layer's transformed weights is what costs: they are
 // at least four times the whole map's transformed data (winograd.hpp,
 // winograd_by_panels). res5 at 224x224 (16.8 MB against 1 MB) is; res4 (4.2
-// against 1.6 MB) and res3 (2.4 against 1.8 MB) are not: there, one block of
-// all tiles was slower (res3 2.51 -> 2.71 ms at 1 thread, res4 3.03 -> 3.22
-// ms at 2 threads split by panels, which transform every tile twice; trunk
-// steps of a build with a lower threshold, docs/measurements.md).
+// against 1.6 MB) and res3 (2.4 against 1.8 MB) are not: there the weights
+// cost little more than the data, one block of all tiles spills the data
+// from L2, and at 2 threads a split by panels transforms every tile twice,
+// so they keep L2-sized blocks (compared with bench/ab_builds.sh steps
+// against a build with a lower threshold; docs/kernels.md).
 bool weights_dominate(int in_channels, int out_channels, int tiles) {
   return 1LL * in_channels * out_channels >= 4LL * tiles * (in_channels + out_channels);
 }

@@ -87,9 +87,9 @@ struct OutputTransform<4> {
 // to v + p * point_stride (v: the tile's point 0). Rows are transformed as
 // they are loaded and columns as they are stored, so that only one row of
 // the patch and the half-transformed tile are live: transforming the loaded
-// patch as a whole kept three A x A arrays of vectors and spilled them all
-// (res2's input transform, timed alone: 122 us per layer, now 56). Tiles
-// inside the map (all but the edges) load without bounds checks.
+// patch as a whole kept three A x A arrays of vectors, which spilled from the
+// registers and made the transforms a large share of res2's 3x3 layers.
+// Tiles inside the map (all but the edges) load without bounds checks.
 template <int M>
 void transform_input_group(const float* input, int h, int w, int cin, int t, int tiles_x, int c0,
                            std::size_t point_stride, float* v) {
@@ -166,9 +166,9 @@ void transform_output_group(const float* m, std::size_t point_stride, int cout, 
 // Asks for the input pixels that tile t + 1 reads and tile t does not: the m
 // columns past tile t's right edge, or the whole patch when t + 1 starts a new
 // row of tiles. A block transforms its tiles in order, and its input mostly
-// comes from L3 (the previous layer wrote more than L2 holds). A small gain:
-// res3's layer alone 600 -> 584 us hot, 680 -> 655 us cold (bench_kernels,
-// one run of a build without it against one with it).
+// comes from L3 (the previous layer wrote more than L2 holds). The gain is
+// small; check it with bench/ab_builds.sh kernels '^res3_3x3_128/' against a
+// build without the prefetch before relying on it.
 template <int M>
 void prefetch_next_input(const float* input, int h, int w, int cin, int t, int tiles_x) {
   constexpr int A = M + 2;

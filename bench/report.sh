@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Re-runs the benchmarks behind the figure tables of the docs and rewrites
+# each table in place, between its <!-- report:NAME begin/end --> markers,
+# with the command, the CPU and the date, and writes its figures to
+# docs/figures/NAME.json (bench/report_tables.py). Tables are replaced, never
+# appended: the history of runs is in git. Run it on an otherwise idle machine
+# from a Release build with benchmarks (scripts/build.sh), then commit the
+# docs and docs/figures together.
+#
+#   bench/report.sh [NAME...]          default: every table
+#
+#   peers              docs/kernels.md   bench/compare_peers.py: aoi against oneDNN (libdnnl-dev),
+#                                        PyTorch, OpenCV (python3-torch, python3-opencv), whichever are there
+#   per_layer          docs/kernels.md   bench/per_layer.py: aoi's steps against oneDNN's primitives
+#   xgboost_synthetic  docs/gbdt.md      bench/compare_xgboost.py (python3-xgboost) on bench/make_synthetic.py's set
+#   xgboost_deeppcb    docs/gbdt.md      the same on DeepPCB trunk features
+#   deeppcb            docs/pipeline.md  aoi evaluate on the DeepPCB manifest, cold feature cache
+#
+# Environment: AOI_BUILD_DIR (build), AOI_WEIGHTS
+# (~/.local/share/aoi/resnet50-imagenet.aoiw), AOI_DEEPPCB
+# (../shared/datasets/deeppcb), AOI_REPORT_CPU and AOI_REPORT_DATE (override
+# what /proc/cpuinfo and the clock say).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+build=${AOI_BUILD_DIR:-build}
+weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
+deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
+all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb)
+names=("${@:-${all[@]}}")
+for name in "${names[@]}"; do
+  [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/aoi_report.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# report NAME DOC FORMAT COMMAND OUTPUT [RAW_JSON]
+report() {
+  python3 bench/report_tables.py "$1" --doc "$2" --format "$3" --command "$4" --input "$5" ${6:+--raw "$6"} \
+    ${AOI_REPORT_CPU:+--cpu "$AOI_REPORT_CPU"} ${AOI_REPORT_DATE:+--date "$AOI_REPORT_DATE"}
+}
+
+need() {
+  for f in "$@"; do
+    [ -e "$f" ] || { echo "report: $f is missing (build with scripts/build.sh; weights with weights/fetch.sh)" >&2; exit 1; }
+  done
+}
+
+# The DeepPCB manifest and its features, made once per run.
+deeppcb_features() {
+  [ -f "$tmp/dp/F.npy" ] && return
+  need "$deeppcb" "$build/src/cli/aoi" "$weights"
+  mkdir -p "$tmp/dp"
+  python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$tmp/dp/manifest.csv"
+  "$build/src/cli/aoi" featurize --weights "$weights" --cache "$tmp/dp/cache" --manifest "$tmp/dp/manifest.csv" \
+    -o "$tmp/dp/F.npy"
+}
+
+for name in "${names[@]}"; do
+  echo "report: $name ($(date -u +%H:%M:%S))" >&2
+  case $name in
+    peers)
+      cmd=(python3 bench/compare_peers.py --rounds 10 --iterations 20 --threads "1,2" --batch 1)
+      "${cmd[@]}" --build "$build" --weights "$weights" --json "$tmp/peers.json" >"$tmp/peers.md"
+      report peers docs/kernels.md markdown "${cmd[*]}" "$tmp/peers.md" "$tmp/peers.json" ;;
+    per_layer)
+      cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20)
+      "${cmd[@]}" --build "$build" --weights "$weights" >"$tmp/per_layer.md"
+      report per_layer docs/kernels.md markdown "${cmd[*]}" "$tmp/per_layer.md" ;;
+    xgboost_synthetic)
+      python3 bench/make_synthetic.py "$tmp/syn"
+      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/syn" >"$tmp/xs.md"
+      report xgboost_synthetic docs/gbdt.md markdown \
+        "bench/make_synthetic.py /tmp/syn && bench/compare_xgboost.py --data /tmp/syn" "$tmp/xs.md" ;;
+    xgboost_deeppcb)
+      deeppcb_features
+      python3 bench/deeppcb_split.py "$tmp/dp/manifest.csv" "$tmp/dp/F.npy" "$tmp/dp/deeppcb"
+      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/deeppcb" >"$tmp/xd.md"
+      report xgboost_deeppcb docs/gbdt.md markdown \
+        "bench/deeppcb_split.py M.csv F.npy /tmp/dp && bench/compare_xgboost.py --data /tmp/dp" "$tmp/xd.md" ;;
+    deeppcb)
+      need "$deeppcb" "$build/src/cli/aoi" "$weights"
+      mkdir -p "$tmp/ev"
+      python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$tmp/ev/manifest.csv"
+      "$build/src/cli/aoi" evaluate --weights "$weights" --cache "$tmp/ev/cache" --manifest "$tmp/ev/manifest.csv" \
+        --cv time --folds 5 --json "$tmp/ev/E.json"
+      report deeppcb docs/pipeline.md evaluation \
+        "aoi evaluate --manifest M.csv --cv time --folds 5 --json E.json (empty feature cache)" "$tmp/ev/E.json" ;;
+  esac
+done
