@@ -15,6 +15,7 @@
 #   xgboost_synthetic  docs/gbdt.md      bench/compare_xgboost.py (python3-xgboost) on bench/make_synthetic.py's set
 #   xgboost_deeppcb    docs/gbdt.md      the same on DeepPCB trunk features
 #   deeppcb            docs/pipeline.md  aoi evaluate on the DeepPCB manifest, cold feature cache
+#   lean               README.md         scripts/build-lean.sh: static sizes, ldd, peak RSS of one inspection
 #
 # Environment: AOI_BUILD_DIR (build), AOI_WEIGHTS
 # (~/.local/share/aoi/resnet50-imagenet.aoiw), AOI_DEEPPCB
@@ -26,7 +27,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb)
+all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb lean)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -86,5 +87,9 @@ for name in "${names[@]}"; do
         --cv time --folds 5 --json "$tmp/ev/E.json"
       report deeppcb docs/pipeline.md evaluation \
         "aoi evaluate --manifest M.csv --cv time --folds 5 --json E.json (empty feature cache)" "$tmp/ev/E.json" ;;
+    lean)
+      need "$build/tests/make_capi_fixture" "$weights"
+      AOI_BUILD_DIR=$build scripts/build-lean.sh >"$tmp/lean.md"
+      report lean README.md markdown "scripts/build-lean.sh" "$tmp/lean.md" ;;
   esac
 done

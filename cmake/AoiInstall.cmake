@@ -48,5 +48,8 @@ endif()
 if(AOI_WITH_OPENBLAS)
   string(APPEND AOI_PC_REQUIRES_PRIVATE " openblas")
 endif()
+# Relocatable: the prefix is found from the .pc file's own folder, so an
+# install with `cmake --install --prefix DIR` (or a copied tree) works.
+file(RELATIVE_PATH AOI_PC_PREFIX_FROM_PCDIR "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/aoi.pc.in ${PROJECT_BINARY_DIR}/aoi.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/aoi.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)

@@ -61,7 +61,7 @@ major=$(sed -n 's/^project(aoi VERSION \([0-9]*\)\..*/\1/p' CMakeLists.txt)
 soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = "libaoi.so.$major" ] || fail "SONAME is '$soname'"
 # Exported: the C API and the C++ public classes (namespace aoi), nothing else.
-others=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v -E '^(aoi_|_ZN3aoi|_ZNK3aoi|_ZTI|_ZTS|_ZTV|_init$|_fini$|_edata$|_end$|__bss_start$)' || true)
+others=$(nm -D --defined-only "$so" | awk '{sub(/@.*/, "", $3); print $3}' | grep -v -E '^(aoi_|_ZN3aoi|_ZNK3aoi|_ZTIN3aoi|_ZTSN3aoi|_ZTVN3aoi|AOI_[0-9]+$|_init$|_fini$|_edata$|_end$|__bss_start$)' || true)
 [ -z "$others" ] || fail "libaoi.so exports more than its API: $(echo "$others" | head -5 | tr '\n' ' ')"
 internal=$(nm -D --defined-only "$so" | awk '{print $3}' | c++filt | grep -E '^aoi::(kernels|nn|gbdt|pipeline|io|image|weights|par)::' | head -3 || true)
 [ -z "$internal" ] || fail "libaoi.so exports internals: $internal"

@@ -18,7 +18,7 @@
 #include "io/npy.hpp"
 #include "nn/engine.hpp"
 #include "pipeline/manifest.hpp"
-#include "pipeline/score.hpp"
+#include "inspector/score.hpp"
 #include "support/random_resnet.hpp"
 #include "support/tiny_bundle.hpp"
 

@@ -9,7 +9,7 @@
 #include "core/require.hpp"
 #include "inspector/inspector_access.hpp"
 #include "io/atomic_file.hpp"
-#include "pipeline/score.hpp"
+#include "inspector/score.hpp"
 #include "commands.hpp"
 #include "manifest_input.hpp"
 

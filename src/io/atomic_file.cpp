@@ -42,7 +42,9 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
   if (std::error_code ec; std::filesystem::is_directory(path, ec))
     throw Error(ErrorKind::kIo, path.string() + ": is a folder, not a file");
   const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  std::string temp = (folder / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  std::string name = ".";
+  name.append(path.filename().string()).append(".tmp-XXXXXX");
+  std::string temp = (folder / name).string();
   const int fd = ::mkstemp(temp.data());
   if (fd < 0) fail(path, "cannot create a temporary file beside it", errno);
   auto abandon = [&](const char* what, int err) {

@@ -1,4 +1,4 @@
-#include "pipeline/score.hpp"
+#include "inspector/score.hpp"
 
 #include <cstdio>
 #include <sstream>
