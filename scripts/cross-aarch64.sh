@@ -126,14 +126,39 @@ if [ -d ../shared/reference ]; then export AOI_REQUIRE_REFERENCE=1 AOI_REQUIRE_W
 
 # --- 4. tests under qemu ------------------------------------------------------
 # Test binaries run through CMAKE_CROSSCOMPILING_EMULATOR (qemu-aarch64 -L /).
-# Subset: the golden trunk tests on aoi's NEON and scalar kernels (the Eigen
-# and OpenBLAS reference paths are the same C++ on every architecture and
-# would double the time), every kernel test, and the quick unit suites.
-# Left out: the CLI suites (they spawn the aarch64 `aoi`, which needs the
-# emulator prefix, see docs) and DeepPCB (thousands of trunk passes).
-subset_exclude='Golden\..*/(eigen|openblas)$|^DeepPcb\.|^Cli|^CliPipeline'
-ctest_args=(--output-on-failure -j"$jobs")
-if [ "$mode" = subset ]; then ctest_args+=(-E "$subset_exclude"); fi
+# Under qemu one ResNet-50 pass costs about 30 CPU seconds (native: 0.06), so
+# the default subset keeps one trunk pass per path where a test repeats it
+# with nothing new for aarch64 (docs/cross-aarch64.md has the costs):
+#   kept: every golden test's per-stage check of Chelsea on each path (NEON,
+#   scalar, Eigen, OpenBLAS: every layer at 1e-5), the 14-input features test
+#   on NEON, every kernel test on NEON and scalar, and all the quick suites.
+#   left out: DeepPCB (4500 trunk passes, days under qemu), the end-to-end
+#   golden test (decode and resize are checked against PIL on aarch64 by
+#   Resize.*, the trunk by the features test), the features test on the
+#   other paths, the ResNet-50 no-allocation test (the tiny net's runs) and
+#   the scalar thread-count identity test (the NEON one runs).
+slow='^DeepPcb\.|Golden\.EndToEndFromTheImageFile/|Golden\.FeaturesFromTheReferenceInputTensor/(aoi_scalar|eigen|openblas)( |$)'
+slow+='|^NoAllocation\.ResNet50|OnEachIsa\.ResultsAreBitIdenticalForEveryThreadCount/scalar( |$)'
+# Tests that cannot pass under qemu-user as written are left out in both
+# modes, each until its build shows the fix (docs/cross-aarch64.md, "Known
+# pitfalls"):
+#   Cli.*, CliPipeline.*: they popen() the aarch64 `aoi` (AOI_CLI_PATH); with
+#     no binfmt_misc the kernel refuses it (sh: Exec format error, status 126).
+#     Runnable once tests/CMakeLists.txt puts the emulator in front of it.
+#   CApi.EveryFunctionAndErrorPath: its out-of-memory child sets RLIMIT_AS,
+#     which qemu-user accepts but does not apply, so the load succeeds.
+#     Runnable once the test skips that check where the limit does not hold.
+qemu_blocked=()
+grep -qa 'qemu-aarch64' "$build_dir/tests/test_cli" 2>/dev/null || qemu_blocked+=('^Cli\.' '^CliPipeline\.')
+grep -qa 'RLIMIT_AS does not take effect' "$build_dir/tests/test_c_api" 2>/dev/null ||
+  qemu_blocked+=('^CApi\.EveryFunctionAndErrorPath$')
+blocked=$(IFS='|'; echo "${qemu_blocked[*]}")
+[ -z "$blocked" ] || echo "cross-aarch64: not runnable under qemu in this build, left out: $blocked"
+case "$mode" in
+  subset) exclude="$slow${blocked:+|$blocked}" ;;
+  full) exclude="^DeepPcb\.${blocked:+|$blocked}" ;;  # DeepPCB would take days
+esac
+ctest_args=(--output-on-failure -j"$jobs" -E "$exclude")
 echo "cross-aarch64: ctest ($mode) under qemu-aarch64 in $build_dir"
 status=0
 (cd "$build_dir" && ctest "${ctest_args[@]}" "${ctest_extra[@]}") || status=$?

@@ -202,14 +202,22 @@ std::uint64_t mark_bits(const std::uint8_t* marks) {
 
 // Running sums of eight lanes: lane i gets lanes 0..i (three shift-and-add
 // steps).
+// GCC and clang spell the two-vector shuffle differently.
+#if defined(__clang__)
+#define AOI_SHUFFLE8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) __builtin_shufflevector(a, b, i0, i1, i2, i3, i4, i5, i6, i7)
+#else
+#define AOI_SHUFFLE8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+  __builtin_shuffle(a, b, Index{i0, i1, i2, i3, i4, i5, i6, i7})
+#endif
 Vec prefix_sums(Vec x) {
-  typedef long long Index __attribute__((vector_size(kLanes * sizeof(long long))));
+  [[maybe_unused]] typedef long long Index __attribute__((vector_size(kLanes * sizeof(long long))));
   const Vec zero{};
-  x += __builtin_shuffle(x, zero, Index{8, 0, 1, 2, 3, 4, 5, 6});
-  x += __builtin_shuffle(x, zero, Index{8, 8, 0, 1, 2, 3, 4, 5});
-  x += __builtin_shuffle(x, zero, Index{8, 8, 8, 8, 0, 1, 2, 3});
+  x += AOI_SHUFFLE8(x, zero, 8, 0, 1, 2, 3, 4, 5, 6);
+  x += AOI_SHUFFLE8(x, zero, 8, 8, 0, 1, 2, 3, 4, 5);
+  x += AOI_SHUFFLE8(x, zero, 8, 8, 8, 8, 0, 1, 2, 3);
   return x;
 }
+#undef AOI_SHUFFLE8
 
 // The thresholds of one feature whose rows are summed in `hist` and marked
 // in `used`: every threshold from a bin in use up to the next one splits the
