@@ -270,12 +270,24 @@ static void test_out_of_memory_is_a_status(void) {
     getrlimit(RLIMIT_AS, &limit);
     limit.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
     setrlimit(RLIMIT_AS, &limit);
+    {
+      /* Emulators (qemu-user) accept the limit without applying it. */
+      void *probe = malloc((size_t)1 << 30);
+      if (probe) {
+        free(probe);
+        _exit(77);
+      }
+    }
     s = aoi_inspector_open(path("model.json"), &o, &insp);
     _exit(s == AOI_ERR_MEMORY ? 0 : 10 + (int)s);
   }
   {
     int status = 0;
     CHECK(waitpid(pid, &status, 0) == pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+      printf("RLIMIT_AS does not take effect here: the out-of-memory check is skipped\n");
+      return;
+    }
     CHECK(WIFEXITED(status)); /* no abort, no signal */
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
       fprintf(stderr, "out-of-memory child returned status %d\n", WEXITSTATUS(status) - 10);
