@@ -16,6 +16,7 @@
 #   xgboost_deeppcb    docs/gbdt.md      the same on DeepPCB trunk features
 #   deeppcb            docs/pipeline.md  aoi evaluate on the DeepPCB manifest, cold feature cache
 #   lean               README.md         scripts/build-lean.sh: static sizes, ldd, peak RSS of one inspection
+#   fuzz               docs/fuzzing.md   scripts/fuzz.sh 600: every libFuzzer target for ten minutes
 #
 # Environment: AOI_BUILD_DIR (build), AOI_WEIGHTS
 # (~/.local/share/aoi/resnet50-imagenet.aoiw), AOI_DEEPPCB
@@ -27,7 +28,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb lean)
+all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb lean fuzz)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -91,5 +92,8 @@ for name in "${names[@]}"; do
       need "$build/tests/make_capi_fixture" "$weights"
       AOI_BUILD_DIR=$build scripts/build-lean.sh >"$tmp/lean.md"
       report lean README.md markdown "scripts/build-lean.sh" "$tmp/lean.md" ;;
+    fuzz)
+      scripts/fuzz.sh 600 >"$tmp/fuzz.md"
+      report fuzz docs/fuzzing.md markdown "scripts/fuzz.sh 600" "$tmp/fuzz.md" ;;
   esac
 done

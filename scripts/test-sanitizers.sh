@@ -24,7 +24,9 @@ sanitize() {  # sanitize DIR SANITIZERS THREADS CTEST_ARGS...
   (cd "$dir" && ctest --output-on-failure -j"$jobs" "$@")
 }
 
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+# allow_user_segv_handler: aoi installs its own SIGBUS handler around reads of
+# mapped weight files (weights/guarded_read.hpp); ASan must let it.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:allow_user_segv_handler=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 
