@@ -1,6 +1,7 @@
 // ROI crop, resize policies and the conversion to the input tensor.
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "core/require.hpp"
 #include "image/preprocess.hpp"
@@ -14,6 +15,23 @@ ResizePolicy parse_policy(const std::string& text) {
 }
 
 const char* policy_name(ResizePolicy policy) { return policy == ResizePolicy::kStretch ? "stretch" : "imagenet"; }
+
+namespace {
+
+// The kImageNet policy's resize: shorter side to resize_short, the longer one
+// scaled with Python's round (half to even, which nearbyint gives in the
+// default rounding mode); both must cover the input size.
+std::pair<int, int> imagenet_resize(int width, int height, const Preprocess& pre, const char* name) {
+  const bool wide = width >= height;
+  const int short_side = wide ? height : width, long_side = wide ? width : height;
+  const int scaled_long = int(std::nearbyint(double(long_side) * pre.resize_short / short_side));
+  const int w = wide ? scaled_long : pre.resize_short, h = wide ? pre.resize_short : scaled_long;
+  require(w >= pre.input_size && h >= pre.input_size, ErrorKind::kInvalidArgument, name,
+          "resize_short is smaller than the input size");
+  return {w, h};
+}
+
+}  // namespace
 
 io::Image crop(const io::Image& image, const Roi& roi, const std::string& name) {
   const bool inside = roi.x >= 0 && roi.y >= 0 && roi.width > 0 && roi.height > 0 &&
@@ -40,15 +58,7 @@ io::Image fit_to_input(const io::Image& image, const Preprocess& pre, const std:
   const int size = pre.input_size;
   if (pre.policy == ResizePolicy::kStretch) return resize_bilinear(source, size, size);
 
-  // Shorter side to resize_short; the longer side scaled with Python's round
-  // (half to even, which nearbyint gives in the default rounding mode).
-  const bool wide = source.width >= source.height;
-  const int short_side = wide ? source.height : source.width;
-  const int long_side = wide ? source.width : source.height;
-  const int scaled_long = int(std::nearbyint(double(long_side) * pre.resize_short / short_side));
-  const int w = wide ? scaled_long : pre.resize_short;
-  const int h = wide ? pre.resize_short : scaled_long;
-  require(w >= size && h >= size, ErrorKind::kInvalidArgument, name, "resize_short is smaller than the input size");
+  const auto [w, h] = imagenet_resize(source.width, source.height, pre, name.c_str());
   const io::Image resized = resize_bilinear(source, w, h);
   return crop(resized, Roi{(w - size) / 2, (h - size) / 2, size, size}, name);
 }
@@ -110,15 +120,8 @@ void prepare_pixels(const PixelView& pixels, const Preprocess& pre, const std::o
     return;
   }
   // As fit_to_input: shorter side to resize_short, then a centre crop.
-  const io::Image& source = scratch.region;
-  const bool wide = source.width >= source.height;
-  const int short_side = wide ? source.height : source.width;
-  const int long_side = wide ? source.width : source.height;
-  const int scaled_long = int(std::nearbyint(double(long_side) * pre.resize_short / short_side));
-  const int w = wide ? scaled_long : pre.resize_short;
-  const int h = wide ? pre.resize_short : scaled_long;
-  require(w >= size && h >= size, ErrorKind::kInvalidArgument, name, "resize_short is smaller than the input size");
-  resize_bilinear_into(source, w, h, scratch.resize, scratch.fitted);
+  const auto [w, h] = imagenet_resize(scratch.region.width, scratch.region.height, pre, name);
+  resize_bilinear_into(scratch.region, w, h, scratch.resize, scratch.fitted);
   const io::Image& resized = scratch.fitted;
   const int x0 = (w - size) / 2, y0 = (h - size) / 2;
   io::Image& cropped = scratch.cropped;
