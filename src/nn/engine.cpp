@@ -92,7 +92,8 @@ int Engine::feature_dim() const { return state_->trunk.feature_dim(); }
 std::uint64_t Engine::feature_identity() const {
   const auto& d = description();
   const auto& p = d.preprocess;
-  std::string record = "aoi-feature-identity/" + std::to_string(kFeatureVersion) + "/" + d.architecture + "/" + d.variant;
+  std::string record = "aoi-feature-identity/";
+  record.append(std::to_string(kFeatureVersion)).append("/").append(d.architecture).append("/").append(d.variant);
   for (int b : d.blocks) record += "/" + std::to_string(b);
   char numbers[256];
   std::snprintf(numbers, sizeof numbers, "/%016llx/%d/%.9g/%.9g,%.9g,%.9g/%.9g,%.9g,%.9g/%d/%d/%d",
