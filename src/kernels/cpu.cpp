@@ -89,6 +89,9 @@ Isa best_isa() {
 std::string describe_cpu() {
   const auto& f = cpu_features();
   std::string s = "cpu:";
+#if defined(__aarch64__)
+  s += " neon";  // Advanced SIMD is baseline on aarch64; the feature probe reads x86 cpuid only
+#endif
   if (f.fma) s += " fma";
   if (f.avx2) s += " avx2";
   if (f.avx512f) s += " avx512f";
