@@ -11,20 +11,12 @@
 #include "io/npy.hpp"
 #include "weights/weight_file.hpp"
 #include "convert.hpp"
+#include "support/error_of.hpp"
 
 namespace aoi::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 class FuzzRegression : public ::testing::Test {
  protected:

@@ -21,6 +21,7 @@
 #include "inspector/score.hpp"
 #include "support/random_resnet.hpp"
 #include "support/tiny_bundle.hpp"
+#include "support/error_of.hpp"
 
 namespace aoi::test {
 namespace {
@@ -31,15 +32,6 @@ fs::path scratch(const std::string& name) {
   const auto dir = fs::temp_directory_path() / ("aoi_test_reliability_" + std::to_string(getpid())) / name;
   fs::create_directories(dir);
   return dir;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 std::string read_text(const fs::path& p) {

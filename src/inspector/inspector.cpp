@@ -193,8 +193,10 @@ std::span<const std::string> Inspector::classes() const { return state_->bundle.
 const Engine& InspectorAccess::engine(const Inspector& inspector) { return inspector.state_->engine; }
 const pipeline::ModelBundle& InspectorAccess::bundle(const Inspector& inspector) { return inspector.state_->bundle; }
 Inspection InspectorAccess::decide(const Inspector& inspector, const float* features) {
-  std::vector<float> proba(std::size_t(inspector.state_->predictor.outputs()));
-  return inspector.state_->decide(features, proba.data());
+  // Called once per scored item, so no allocation: Model::validate caps a
+  // model's outputs at 1000 classes.
+  float proba[1000];
+  return inspector.state_->decide(features, proba);
 }
 
 }  // namespace aoi
