@@ -22,7 +22,7 @@ tests=OFF
 multiarch=$(gcc -print-multiarch)
 lib=/usr/lib/$multiarch
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DAOI_ARCH="${AOI_ARCH:-portable}" \
-  -DAOI_THREADS=std -DAOI_WITH_TIFF=OFF -DAOI_WITH_OPENBLAS=OFF -DAOI_BUILD_BENCH=OFF -DAOI_STATIC_EXECUTABLES=ON \
+  -DAOI_THREADS=std -DAOI_WITH_TIFF=OFF -DAOI_WITH_OPENBLAS=OFF -DAOI_BUILD_BENCH=OFF -DAOI_STATIC_EXECUTABLES=ON -DAOI_WITH_SERVE=OFF \
   -DAOI_BUILD_TESTS=$tests \
   -DCMAKE_CXX_FLAGS="-ffunction-sections -fdata-sections" -DCMAKE_C_FLAGS="-ffunction-sections -fdata-sections" \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,--gc-sections" \

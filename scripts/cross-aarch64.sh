@@ -94,7 +94,7 @@ fi
 # --- 2. configure and build ---------------------------------------------------
 # Benchmarks are not built (they are timed natively); tests and tools are.
 cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
-  -DAOI_ARCH=portable -DAOI_BUILD_BENCH=OFF -DAOI_BUILD_TESTS=ON ${AOI_CMAKE_ARGS:-} >/dev/null
+  -DAOI_ARCH=portable -DAOI_BUILD_BENCH=OFF -DAOI_BUILD_TESTS=ON -DAOI_WITH_SERVE=OFF ${AOI_CMAKE_ARGS:-} >/dev/null
 phase_done configure
 cmake --build "$build_dir" -j"$jobs"
 phase_done build

@@ -19,7 +19,7 @@ targets=("${@:-${all[@]}}")
 
 command -v clang++ >/dev/null || { echo "fuzz: needs clang (apt-get install clang)" >&2; exit 1; }
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAOI_BUILD_FUZZERS=ON \
-  -DAOI_BUILD_BENCH=OFF -DAOI_ARCH=portable >/dev/null
+  -DAOI_BUILD_BENCH=OFF -DAOI_ARCH=portable -DAOI_WITH_SERVE=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target make_corpus "${targets[@]}"
 
 corpus=$build/corpus

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libeigen3-dev libjpeg-dev libpng-dev libtiff-dev libopenblas-dev libtbb-dev
   libxxhash-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
+  libcpp-httplib-dev libsqlite3-dev libssl-dev python3-pytest  # aoi serve and its tests
   clang  # the libFuzzer targets (scripts/fuzz.sh)
   g++-aarch64-linux-gnu qemu-user  # the NEON kernel's test (scripts/check-neon.sh)
 )

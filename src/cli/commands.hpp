@@ -16,5 +16,8 @@ Command add_gbdt(CLI::App& app);
 Command add_train(CLI::App& app);
 Command add_evaluate(CLI::App& app);
 Command add_score(CLI::App& app);
+#ifdef AOI_WITH_SERVE
+Command add_serve(CLI::App& app);
+#endif
 
 }  // namespace aoi::cli

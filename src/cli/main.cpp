@@ -37,8 +37,12 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "no progress output on stderr (errors and summaries still print)");
   std::map<CLI::App*, aoi::cli::Command> commands;
-  for (auto add : {aoi::cli::add_featurize, aoi::cli::add_classify, aoi::cli::add_info, aoi::cli::add_gbdt,
-                   aoi::cli::add_train, aoi::cli::add_evaluate, aoi::cli::add_score}) {
+  std::vector<aoi::cli::Command (*)(CLI::App&)> adders = {aoi::cli::add_featurize, aoi::cli::add_classify,
+      aoi::cli::add_info, aoi::cli::add_gbdt, aoi::cli::add_train, aoi::cli::add_evaluate, aoi::cli::add_score};
+#ifdef AOI_WITH_SERVE
+  adders.push_back(aoi::cli::add_serve);
+#endif
+  for (auto add : adders) {
     const auto before = app.get_subcommands({});
     auto run = add(app);
     for (auto* sub : app.get_subcommands({}))

@@ -1,0 +1,26 @@
+#include "serve/model_slot.hpp"
+
+#include "inspector/inspector_access.hpp"
+
+namespace aoi::serve {
+
+ModelSlot::ModelSlot(std::filesystem::path bundle, std::filesystem::path weights, EngineOptions options)
+    : bundle_(std::move(bundle)), weights_(std::move(weights)), options_(options) {}
+
+std::shared_ptr<const LoadedModel> ModelSlot::current() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+std::string ModelSlot::reload() {
+  std::lock_guard serial(reload_mutex_);
+  Inspector inspector = InspectorAccess::open(bundle_, weights_, options_);
+  std::string version = inspector.model_version();
+  auto next = std::make_shared<const LoadedModel>(LoadedModel{std::move(inspector), std::move(version)});
+  std::lock_guard lock(mutex_);
+  std::string previous = current_ ? current_->version : std::string();
+  current_ = std::move(next);
+  return previous;
+}
+
+}  // namespace aoi::serve

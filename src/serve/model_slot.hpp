@@ -1,0 +1,41 @@
+// The model a service serves, swapped whole on reload. Requests take a
+// shared_ptr to the model when they start and keep it to the end, so a
+// reload never changes the model under a request in flight; the old model
+// is freed when its last request finishes. A bundle that fails to load is
+// refused and the current model stays.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "aoi/inspector.hpp"
+#include "nn/engine.hpp"
+
+namespace aoi::serve {
+
+struct LoadedModel {
+  Inspector inspector;
+  std::string version;
+};
+
+class ModelSlot {
+ public:
+  ModelSlot(std::filesystem::path bundle, std::filesystem::path weights, EngineOptions options);
+  std::shared_ptr<const LoadedModel> current() const;  // null until the first load
+  // Loads the bundle from its path and swaps it in; returns the previous
+  // version ("" when none). Throws aoi::Error, keeping the current model, when
+  // the bundle or its weights fail to load. Reloads run one at a time.
+  std::string reload();
+  const std::filesystem::path& bundle_path() const { return bundle_; }
+
+ private:
+  std::filesystem::path bundle_, weights_;
+  EngineOptions options_;
+  std::mutex reload_mutex_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const LoadedModel> current_;
+};
+
+}  // namespace aoi::serve

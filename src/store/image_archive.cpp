@@ -1,0 +1,104 @@
+#include "store/image_archive.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+
+#include <openssl/evp.h>
+
+#include "aoi/error.hpp"
+#include "io/atomic_file.hpp"
+
+namespace aoi::store {
+namespace fs = std::filesystem;
+
+std::string sha256_hex(std::span<const std::uint8_t> bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw Error(ErrorKind::kIo, "sha256: OpenSSL failed");
+  static const char* hex = "0123456789abcdef";
+  std::string out(std::size_t(length) * 2, '0');
+  for (unsigned i = 0; i < length; ++i) {
+    out[2 * i] = hex[digest[i] >> 4];
+    out[2 * i + 1] = hex[digest[i] & 15];
+  }
+  return out;
+}
+
+namespace {
+
+bool is_sha256_hex(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+// A new subfolder's name must reach the disk too, or a crash could lose the
+// folder entry and with it every image inside.
+void sync_folder(const fs::path& folder) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) throw Error(ErrorKind::kIo, folder.string() + ": cannot open the folder to sync it");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw Error(ErrorKind::kIo, folder.string() + ": cannot sync the folder");
+}
+
+}  // namespace
+
+ImageArchive::ImageArchive(fs::path dir) : dir_(std::move(dir)) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec || !fs::is_directory(dir_))
+    throw Error(ErrorKind::kIo, dir_.string() + ": cannot create the image archive folder: " + ec.message());
+}
+
+fs::path ImageArchive::path_of(const std::string& sha256) const {
+  if (!is_sha256_hex(sha256)) throw Error(ErrorKind::kInvalidArgument, "'" + sha256 + "' is not a SHA-256 in hex");
+  return dir_ / sha256.substr(0, 2) / sha256;
+}
+
+bool ImageArchive::contains(const std::string& sha256) const {
+  std::error_code ec;
+  return fs::is_regular_file(path_of(sha256), ec);
+}
+
+std::string ImageArchive::put(std::span<const std::uint8_t> bytes) {
+  const std::string hash = sha256_hex(bytes);
+  const fs::path path = path_of(hash);
+  std::error_code ec;
+  // The file only ever appears complete (rename), so one of the right size is
+  // these bytes: the name is their hash.
+  if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == bytes.size()) return hash;
+  const fs::path folder = path.parent_path();
+  if (!fs::is_directory(folder, ec)) {
+    fs::create_directories(folder, ec);
+    if (ec) throw Error(ErrorKind::kIo, folder.string() + ": cannot create: " + ec.message());
+    sync_folder(dir_);
+  }
+  io::write_file_atomically(path, bytes, io::Durability::kDurable);
+  return hash;
+}
+
+std::vector<std::uint8_t> ImageArchive::get(const std::string& sha256) const {
+  const fs::path path = path_of(sha256);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::kIo, path.string() + ": archived image is missing");
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+std::size_t ImageArchive::remove_leftovers() {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file(ec) && name.find(".tmp-") != std::string::npos && fs::remove(it->path(), ec)) ++removed;
+  }
+  return removed;
+}
+
+}  // namespace aoi::store

@@ -1,0 +1,174 @@
+#include "store/results_store.hpp"
+
+#include <cstdio>
+
+#include "aoi/error.hpp"
+#include "io/atomic_file.hpp"
+#include "store/schema.hpp"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+namespace aoi::store {
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path database_file(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) throw Error(ErrorKind::kIo, dir.string() + ": cannot create the store folder");
+  return dir / "results.sqlite";
+}
+
+constexpr const char* kColumns =
+    "id, item, received_at, received_ms, p_fail, verdict, model_version, image_sha256, content_type, image_bytes, "
+    "roi_x, roi_y, roi_w, roi_h, elapsed_ms, label, labelled_by, labelled_at";
+
+InspectionRecord record_of(const Statement& s) {
+  InspectionRecord r;
+  r.id = s.int64(0);
+  r.item = s.optional_text(1);
+  r.received_at = s.text(2);
+  r.received_ms = s.int64(3);
+  r.p_fail = s.real(4);
+  r.verdict = s.text(5);
+  r.model_version = s.text(6);
+  r.image_sha256 = s.text(7);
+  r.content_type = s.text(8);
+  r.image_bytes = s.int64(9);
+  if (!s.is_null(10)) r.roi = StoredRoi{s.int64(10), s.int64(11), s.int64(12), s.int64(13)};
+  r.elapsed_ms = s.real(14);
+  r.label = s.optional_text(15);
+  r.labelled_by = s.optional_text(16);
+  r.labelled_at = s.optional_text(17);
+  return r;
+}
+
+}  // namespace
+
+int schema_version_of(Database& db) {
+  Statement has = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+  has.step();
+  if (has.int64(0) == 0) return 0;
+  Statement v = db.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  v.step();
+  return int(v.int64(0));
+}
+
+void migrate(Database& db) {
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+      "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
+  const int current = schema_version_of(db);
+  if (current > latest_schema_version())
+    throw Error(ErrorKind::kUnsupported, db.name() + ": the store has schema version " + std::to_string(current) +
+                                             ", newer than this aoi knows (" + std::to_string(latest_schema_version()) +
+                                             "); use a newer aoi");
+  for (const Migration& m : migrations()) {
+    if (m.version <= current) continue;
+    Transaction t(db);
+    db.exec(m.sql);
+    db.prepare("INSERT INTO schema_migrations (version, description) VALUES (?, ?)")
+        .bind(1, std::int64_t(m.version))
+        .bind(2, std::string(m.description))
+        .run();
+    t.commit();
+  }
+}
+
+ResultsStore::ResultsStore(const fs::path& dir)
+    : dir_(dir), images_(dir / "images"), writer_(Database::open(database_file(dir))),
+      reader_(Database::open(dir / "results.sqlite")) {
+  migrate(writer_);
+  images_.remove_leftovers();
+}
+
+void ResultsStore::insert(std::span<InspectionRecord> records) {
+  std::lock_guard lock(write_mutex_);
+  Transaction t(writer_);
+  Statement s = writer_.prepare(
+      "INSERT INTO inspections (item, received_at, received_ms, p_fail, verdict, model_version, image_sha256, "
+      "content_type, image_bytes, roi_x, roi_y, roi_w, roi_h, elapsed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  for (InspectionRecord& r : records) {
+    s.bind(1, r.item).bind(2, r.received_at).bind(3, r.received_ms).bind(4, r.p_fail).bind(5, r.verdict);
+    s.bind(6, r.model_version).bind(7, r.image_sha256).bind(8, r.content_type).bind(9, r.image_bytes);
+    if (r.roi) s.bind(10, r.roi->x).bind(11, r.roi->y).bind(12, r.roi->width).bind(13, r.roi->height);
+    else s.bind_null(10).bind_null(11).bind_null(12).bind_null(13);
+    s.bind(14, r.elapsed_ms);
+    s.run();
+    r.id = writer_.last_insert_id();
+    s.reset();
+  }
+  t.commit();
+}
+
+std::optional<InspectionRecord> ResultsStore::get(std::int64_t id) {
+  std::lock_guard lock(read_mutex_);
+  Statement s = reader_.prepare(std::string("SELECT ") + kColumns + " FROM inspections WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return record_of(s);
+}
+
+std::vector<InspectionRecord> ResultsStore::list(const ResultsQuery& q) {
+  std::string sql = std::string("SELECT ") + kColumns + " FROM inspections WHERE 1";
+  if (q.verdict) sql += " AND verdict = ?1";
+  if (q.since_ms) sql += " AND received_ms >= ?2";
+  if (q.before_id) sql += " AND id < ?3";
+  sql += " ORDER BY id DESC LIMIT ?4";
+  std::lock_guard lock(read_mutex_);
+  Statement s = reader_.prepare(sql);
+  if (q.verdict) s.bind(1, *q.verdict);
+  if (q.since_ms) s.bind(2, *q.since_ms);
+  if (q.before_id) s.bind(3, *q.before_id);
+  s.bind(4, std::int64_t(q.limit));
+  std::vector<InspectionRecord> out;
+  while (s.step()) out.push_back(record_of(s));
+  return out;
+}
+
+std::int64_t ResultsStore::count() {
+  std::lock_guard lock(read_mutex_);
+  Statement s = reader_.prepare("SELECT count(*) FROM inspections");
+  s.step();
+  return s.int64(0);
+}
+
+int ResultsStore::schema_version() {
+  std::lock_guard lock(read_mutex_);
+  return schema_version_of(reader_);
+}
+
+std::string ResultsStore::integrity_check() {
+  std::lock_guard lock(read_mutex_);
+  Statement s = reader_.prepare("PRAGMA integrity_check");
+  std::string out;
+  while (s.step()) out += (out.empty() ? "" : "; ") + s.text(0);
+  return out;
+}
+
+void ResultsStore::backup_to(const fs::path& file) {
+  // Into a temporary file beside the target, then renamed: a reader of the
+  // target never sees a half-written backup.
+  const fs::path temp = fs::path(file.string() + ".tmp-backup");
+  std::error_code ec;
+  fs::remove(temp, ec);
+  {
+    Database copy = Database::open(temp);
+    std::lock_guard lock(read_mutex_);
+    sqlite3_backup* b = sqlite3_backup_init(copy.handle(), "main", reader_.handle(), "main");
+    if (!b) copy.fail("cannot start the backup");
+    const int rc = sqlite3_backup_step(b, -1);
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) copy.fail("backup of " + reader_.name() + " failed");
+    // One file, no WAL beside it, so the copy can be moved and opened anywhere.
+    copy.exec("PRAGMA journal_mode=DELETE");
+  }
+  if (::rename(temp.c_str(), file.c_str()) != 0) {
+    fs::remove(temp, ec);
+    throw Error(ErrorKind::kIo, file.string() + ": cannot rename the backup into place");
+  }
+}
+
+}  // namespace aoi::store

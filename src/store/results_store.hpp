@@ -1,0 +1,83 @@
+// The results store of `aoi serve`: a folder with results.sqlite (every
+// inspection, its verdict and later its label) and images/ (every inspected
+// image, content-addressed; image_archive.hpp). Writes are transactions with
+// synchronous=FULL in WAL mode: once insert() returns, the rows survive a
+// crash of the process or of the machine.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "store/image_archive.hpp"
+#include "store/sqlite.hpp"
+
+namespace aoi::store {
+
+struct StoredRoi {
+  std::int64_t x = 0, y = 0, width = 0, height = 0;
+};
+
+struct InspectionRecord {
+  std::int64_t id = 0;  // set by insert()
+  std::optional<std::string> item;
+  std::string received_at;  // ISO 8601 UTC
+  std::int64_t received_ms = 0;
+  double p_fail = 0;
+  std::string verdict;  // pass, review or fail
+  std::string model_version;
+  std::string image_sha256, content_type;
+  std::int64_t image_bytes = 0;
+  std::optional<StoredRoi> roi;
+  double elapsed_ms = 0;
+  std::optional<std::string> label, labelled_by, labelled_at;
+};
+
+struct ResultsQuery {
+  std::optional<std::string> verdict;
+  std::optional<std::int64_t> since_ms;   // received at or after
+  std::optional<std::int64_t> before_id;  // paging: ids below this one
+  int limit = 100;
+};
+
+class ResultsStore {
+ public:
+  // Creates DIR, results.sqlite and images/ when absent, and migrates the
+  // schema to this build's version. Throws aoi::Error naming the file when
+  // the database is not one, is damaged, or is newer than this build.
+  explicit ResultsStore(const std::filesystem::path& dir);
+
+  // Inserts the records in one transaction and sets their ids.
+  void insert(std::span<InspectionRecord> records);
+  std::optional<InspectionRecord> get(std::int64_t id);
+  // Newest first.
+  std::vector<InspectionRecord> list(const ResultsQuery& query);
+  std::int64_t count();
+
+  int schema_version();
+  std::string integrity_check();  // "ok" when healthy
+  // A consistent copy of the database through SQLite's online backup API,
+  // safe while the service writes; the copy is fsynced before it is renamed
+  // into place.
+  void backup_to(const std::filesystem::path& file);
+
+  ImageArchive& images() { return images_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  ImageArchive images_;
+  std::mutex write_mutex_, read_mutex_;
+  Database writer_, reader_;
+};
+
+// The schema version recorded in an open database (0 when it has none).
+int schema_version_of(Database& db);
+// Applies the missing migrations; throws when the database is newer.
+void migrate(Database& db);
+
+}  // namespace aoi::store

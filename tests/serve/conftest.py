@@ -1,0 +1,60 @@
+"""Fixtures of the service tests: the aoi binary and the fixture folder that
+make_serve_fixture wrote (CTest passes both in the environment), and a
+factory of servers that are always killed at the end of a test."""
+import os
+import pathlib
+import sqlite3
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from serve_harness import Server  # noqa: E402
+
+KEY = "serve-test-key-0123456789"
+
+
+@pytest.fixture(scope="session")
+def aoi():
+    return os.environ["AOI_BIN"]
+
+
+@pytest.fixture(scope="session")
+def fixture():
+    return pathlib.Path(os.environ["AOI_SERVE_FIXTURE"])
+
+
+@pytest.fixture
+def start(aoi, fixture, tmp_path):
+    servers = []
+
+    def make(store=None, model=None, extra=(), env=None, wait_ready=True):
+        s = Server(aoi, model or fixture / "model.json", store or tmp_path / "store", fixture / "api_keys.txt",
+                   fixture / "tiny.aoiw", extra=extra, env=env, wait_ready=wait_ready)
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.close()
+
+
+def image(fixture, name):
+    return (fixture / name).read_bytes()
+
+
+def rows(store):
+    db = sqlite3.connect(str(store / "results.sqlite"))
+    try:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute("SELECT * FROM inspections ORDER BY id")]
+    finally:
+        db.close()
+
+
+def integrity(store):
+    db = sqlite3.connect(str(store / "results.sqlite"))
+    try:
+        return db.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        db.close()
