@@ -17,6 +17,8 @@
 #   deeppcb            docs/pipeline.md  aoi evaluate on the DeepPCB manifest, cold feature cache
 #   lean               README.md         scripts/build-lean.sh: static sizes, ldd, peak RSS of one inspection
 #   fuzz               docs/fuzzing.md   scripts/fuzz.sh 600: every libFuzzer target for ten minutes
+#   serve              README.md         bench/serve_load.py: aoi serve for 2 minutes at 8 clients against
+#                                        aoi score on the same 64 DeepPCB images
 #
 # Environment: AOI_BUILD_DIR (build), AOI_WEIGHTS
 # (~/.local/share/aoi/resnet50-imagenet.aoiw), AOI_DEEPPCB
@@ -28,7 +30,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb lean fuzz)
+all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb lean fuzz serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -38,7 +40,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # report NAME DOC FORMAT COMMAND OUTPUT [RAW_JSON]
 report() {
-  python3 bench/report_tables.py "$1" --doc "$2" --format "$3" --command "$4" --input "$5" ${6:+--raw "$6"} \
+  python3 bench/report_tables.py "$1" --doc "$2" --format "$3" --command "$4" --input "$5" ${6:+--raw "$6"} --figures docs/figures \
     ${AOI_REPORT_CPU:+--cpu "$AOI_REPORT_CPU"} ${AOI_REPORT_DATE:+--date "$AOI_REPORT_DATE"}
 }
 
@@ -95,5 +97,21 @@ for name in "${names[@]}"; do
     fuzz)
       scripts/fuzz.sh 600 >"$tmp/fuzz.md"
       report fuzz docs/fuzzing.md markdown "scripts/fuzz.sh 600" "$tmp/fuzz.md" ;;
+    serve)
+      # A bundle from every 15th DeepPCB region of each label (enough for a real
+      # model; the load does not depend on its quality), then the load.
+      need "$deeppcb" "$build/src/cli/aoi" "$weights"
+      mkdir -p "$tmp/sv"
+      python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$tmp/sv/all.csv"
+      awk -F, 'NR == 1 || NR % 15 == 2 || NR % 15 == 3' "$tmp/sv/all.csv" >"$tmp/sv/manifest.csv"
+      "$build/src/cli/aoi" --quiet train --weights "$weights" --no-cache --manifest "$tmp/sv/manifest.csv" \
+        -o "$tmp/sv/model.json"
+      images=$(find "$deeppcb/PCBData" -name '*_test.jpg' | sort | sed -n 1,64p)
+      cmd=(python3 bench/serve_load.py --seconds 120 --concurrency 8 --threads 2)
+      # shellcheck disable=SC2086
+      "${cmd[@]}" --aoi "$build/src/cli/aoi" --model "$tmp/sv/model.json" --weights "$weights" --images $images \
+        --json "$tmp/serve.json" >"$tmp/serve.md"
+      report serve README.md markdown "${cmd[*]} --images <64 DeepPCB *_test.jpg>" "$tmp/serve.md" \
+        "$tmp/serve.json" ;;
   esac
 done

@@ -18,6 +18,7 @@ Command add_evaluate(CLI::App& app);
 Command add_score(CLI::App& app);
 #ifdef AOI_WITH_SERVE
 Command add_serve(CLI::App& app);
+Command add_store(CLI::App& app);
 #endif
 
 }  // namespace aoi::cli

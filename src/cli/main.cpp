@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
       aoi::cli::add_info, aoi::cli::add_gbdt, aoi::cli::add_train, aoi::cli::add_evaluate, aoi::cli::add_score};
 #ifdef AOI_WITH_SERVE
   adders.push_back(aoi::cli::add_serve);
+  adders.push_back(aoi::cli::add_store);
 #endif
   for (auto add : adders) {
     const auto before = app.get_subcommands({});

@@ -72,7 +72,10 @@ std::string ImageArchive::put(std::span<const std::uint8_t> bytes) {
   std::error_code ec;
   // The file only ever appears complete (rename), so one of the right size is
   // these bytes: the name is their hash.
-  if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == bytes.size()) return hash;
+  if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == bytes.size()) {
+    fs::last_write_time(path, fs::file_time_type::clock::now(), ec);
+    return hash;
+  }
   const fs::path folder = path.parent_path();
   if (!fs::is_directory(folder, ec)) {
     fs::create_directories(folder, ec);
@@ -88,6 +91,19 @@ std::vector<std::uint8_t> ImageArchive::get(const std::string& sha256) const {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::kIo, path.string() + ": archived image is missing");
   return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+std::size_t ImageArchive::remove_unreferenced(const std::set<std::string>& keep, fs::file_time_type older_than) {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!it->is_regular_file(ec) || !is_sha256_hex(name) || keep.count(name)) continue;
+    const auto written = fs::last_write_time(it->path(), ec);
+    if (!ec && written < older_than && fs::remove(it->path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 std::size_t ImageArchive::remove_leftovers() {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,13 +18,17 @@ std::string sha256_hex(std::span<const std::uint8_t> bytes);
 class ImageArchive {
  public:
   explicit ImageArchive(std::filesystem::path dir);
-  // Stores the bytes (unless already there) and returns their SHA-256.
+  // Stores the bytes (unless already there: then it only refreshes the
+  // file's time, which prune reads) and returns their SHA-256.
   std::string put(std::span<const std::uint8_t> bytes);
   std::vector<std::uint8_t> get(const std::string& sha256) const;  // throws kIo when absent
   std::filesystem::path path_of(const std::string& sha256) const;
   bool contains(const std::string& sha256) const;
   // Removes temporary files a crash left behind (never referenced by a row).
   std::size_t remove_leftovers();
+  // Removes archived images whose hash is not in `keep` and that were last
+  // written or reused (put() of the same bytes) before `older_than`.
+  std::size_t remove_unreferenced(const std::set<std::string>& keep, std::filesystem::file_time_type older_than);
 
  private:
   std::filesystem::path dir_;

@@ -1,6 +1,8 @@
 #include "store/results_store.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <set>
 
 #include "aoi/error.hpp"
 #include "io/atomic_file.hpp"
@@ -13,6 +15,11 @@ namespace aoi::store {
 namespace fs = std::filesystem;
 
 namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 fs::path database_file(const fs::path& dir) {
   std::error_code ec;
@@ -77,11 +84,11 @@ void migrate(Database& db) {
   }
 }
 
-ResultsStore::ResultsStore(const fs::path& dir)
+ResultsStore::ResultsStore(const fs::path& dir, Role role)
     : dir_(dir), images_(dir / "images"), writer_(Database::open(database_file(dir))),
       reader_(Database::open(dir / "results.sqlite")) {
   migrate(writer_);
-  images_.remove_leftovers();
+  if (role == Role::kOwner) images_.remove_leftovers();
 }
 
 void ResultsStore::insert(std::span<InspectionRecord> records) {
@@ -133,6 +140,55 @@ std::int64_t ResultsStore::count() {
   Statement s = reader_.prepare("SELECT count(*) FROM inspections");
   s.step();
   return s.int64(0);
+}
+
+std::vector<std::string> ResultsStore::check() {
+  std::vector<std::string> problems;
+  if (const std::string verdict = integrity_check(); verdict != "ok")
+    problems.push_back(reader_.name() + ": integrity_check: " + verdict);
+  std::vector<std::pair<std::int64_t, std::string>> refs;
+  {
+    std::lock_guard lock(read_mutex_);
+    Statement s = reader_.prepare("SELECT id, image_sha256 FROM inspections ORDER BY id");
+    while (s.step()) refs.emplace_back(s.int64(0), s.text(1));
+  }
+  std::string last_ok;
+  for (const auto& [id, sha] : refs) {
+    if (sha == last_ok) continue;
+    std::string problem;
+    try {
+      if (!images_.contains(sha)) problem = "missing";
+      else if (sha256_hex(images_.get(sha)) != sha) problem = "does not match its hash";
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
+    if (problem.empty()) last_ok = sha;
+    else problems.push_back("result " + std::to_string(id) + ": image " + sha + " " + problem);
+  }
+  return problems;
+}
+
+ResultsStore::Pruned ResultsStore::prune(std::int64_t before_ms) {
+  Pruned out;
+  std::lock_guard lock(write_mutex_);
+  {
+    Transaction t(writer_);
+    Statement del = writer_.prepare("DELETE FROM inspections WHERE received_ms < ?");
+    del.bind(1, before_ms).run();
+    Statement changes = writer_.prepare("SELECT changes()");
+    changes.step();
+    out.rows = changes.int64(0);
+    t.commit();
+  }
+  std::set<std::string> referenced;
+  Statement s = writer_.prepare("SELECT DISTINCT image_sha256 FROM inspections");
+  while (s.step()) referenced.insert(s.text(0));
+  // Never an image touched in the last ten minutes, whatever `before` says:
+  // a request may be between archiving its image and committing its row.
+  const std::int64_t now = now_ms(), cutoff_ms = std::min(before_ms, now - 600'000);
+  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::milliseconds(now - cutoff_ms);
+  out.images = std::int64_t(images_.remove_unreferenced(referenced, cutoff));
+  return out;
 }
 
 int ResultsStore::schema_version() {

@@ -49,7 +49,10 @@ class ResultsStore {
   // Creates DIR, results.sqlite and images/ when absent, and migrates the
   // schema to this build's version. Throws aoi::Error naming the file when
   // the database is not one, is damaged, or is newer than this build.
-  explicit ResultsStore(const std::filesystem::path& dir);
+  // The service opens it as the owner, which also removes the temporary
+  // files a crash left in the archive; tools beside a running service must not.
+  enum class Role { kOwner, kTool };
+  explicit ResultsStore(const std::filesystem::path& dir, Role role = Role::kOwner);
 
   // Inserts the records in one transaction and sets their ids.
   void insert(std::span<InspectionRecord> records);
@@ -57,6 +60,17 @@ class ResultsStore {
   // Newest first.
   std::vector<InspectionRecord> list(const ResultsQuery& query);
   std::int64_t count();
+
+  // Problems found: PRAGMA integrity_check, and every row's image archived
+  // with the right hash. Empty when healthy.
+  std::vector<std::string> check();
+  struct Pruned {
+    std::int64_t rows = 0, images = 0;
+  };
+  // Deletes rows received before `before_ms`, then the archived images no row
+  // refers to that were last written or reused before it too, and not in the
+  // last ten minutes (an image a request is about to commit is recent).
+  Pruned prune(std::int64_t before_ms);
 
   int schema_version();
   std::string integrity_check();  // "ok" when healthy
