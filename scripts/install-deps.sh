@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libjpeg-dev libpng-dev libtiff-dev libopenblas-dev libtbb-dev
   libxxhash-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
   libcpp-httplib-dev libsqlite3-dev libssl-dev python3-pytest  # aoi serve and its tests
+  chromium chromium-driver python3-selenium  # the review page's browser test
   clang  # the libFuzzer targets (scripts/fuzz.sh)
   g++-aarch64-linux-gnu qemu-user  # the NEON kernel's test (scripts/check-neon.sh)
 )

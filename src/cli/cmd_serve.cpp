@@ -14,7 +14,15 @@
 #include <iostream>
 #include <thread>
 
+#include <fstream>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
+
 #include "core/require.hpp"
+#include "registry/registry.hpp"
+#include "serve/iso_time.hpp"
+#include "serve/notifier.hpp"
 #include "serve/server.hpp"
 #include "commands.hpp"
 #include "common.hpp"
@@ -76,14 +84,28 @@ void log_line(const std::string& text) {
 Command add_serve(CLI::App& app) {
   struct Args {
     EngineFlags engine;
-    std::string model, store, listen = "127.0.0.1:8080", keys;
+    std::string model, registry, store, listen = "127.0.0.1:8080", keys, notify_url, notify_secret;
+    int registry_poll_ms = 1000, notify_max_attempts = 8;
     std::size_t max_bytes = 50u << 20, max_queue = 32;
     std::int64_t max_pixels = 40'000'000;
     int batch = 8, batch_wait_ms = 2, read_timeout = 10;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("serve", "Serve inspections over HTTP with a results store and image archive");
-  cmd->add_option("--model", a->model, "model bundle from 'aoi train' (reloaded from this path)")->required();
+  auto* model_flag = cmd->add_option("--model", a->model, "model bundle from 'aoi train' (reloaded from this path)");
+  auto* registry_flag =
+      cmd->add_option("--registry", a->registry, "serve the registry's current version, following promotions");
+  model_flag->excludes(registry_flag);
+  registry_flag->excludes(model_flag);
+  cmd->add_option("--registry-poll-ms", a->registry_poll_ms, "how often the registry's current version is read")
+      ->check(CLI::Range(50, 60000))
+      ->capture_default_str();
+  cmd->add_option("--notify-url", a->notify_url, "POST a JSON event here for every fail, promotion and rollback");
+  cmd->add_option("--notify-secret", a->notify_secret, "file with a secret to sign events (X-Aoi-Signature, HMAC-SHA256)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--notify-max-attempts", a->notify_max_attempts, "delivery attempts before an event is dead")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->add_option("--store", a->store, "store folder: results.sqlite and images/ (created when absent)")->required();
   cmd->add_option("--listen", a->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--api-key-file", a->keys, "file with the API keys, one per line")->required();
@@ -107,12 +129,38 @@ Command add_serve(CLI::App& app) {
       ->capture_default_str();
   add_engine_flags(*cmd, a->engine);
   return [a] {
+    require(a->model.empty() != a->registry.empty(), ErrorKind::kInvalidArgument, "serve",
+            "give --model BUNDLE or --registry DIR");
     const auto [host, port] = parse_listen(a->listen);
     route_signals_to_pipe();
 
     serve::ApiKeys keys = serve::ApiKeys::load(a->keys);
     store::ResultsStore store(a->store);
-    serve::ModelSlot model(a->model, resolve_weights(a->engine.weights), engine_options(a->engine));
+    std::optional<registry::Registry> models;
+    if (!a->registry.empty()) models.emplace(a->registry);
+    std::function<std::filesystem::path()> source = [a] { return std::filesystem::path(a->model); };
+    if (models)
+      source = [&models] {
+        const auto current = models->current();
+        require(current.has_value(), ErrorKind::kInvalidArgument, models->dir().string(),
+                "the registry has no current version (aoi models promote VERSION)");
+        return models->bundle_path(*current);
+      };
+    serve::ModelSlot model(source, resolve_weights(a->engine.weights), engine_options(a->engine));
+    std::optional<serve::Notifier> notifier;
+    if (!a->notify_url.empty()) {
+      serve::NotifyOptions no;
+      no.url = a->notify_url;
+      no.max_attempts = a->notify_max_attempts;
+      if (!a->notify_secret.empty()) {
+        std::ifstream in(a->notify_secret);
+        no.secret.assign(std::istreambuf_iterator<char>(in), {});
+        while (!no.secret.empty() && (no.secret.back() == '\n' || no.secret.back() == '\r')) no.secret.pop_back();
+        require(!no.secret.empty(), ErrorKind::kBadData, a->notify_secret, "the secret is empty");
+      }
+      store.set_notify_fails(true);
+      notifier.emplace(store, no);
+    }
     serve::ServiceOptions so;
     so.max_bytes = a->max_bytes;
     so.max_queue = a->max_queue;
@@ -130,8 +178,8 @@ Command add_serve(CLI::App& app) {
       // Test hook: holds the first load back so that tests can see the 503.
       if (const char* delay = std::getenv("AOI_SERVE_TEST_LOAD_DELAY_MS"))
         std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(delay)));
-      const auto [ok, message] = service.reload();
-      log_line(ok ? "serving " + model.current()->version + " from " + a->model : "cannot load the model: " + message);
+      const auto [ok, message] = service.reload("start");
+      log_line(ok ? "serving " + model.current()->version : "cannot load the model: " + message);
       if (!ok) {
         load_failed = true;
         ::kill(::getpid(), SIGTERM);
@@ -141,7 +189,7 @@ Command add_serve(CLI::App& app) {
       for (;;) {
         const int s = next_signal();
         if (s == SIGHUP) {
-          const auto [ok, message] = service.reload();
+          const auto [ok, message] = service.reload("SIGHUP");
           log_line(std::string(ok ? "reloaded: " : "reload refused: ") + message);
           continue;
         }
@@ -150,12 +198,44 @@ Command add_serve(CLI::App& app) {
         return;
       }
     });
+    // With a registry: follow its current version, and announce each switch.
+    std::atomic<bool> stopping{false};
+    std::thread follower([&] {
+      if (!models) return;
+      std::string refused;  // a version that failed to load is not retried until it changes
+      while (!stopping) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(a->registry_poll_ms));
+        try {
+          const auto wanted = models->current();
+          const auto serving = model.current();
+          if (!wanted || !serving || *wanted == serving->version || *wanted == refused) continue;
+          const auto [ok, message] = service.reload("registry");
+          log_line(std::string(ok ? "registry switch: " : "registry switch refused: ") + message);
+          if (!ok) {
+            refused = *wanted;
+            continue;
+          }
+          const auto history = models->history();
+          if (notifier && !history.empty() && history.back().version == *wanted) {
+            const auto& h = history.back();
+            const nlohmann::json body{{"event", h.action}, {"version", h.version}, {"previous", h.previous},
+                                      {"who", h.who}, {"at", h.at}};
+            store.enqueue_event(h.action, body.dump(), serve::iso8601_utc(serve::now_unix_ms()), serve::now_unix_ms());
+          }
+        } catch (const std::exception& e) {
+          log_line(std::string("registry: ") + e.what());
+        }
+      }
+    });
     service.listen();
+    stopping = true;
+    follower.join();
     // listen() may also return on its own (a failure): wake the signal thread.
     ::kill(::getpid(), SIGTERM);
     signal_thread.join();
     loader.join();
     service.drain();
+    if (notifier) notifier->stop();
     log_line("stopped after " + std::to_string(service.requests_served()) + " requests; store closed");
     return load_failed ? 1 : 0;
   };

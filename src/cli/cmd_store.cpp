@@ -63,4 +63,29 @@ Command add_store(CLI::App& app) {
   };
 }
 
+Command add_audit(CLI::App& app) {
+  struct Args {
+    std::string store, since;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("audit", "Print the audit log of a store: labels, promotions, rollbacks, reloads");
+  cmd->add_option("--store", a->store, "store folder")->required();
+  cmd->add_option("--since", a->since, "only entries at or after this ISO 8601 time");
+  return [a] {
+    std::optional<std::string> since;
+    if (!a->since.empty()) {
+      const auto ms = serve::parse_iso8601(a->since);
+      require(ms.has_value(), ErrorKind::kInvalidArgument, "--since",
+              "must be an ISO 8601 time (2026-06-01 or 2026-06-01T00:00:00Z), not '" + a->since + "'");
+      since = serve::iso8601_utc(*ms);
+    }
+    store::ResultsStore store = open_existing(a->store);
+    // One line per entry, tab-separated: when, who, what, subject, before -> after.
+    for (const auto& e : store.audit_log(since))
+      std::cout << e.at << "\t" << e.who << "\t" << e.action << "\t" << e.subject << "\t" << e.before.value_or("-")
+                << " -> " << e.after.value_or("-") << "\n";
+    return 0;
+  };
+}
+
 }  // namespace aoi::cli

@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "learn_flags.hpp"
+#include "train_command.hpp"
 
 namespace aoi::cli {
 namespace {
@@ -35,15 +36,9 @@ std::string num(double v) {
 
 }  // namespace
 
-Command add_train(CLI::App& app) {
-  struct Args {
-    LearnFlags learn;
-    std::string output;
-    double pass_below = -1, fail_from = -1;
-    std::string thresholds_from;
-  };
-  auto a = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("train", "Train on a manifest into a model bundle (GBDT, weights hash, thresholds)");
+void add_train_flags(CLI::App& cmd_ref, TrainArgs& args) {
+  CLI::App* cmd = &cmd_ref;
+  TrainArgs* a = &args;
   add_learn_flags(*cmd, a->learn, 0);
   cmd->add_option("-o,--output", a->output, "model bundle to write (JSON, docs/bundle.md)")
       ->required()
@@ -56,7 +51,11 @@ Command add_train(CLI::App& app) {
                   "take the thresholds from an 'aoi evaluate --json' file of the same manifest (skips the CV here)")
       ->check(CLI::ExistingFile);
   cmd->footer("With --folds 0 there is no cross-validation; thresholds then default to 0.5 (no review band).");
-  return [a] {
+}
+
+int run_train(const TrainArgs& args) {
+  const TrainArgs* a = &args;
+  {
     const Engine engine = open_engine(a->learn.engine);
     const auto fopts = featurize_options(a->learn);
     const auto data = featurize_manifest(engine, a->learn.manifest, manifest_options(a->learn.classes, true, a->learn.folds > 0 && a->thresholds_from.empty()),
@@ -114,7 +113,14 @@ Command add_train(CLI::App& app) {
                  bundle.thresholds.fail_from);
     std::fprintf(stderr, "aoi: wrote %s (model version %s)\n", a->output.c_str(), bundle.model_version.c_str());
     return data.failed ? 1 : 0;
-  };
+  }
+}
+
+Command add_train(CLI::App& app) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand("train", "Train on a manifest into a model bundle (GBDT, weights hash, thresholds)");
+  add_train_flags(*cmd, *a);
+  return [a] { return run_train(*a); };
 }
 
 }  // namespace aoi::cli

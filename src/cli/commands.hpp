@@ -19,6 +19,9 @@ Command add_score(CLI::App& app);
 #ifdef AOI_WITH_SERVE
 Command add_serve(CLI::App& app);
 Command add_store(CLI::App& app);
+Command add_audit(CLI::App& app);
+Command add_models(CLI::App& app);
+Command add_retrain(CLI::App& app);
 #endif
 
 }  // namespace aoi::cli

@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
 #ifdef AOI_WITH_SERVE
   adders.push_back(aoi::cli::add_serve);
   adders.push_back(aoi::cli::add_store);
+  adders.push_back(aoi::cli::add_audit);
+  adders.push_back(aoi::cli::add_models);
+  adders.push_back(aoi::cli::add_retrain);
 #endif
   for (auto add : adders) {
     const auto before = app.get_subcommands({});

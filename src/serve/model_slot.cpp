@@ -4,8 +4,9 @@
 
 namespace aoi::serve {
 
-ModelSlot::ModelSlot(std::filesystem::path bundle, std::filesystem::path weights, EngineOptions options)
-    : bundle_(std::move(bundle)), weights_(std::move(weights)), options_(options) {}
+ModelSlot::ModelSlot(std::function<std::filesystem::path()> source, std::filesystem::path weights,
+                     EngineOptions options)
+    : source_(std::move(source)), weights_(std::move(weights)), options_(options) {}
 
 std::shared_ptr<const LoadedModel> ModelSlot::current() const {
   std::lock_guard lock(mutex_);
@@ -14,7 +15,7 @@ std::shared_ptr<const LoadedModel> ModelSlot::current() const {
 
 std::string ModelSlot::reload() {
   std::lock_guard serial(reload_mutex_);
-  Inspector inspector = InspectorAccess::open(bundle_, weights_, options_);
+  Inspector inspector = InspectorAccess::open(source_(), weights_, options_);
   std::string version = inspector.model_version();
   auto next = std::make_shared<const LoadedModel>(LoadedModel{std::move(inspector), std::move(version)});
   std::lock_guard lock(mutex_);

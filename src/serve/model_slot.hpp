@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,16 +23,18 @@ struct LoadedModel {
 
 class ModelSlot {
  public:
-  ModelSlot(std::filesystem::path bundle, std::filesystem::path weights, EngineOptions options);
+  // `source` names the bundle to load at each reload: a fixed path, or the
+  // registry's current version.
+  ModelSlot(std::function<std::filesystem::path()> source, std::filesystem::path weights, EngineOptions options);
   std::shared_ptr<const LoadedModel> current() const;  // null until the first load
   // Loads the bundle from its path and swaps it in; returns the previous
   // version ("" when none). Throws aoi::Error, keeping the current model, when
   // the bundle or its weights fail to load. Reloads run one at a time.
   std::string reload();
-  const std::filesystem::path& bundle_path() const { return bundle_; }
 
  private:
-  std::filesystem::path bundle_, weights_;
+  std::function<std::filesystem::path()> source_;
+  std::filesystem::path weights_;
   EngineOptions options_;
   std::mutex reload_mutex_;
   mutable std::mutex mutex_;

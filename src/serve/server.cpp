@@ -1,6 +1,7 @@
 #include "serve/server.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <chrono>
 #include <thread>
 
@@ -12,6 +13,9 @@
 #include "serve/iso_time.hpp"
 
 namespace aoi::serve {
+
+std::string_view review_page();  // web/review.html, embedded at build time (review_page.cpp)
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -35,9 +39,13 @@ std::string route_of(const httplib::Request& req) {
   const std::string& p = req.path;
   if (p == "/v1/inspect" || p == "/v1/results" || p == "/healthz" || p == "/metrics" || p == "/v1/model/reload")
     return req.method + " " + p;
-  if (p.rfind("/v1/results/", 0) == 0)
-    return req.method + (p.size() > 6 && p.compare(p.size() - 6, 6, "/image") == 0 ? " /v1/results/{id}/image"
-                                                                                   : " /v1/results/{id}");
+  if (p == "/review" || p == "/v1/review") return req.method + " " + p;
+  if (p.rfind("/v1/results/", 0) == 0) {
+    for (const char* tail : {"/image", "/label", "/labels"})
+      if (p.size() > std::strlen(tail) && p.compare(p.size() - std::strlen(tail), std::strlen(tail), tail) == 0)
+        return req.method + " /v1/results/{id}" + tail;
+    return req.method + " /v1/results/{id}";
+  }
   return "other";
 }
 
@@ -156,11 +164,14 @@ void Service::stop() {
 }
 void Service::drain() { batcher_.stop(); }
 
-std::pair<bool, std::string> Service::reload() {
+std::pair<bool, std::string> Service::reload(const std::string& who) {
   try {
     const std::string previous = model_.reload();
     const auto now = model_.current();
     metrics_.reload(true);
+    if (previous != now->version)
+      store_.append_audit({0, iso8601_utc(now_unix_ms()), who, "reload", now->version,
+                           previous.empty() ? std::nullopt : std::optional<std::string>(previous), now->version});
     return {true, "model " + (previous.empty() ? std::string("(none)") : previous) + " -> " + now->version};
   } catch (const std::exception& e) {
     metrics_.reload(false);
@@ -366,8 +377,68 @@ void Service::routes() {
     res.set_header("ETag", "\"" + r->image_sha256 + "\"");
   });
 
+  // The review queue and labels (docs/review-loop.md).
+  http.Get("/review", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Content-Security-Policy", "default-src 'self'; img-src 'self' blob:; style-src 'unsafe-inline'; "
+                                              "script-src 'unsafe-inline'");
+    res.set_content(std::string(review_page()), "text/html; charset=utf-8");
+  });
+
+  http.Get("/v1/review", [this](const httplib::Request& req, httplib::Response& res) {
+    int limit = 100;
+    if (req.has_param("limit")) {
+      const auto l = to_int(req.get_param_value("limit"));
+      if (!l || *l < 1 || *l > 1000) return send_error(res, 400, "limit must be 1 to 1000");
+      limit = int(*l);
+    }
+    const bool include_fail = req.has_param("include_fail") && req.get_param_value("include_fail") != "0";
+    const auto queue = store_.review_queue(include_fail, limit);
+    json items = json::array();
+    for (const auto& r : queue.items) items.push_back(record_json(r));
+    send_json(res, 200, json{{"items", std::move(items)}, {"remaining", queue.remaining}});
+  });
+
+  http.Post(R"(/v1/results/(\d+)/label)", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto id = to_int(req.matches[1].str());
+    json body;
+    try {
+      body = json::parse(req.body);
+    } catch (const std::exception&) {
+      return send_error(res, 400, "the body must be JSON: {\"label\": \"pass\"|\"fail\"|null, \"by\": \"name\"}");
+    }
+    if (!body.is_object() || !body.contains("label") || !body.contains("by") || !body["by"].is_string())
+      return send_error(res, 400, "the body needs \"label\" (pass, fail or null to withdraw) and \"by\" (who)");
+    const std::string by = body["by"].get<std::string>();
+    if (by.empty() || by.size() > 100) return send_error(res, 400, "\"by\" must be 1 to 100 bytes");
+    std::optional<std::string> label;
+    if (!body["label"].is_null()) {
+      if (!body["label"].is_string() || (body["label"] != "pass" && body["label"] != "fail"))
+        return send_error(res, 400, "\"label\" must be \"pass\", \"fail\" or null");
+      label = body["label"].get<std::string>();
+    }
+    const auto change = id ? store_.set_label(*id, label, by, iso8601_utc(now_unix_ms())) : std::nullopt;
+    if (!change) return send_error(res, 404, "no result " + req.matches[1].str());
+    send_json(res, 200, json{{"id", change->id},
+                             {"label", change->label ? json(*change->label) : json(nullptr)},
+                             {"previous", change->previous ? json(*change->previous) : json(nullptr)},
+                             {"labelled_by", change->by},
+                             {"labelled_at", change->at}});
+  });
+
+  http.Get(R"(/v1/results/(\d+)/labels)", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto id = to_int(req.matches[1].str());
+    if (!id || !store_.get(*id)) return send_error(res, 404, "no result " + req.matches[1].str());
+    json list = json::array();
+    for (const auto& c : store_.label_history(*id))
+      list.push_back(json{{"label", c.label ? json(*c.label) : json(nullptr)},
+                          {"labelled_by", c.by},
+                          {"labelled_at", c.at}});
+    send_json(res, 200, json{{"id", *id}, {"history", std::move(list)}});
+  });
+
   http.Post("/v1/model/reload", [this](const httplib::Request&, httplib::Response& res) {
-    const auto [ok, message] = reload();
+    const auto [ok, message] = reload("api");
     if (!ok) return send_error(res, 422, "reload refused: " + message);
     send_json(res, 200, json{{"model_version", model_.current()->version}, {"message", message}});
   });

@@ -45,9 +45,10 @@ class Service {
   void stop();
   // After listen() returned: finishes queued inspections.
   void drain();
-  // Reloads the model (POST /v1/model/reload, SIGHUP); returns a one-line
-  // outcome and whether the new model is in place.
-  std::pair<bool, std::string> reload();
+  // Reloads the model (POST /v1/model/reload, SIGHUP, a registry switch);
+  // returns whether the new model is in place and a one-line outcome. A
+  // reload that changes the version is written to the audit log as `who`'s.
+  std::pair<bool, std::string> reload(const std::string& who);
   std::size_t requests_served() const { return served_.load(); }
 
  private:

@@ -106,8 +106,157 @@ void ResultsStore::insert(std::span<InspectionRecord> records) {
     s.run();
     r.id = writer_.last_insert_id();
     s.reset();
+    if (notify_fails_ && r.verdict == "fail") {
+      const std::string body = std::string("{\"event\":\"fail\",\"id\":") + std::to_string(r.id) +
+                               ",\"received_at\":\"" + r.received_at + "\",\"p_fail\":" + std::to_string(r.p_fail) +
+                               ",\"model_version\":\"" + r.model_version + "\"}";
+      insert_event("fail", body, r.received_at, r.received_ms);
+    }
   }
   t.commit();
+}
+
+void ResultsStore::insert_event(const std::string& kind, const std::string& body, const std::string& at,
+                                std::int64_t now_ms) {
+  writer_.prepare("INSERT INTO outbox (created_at, kind, body, next_attempt_ms) VALUES (?, ?, ?, ?)")
+      .bind(1, at)
+      .bind(2, kind)
+      .bind(3, body)
+      .bind(4, now_ms)
+      .run();
+}
+
+void ResultsStore::enqueue_event(const std::string& kind, const std::string& body, const std::string& at,
+                                 std::int64_t now_ms) {
+  std::lock_guard lock(write_mutex_);
+  insert_event(kind, body, at, now_ms);
+}
+
+std::vector<OutboxEvent> ResultsStore::due_events(std::int64_t now_ms, int limit) {
+  std::lock_guard lock(read_mutex_);
+  Statement s = reader_.prepare(
+      "SELECT id, kind, body, attempts FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ? ORDER BY id LIMIT ?");
+  s.bind(1, now_ms).bind(2, std::int64_t(limit));
+  std::vector<OutboxEvent> out;
+  while (s.step()) out.push_back({s.int64(0), s.text(1), s.text(2), s.int64(3)});
+  return out;
+}
+
+void ResultsStore::event_delivered(std::int64_t id, const std::string& at) {
+  std::lock_guard lock(write_mutex_);
+  writer_.prepare("UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ? WHERE id = ?")
+      .bind(1, at)
+      .bind(2, id)
+      .run();
+}
+
+void ResultsStore::event_failed(std::int64_t id, const std::string& error, std::int64_t next_ms, bool dead) {
+  std::lock_guard lock(write_mutex_);
+  writer_
+      .prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_ms = ?, state = ? WHERE id = ?")
+      .bind(1, error)
+      .bind(2, next_ms)
+      .bind(3, std::string(dead ? "dead" : "pending"))
+      .bind(4, id)
+      .run();
+}
+
+std::int64_t ResultsStore::pending_events() {
+  std::lock_guard lock(read_mutex_);
+  Statement s = reader_.prepare("SELECT count(*) FROM outbox WHERE state = 'pending'");
+  s.step();
+  return s.int64(0);
+}
+
+std::optional<LabelChange> ResultsStore::set_label(std::int64_t id, const std::optional<std::string>& label,
+                                                   const std::string& by, const std::string& at) {
+  std::lock_guard lock(write_mutex_);
+  Transaction t(writer_);
+  Statement current = writer_.prepare("SELECT label FROM inspections WHERE id = ?");
+  current.bind(1, id);
+  if (!current.step()) return std::nullopt;
+  LabelChange change{id, label, current.optional_text(0), by, at};
+  writer_.prepare("UPDATE inspections SET label = ?, labelled_by = ?, labelled_at = ? WHERE id = ?")
+      .bind(1, label)
+      .bind(2, label ? std::optional<std::string>(by) : std::nullopt)
+      .bind(3, label ? std::optional<std::string>(at) : std::nullopt)
+      .bind(4, id)
+      .run();
+  writer_.prepare("INSERT INTO labels (inspection_id, label, labelled_by, labelled_at) VALUES (?, ?, ?, ?)")
+      .bind(1, id)
+      .bind(2, label)
+      .bind(3, by)
+      .bind(4, at)
+      .run();
+  insert_audit({0, at, by, "label", std::to_string(id), change.previous, label});
+  t.commit();
+  return change;
+}
+
+std::vector<LabelChange> ResultsStore::label_history(std::int64_t id) {
+  std::lock_guard lock(read_mutex_);
+  Statement s = reader_.prepare(
+      "SELECT label, labelled_by, labelled_at FROM labels WHERE inspection_id = ? ORDER BY id");
+  s.bind(1, id);
+  std::vector<LabelChange> out;
+  std::optional<std::string> previous;
+  while (s.step()) {
+    out.push_back({id, s.optional_text(0), previous, s.text(1), s.text(2)});
+    previous = s.optional_text(0);
+  }
+  return out;
+}
+
+ResultsStore::ReviewQueue ResultsStore::review_queue(bool include_fail, int limit) {
+  const std::string where = include_fail ? "label IS NULL AND verdict IN ('review', 'fail')"
+                                         : "label IS NULL AND verdict = 'review'";
+  std::lock_guard lock(read_mutex_);
+  ReviewQueue q;
+  // review before fail, each oldest first
+  Statement s = reader_.prepare(std::string("SELECT ") + kColumns + " FROM inspections WHERE " + where +
+                                " ORDER BY verdict = 'fail', id LIMIT ?");
+  s.bind(1, std::int64_t(limit));
+  while (s.step()) q.items.push_back(record_of(s));
+  Statement n = reader_.prepare("SELECT count(*) FROM inspections WHERE " + where);
+  n.step();
+  q.remaining = n.int64(0);
+  return q;
+}
+
+std::vector<InspectionRecord> ResultsStore::labelled() {
+  std::lock_guard lock(read_mutex_);
+  Statement s =
+      reader_.prepare(std::string("SELECT ") + kColumns + " FROM inspections WHERE label IS NOT NULL ORDER BY id");
+  std::vector<InspectionRecord> out;
+  while (s.step()) out.push_back(record_of(s));
+  return out;
+}
+
+void ResultsStore::insert_audit(const AuditEntry& e) {
+  writer_.prepare("INSERT INTO audit (at, who, action, subject, before, after) VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(1, e.at)
+      .bind(2, e.who)
+      .bind(3, e.action)
+      .bind(4, e.subject)
+      .bind(5, e.before)
+      .bind(6, e.after)
+      .run();
+}
+
+void ResultsStore::append_audit(const AuditEntry& entry) {
+  std::lock_guard lock(write_mutex_);
+  insert_audit(entry);
+}
+
+std::vector<AuditEntry> ResultsStore::audit_log(std::optional<std::string> since_iso) {
+  std::lock_guard lock(read_mutex_);
+  Statement s = reader_.prepare(
+      "SELECT id, at, who, action, subject, before, after FROM audit WHERE ?1 IS NULL OR at >= ?1 ORDER BY id");
+  s.bind(1, since_iso);
+  std::vector<AuditEntry> out;
+  while (s.step())
+    out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.optional_text(5), s.optional_text(6)});
+  return out;
 }
 
 std::optional<InspectionRecord> ResultsStore::get(std::int64_t id) {
@@ -173,6 +322,10 @@ ResultsStore::Pruned ResultsStore::prune(std::int64_t before_ms) {
   std::lock_guard lock(write_mutex_);
   {
     Transaction t(writer_);
+    writer_
+        .prepare("DELETE FROM labels WHERE inspection_id IN (SELECT id FROM inspections WHERE received_ms < ?)")
+        .bind(1, before_ms)
+        .run();
     Statement del = writer_.prepare("DELETE FROM inspections WHERE received_ms < ?");
     del.bind(1, before_ms).run();
     Statement changes = writer_.prepare("SELECT changes()");

@@ -44,6 +44,24 @@ struct ResultsQuery {
   int limit = 100;
 };
 
+struct LabelChange {
+  std::int64_t id = 0;
+  std::optional<std::string> label, previous;  // nullopt: none (withdrawn)
+  std::string by, at;
+};
+
+struct AuditEntry {
+  std::int64_t id = 0;
+  std::string at, who, action, subject;
+  std::optional<std::string> before, after;
+};
+
+struct OutboxEvent {
+  std::int64_t id = 0;
+  std::string kind, body;
+  std::int64_t attempts = 0;
+};
+
 class ResultsStore {
  public:
   // Creates DIR, results.sqlite and images/ when absent, and migrates the
@@ -54,8 +72,38 @@ class ResultsStore {
   enum class Role { kOwner, kTool };
   explicit ResultsStore(const std::filesystem::path& dir, Role role = Role::kOwner);
 
-  // Inserts the records in one transaction and sets their ids.
+  // Inserts the records in one transaction and sets their ids. With
+  // notifications on, each `fail` also queues an outbox event in the same
+  // transaction, so that no committed fail goes unannounced.
   void insert(std::span<InspectionRecord> records);
+  void set_notify_fails(bool on) { notify_fails_ = on; }
+
+  // Sets the label of result `id` (nullopt withdraws it: undo), appends to
+  // its history and to the audit log, in one transaction. nullopt when there
+  // is no such result.
+  std::optional<LabelChange> set_label(std::int64_t id, const std::optional<std::string>& label,
+                                       const std::string& by, const std::string& at);
+  std::vector<LabelChange> label_history(std::int64_t id);
+  // The review queue: unlabelled `review` results oldest first, then (with
+  // include_fail) unlabelled `fail` ones; `remaining` counts all of them.
+  struct ReviewQueue {
+    std::vector<InspectionRecord> items;
+    std::int64_t remaining = 0;
+  };
+  ReviewQueue review_queue(bool include_fail, int limit);
+  // Every labelled result, oldest first (retraining).
+  std::vector<InspectionRecord> labelled();
+
+  void append_audit(const AuditEntry& entry);
+  std::vector<AuditEntry> audit_log(std::optional<std::string> since_iso);
+
+  // Notification outbox.
+  void enqueue_event(const std::string& kind, const std::string& body, const std::string& at, std::int64_t now_ms);
+  std::vector<OutboxEvent> due_events(std::int64_t now_ms, int limit);
+  void event_delivered(std::int64_t id, const std::string& at);
+  // A failed attempt: retried at next_ms, or dead when `dead`.
+  void event_failed(std::int64_t id, const std::string& error, std::int64_t next_ms, bool dead);
+  std::int64_t pending_events();
   std::optional<InspectionRecord> get(std::int64_t id);
   // Newest first.
   std::vector<InspectionRecord> list(const ResultsQuery& query);
@@ -83,8 +131,12 @@ class ResultsStore {
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
+  void insert_event(const std::string& kind, const std::string& body, const std::string& at, std::int64_t now_ms);
+  void insert_audit(const AuditEntry& entry);  // inside the caller's lock
+
   std::filesystem::path dir_;
   ImageArchive images_;
+  bool notify_fails_ = false;
   std::mutex write_mutex_, read_mutex_;
   Database writer_, reader_;
 };

@@ -1,7 +1,8 @@
 // Writes what the service tests post and serve into a folder, from the tiny
 // ResNet of the other tests (no real weights needed):
 //   tiny.aoiw, model.json (P(fail) grows with brightness), model_b.json (the
-//   same trunk, another GBDT: another model_version), api_keys.txt,
+//   same trunk, another GBDT: another model_version), model_review.json
+//   (model.json with thresholds that make every verdict `review`), api_keys.txt,
 //   dark.png, bright.png, board.jpg (a 160x120 JPEG), board.tif, board.bmp,
 //   truncated.jpg (board.jpg cut in half), not_an_image.bin,
 //   bomb.png (a valid PNG header announcing 20000 x 20000 pixels).
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "pipeline/bundle.hpp"
 #include "support/image_writers.hpp"
 #include "support/tiny_bundle.hpp"
 
@@ -44,6 +46,10 @@ int main(int argc, char** argv) {
   fs::rename(a.bundle, dir / "model.json");
   const auto b = aoi::test::make_tiny_bundle(dir / "b", a.weights);
   fs::rename(b.bundle, dir / "model_b.json");
+  // Everything is `review` with this one: the review queue's tests.
+  aoi::pipeline::ModelBundle review = aoi::pipeline::load_bundle(dir / "model.json");
+  review.thresholds = {0.0, 1.0};
+  aoi::pipeline::save_bundle(review, dir / "model_review.json");
   std::ofstream(dir / "api_keys.txt") << "# keys of the service tests\nserve-test-key-0123456789\n\nsecond-key-abcdefghijklmnop\n";
 
   write_bytes(dir / "dark.png", aoi::test::encode_png(64, 48, 2, 8, widen(flat(64, 48, 20))));
