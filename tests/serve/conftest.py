@@ -28,9 +28,9 @@ def fixture():
 def start(aoi, fixture, tmp_path):
     servers = []
 
-    def make(store=None, model=None, extra=(), env=None, wait_ready=True):
-        s = Server(aoi, model or fixture / "model.json", store or tmp_path / "store", fixture / "api_keys.txt",
-                   fixture / "tiny.aoiw", extra=extra, env=env, wait_ready=wait_ready)
+    def make(store=None, model=None, extra=(), env=None, wait_ready=True, use_registry=False):
+        s = Server(aoi, None if use_registry else (model or fixture / "model.json"), store or tmp_path / "store",
+                   fixture / "api_keys.txt", fixture / "tiny.aoiw", extra=extra, env=env, wait_ready=wait_ready)
         servers.append(s)
         return s
 
@@ -58,3 +58,28 @@ def integrity(store):
         return db.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
         db.close()
+
+
+def png(level, width=48, height=36, salt=0):
+    """A grey PNG of the given brightness (salt varies one pixel: distinct bytes)."""
+    import struct
+    import zlib
+
+    rows = []
+    for y in range(height):
+        row = bytearray([level, level, level] * width)
+        if y == 0:
+            row[0] = (level + salt) % 256
+        rows.append(b"\x00" + bytes(row))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+
+
+def run_aoi(aoi, *args, timeout=600):
+    import subprocess
+    p = subprocess.run([aoi, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr

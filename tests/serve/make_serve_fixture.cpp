@@ -2,7 +2,8 @@
 // ResNet of the other tests (no real weights needed):
 //   tiny.aoiw, model.json (P(fail) grows with brightness), model_b.json (the
 //   same trunk, another GBDT: another model_version), model_review.json
-//   (model.json with thresholds that make every verdict `review`), api_keys.txt,
+//   (model.json with thresholds that make every verdict `review`),
+//   model_inverted.json (trained on inverted labels: worse), api_keys.txt,
 //   dark.png, bright.png, board.jpg (a 160x120 JPEG), board.tif, board.bmp,
 //   truncated.jpg (board.jpg cut in half), not_an_image.bin,
 //   bomb.png (a valid PNG header announcing 20000 x 20000 pixels).
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
   fs::rename(a.bundle, dir / "model.json");
   const auto b = aoi::test::make_tiny_bundle(dir / "b", a.weights);
   fs::rename(b.bundle, dir / "model_b.json");
+  const auto bad = aoi::test::make_tiny_bundle(dir / "inverted", a.weights, true);
+  fs::rename(bad.bundle, dir / "model_inverted.json");
   // Everything is `review` with this one: the review queue's tests.
   aoi::pipeline::ModelBundle review = aoi::pipeline::load_bundle(dir / "model.json");
   review.thresholds = {0.0, 1.0};

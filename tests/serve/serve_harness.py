@@ -18,8 +18,9 @@ LISTENING = re.compile(r"listening on http://([^:]+):(\d+)")
 
 class Server:
     def __init__(self, aoi, model, store, keys, weights, extra=(), env=None, wait_ready=True, timeout=120):
-        self.args = [aoi, "serve", "--model", str(model), "--store", str(store), "--api-key-file", str(keys),
-                     "--weights", str(weights), "--listen", "127.0.0.1:0", *map(str, extra)]
+        self.args = [aoi, "serve", *(["--model", str(model)] if model else []), "--store", str(store),
+                     "--api-key-file", str(keys), "--weights", str(weights), "--listen", "127.0.0.1:0",
+                     *map(str, extra)]
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen(self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=full_env,

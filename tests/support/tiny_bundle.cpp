@@ -12,7 +12,8 @@
 
 namespace aoi::test {
 
-TinyBundle make_tiny_bundle(const std::filesystem::path& dir, const std::filesystem::path& given_weights) {
+TinyBundle make_tiny_bundle(const std::filesystem::path& dir, const std::filesystem::path& given_weights,
+                            bool invert_labels) {
   std::filesystem::create_directories(dir);
   TinyBundle out{given_weights, dir / "model.json"};
   if (out.weights.empty()) {
@@ -36,6 +37,8 @@ TinyBundle make_tiny_bundle(const std::filesystem::path& dir, const std::filesys
     engine.featurize(input, 1, std::span<float>(features.data() + std::size_t(i) * d, d));
     labels[i] = level > 128 ? 1.0f : 0.0f;
   }
+  if (invert_labels)
+    for (auto& l : labels) l = 1.0f - l;
   gbdt::Params p;
   p.num_rounds = 20;
   p.min_data_in_leaf = 3;
