@@ -22,6 +22,7 @@ Command add_store(CLI::App& app);
 Command add_audit(CLI::App& app);
 Command add_models(CLI::App& app);
 Command add_retrain(CLI::App& app);
+Command add_watch(CLI::App& app);
 #endif
 
 }  // namespace aoi::cli

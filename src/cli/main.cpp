@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   adders.push_back(aoi::cli::add_audit);
   adders.push_back(aoi::cli::add_models);
   adders.push_back(aoi::cli::add_retrain);
+  adders.push_back(aoi::cli::add_watch);
 #endif
   for (auto add : adders) {
     const auto before = app.get_subcommands({});

@@ -94,6 +94,43 @@ ResultsStore::ResultsStore(const fs::path& dir, Role role)
 void ResultsStore::insert(std::span<InspectionRecord> records) {
   std::lock_guard lock(write_mutex_);
   Transaction t(writer_);
+  insert_rows(records);
+  t.commit();
+}
+
+std::optional<std::string> ResultsStore::intake_outcome(const std::string& name, const std::string& sha256) {
+  std::lock_guard lock(read_mutex_);
+  Statement s = reader_.prepare("SELECT outcome FROM intake WHERE name = ? AND sha256 = ?");
+  s.bind(1, name).bind(2, sha256);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+void ResultsStore::insert_intake(InspectionRecord& record, const std::string& name) {
+  std::lock_guard lock(write_mutex_);
+  Transaction t(writer_);
+  insert_rows(std::span<InspectionRecord>(&record, 1));
+  writer_.prepare("INSERT INTO intake (name, sha256, outcome, inspection_id, at) VALUES (?, ?, 'done', ?, ?)")
+      .bind(1, name)
+      .bind(2, record.image_sha256)
+      .bind(3, record.id)
+      .bind(4, record.received_at)
+      .run();
+  t.commit();
+}
+
+void ResultsStore::intake_failed(const std::string& name, const std::string& sha256, const std::string& reason,
+                                 const std::string& at) {
+  std::lock_guard lock(write_mutex_);
+  writer_.prepare("INSERT OR IGNORE INTO intake (name, sha256, outcome, reason, at) VALUES (?, ?, 'failed', ?, ?)")
+      .bind(1, name)
+      .bind(2, sha256)
+      .bind(3, reason)
+      .bind(4, at)
+      .run();
+}
+
+void ResultsStore::insert_rows(std::span<InspectionRecord> records) {
   Statement s = writer_.prepare(
       "INSERT INTO inspections (item, received_at, received_ms, p_fail, verdict, model_version, image_sha256, "
       "content_type, image_bytes, roi_x, roi_y, roi_w, roi_h, elapsed_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -113,7 +150,6 @@ void ResultsStore::insert(std::span<InspectionRecord> records) {
       insert_event("fail", body, r.received_at, r.received_ms);
     }
   }
-  t.commit();
 }
 
 void ResultsStore::insert_event(const std::string& kind, const std::string& body, const std::string& at,

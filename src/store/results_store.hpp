@@ -97,6 +97,14 @@ class ResultsStore {
   void append_audit(const AuditEntry& entry);
   std::vector<AuditEntry> audit_log(std::optional<std::string> since_iso);
 
+  // Folder intake (`aoi watch`): a file is known by its name and content.
+  // The outcome recorded for it, if any: "done" or "failed".
+  std::optional<std::string> intake_outcome(const std::string& name, const std::string& sha256);
+  // Inserts the record and marks the file done in one transaction.
+  void insert_intake(InspectionRecord& record, const std::string& name);
+  void intake_failed(const std::string& name, const std::string& sha256, const std::string& reason,
+                     const std::string& at);
+
   // Notification outbox.
   void enqueue_event(const std::string& kind, const std::string& body, const std::string& at, std::int64_t now_ms);
   std::vector<OutboxEvent> due_events(std::int64_t now_ms, int limit);
@@ -133,6 +141,7 @@ class ResultsStore {
  private:
   void insert_event(const std::string& kind, const std::string& body, const std::string& at, std::int64_t now_ms);
   void insert_audit(const AuditEntry& entry);  // inside the caller's lock
+  void insert_rows(std::span<InspectionRecord> records);  // inside the caller's transaction
 
   std::filesystem::path dir_;
   ImageArchive images_;

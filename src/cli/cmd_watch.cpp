@@ -1,0 +1,94 @@
+// aoi watch: folder intake for AOI machines that drop images in a folder
+// (src/intake/folder_intake.hpp). Runs until SIGTERM/SIGINT, or with --once
+// until every file present has been handled.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "core/require.hpp"
+#include "intake/folder_intake.hpp"
+#include "registry/registry.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace aoi::cli {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+void on_stop(int) { stop_requested = true; }
+
+}  // namespace
+
+Command add_watch(CLI::App& app) {
+  struct Args {
+    EngineFlags engine;
+    std::string in, model, registry, store;
+    int settle_ms = 1000, poll_ms = 250;
+    bool once = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("watch", "Inspect every image dropped into a folder, once, into a results store");
+  cmd->add_option("folder", a->in, "the folder AOI machines write into (done/ and failed/ are made inside)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  auto* model_flag = cmd->add_option("--model", a->model, "model bundle");
+  auto* registry_flag = cmd->add_option("--registry", a->registry, "follow the registry's current version instead");
+  model_flag->excludes(registry_flag);
+  registry_flag->excludes(model_flag);
+  cmd->add_option("--store", a->store, "results store folder (the one aoi serve uses, or its own)")->required();
+  cmd->add_option("--settle-ms", a->settle_ms, "a file is complete when unchanged for this long")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
+  cmd->add_option("--poll-ms", a->poll_ms, "how often the folder is read")->check(CLI::Range(10, 60000))->capture_default_str();
+  cmd->add_flag("--once", a->once, "handle the files present, then exit");
+  add_engine_flags(*cmd, a->engine);
+  return [a] {
+    require(a->model.empty() != a->registry.empty(), ErrorKind::kInvalidArgument, "watch",
+            "give --model BUNDLE or --registry DIR");
+    std::signal(SIGTERM, on_stop);
+    std::signal(SIGINT, on_stop);
+    store::ResultsStore store(a->store, store::ResultsStore::Role::kTool);
+    std::optional<registry::Registry> models;
+    if (!a->registry.empty()) models.emplace(a->registry);
+    std::function<std::filesystem::path()> source = [a] { return std::filesystem::path(a->model); };
+    if (models)
+      source = [&models] {
+        const auto current = models->current();
+        require(current.has_value(), ErrorKind::kInvalidArgument, models->dir().string(), "no current version");
+        return models->bundle_path(*current);
+      };
+    serve::ModelSlot model(source, resolve_weights(a->engine.weights), engine_options(a->engine));
+    model.reload();
+    std::fprintf(stderr, "aoi watch: %s with %s\n", a->in.c_str(), model.current()->version.c_str());
+    intake::IntakeOptions io;
+    io.settle = std::chrono::milliseconds(a->settle_ms);
+    io.log = [](const std::string& line) {
+      std::fprintf(stderr, "aoi watch: %s\n", line.c_str());
+      std::fflush(stderr);
+    };
+    intake::FolderIntake intake(a->in, store, model, io);
+    int failed = 0;
+    while (!stop_requested) {
+      if (models) {
+        const auto wanted = models->current();
+        if (wanted && *wanted != model.current()->version) {
+          try {
+            model.reload();
+            io.log("now " + model.current()->version + " (registry)");
+          } catch (const std::exception& e) {
+            io.log(std::string("registry switch refused: ") + e.what());
+          }
+        }
+      }
+      const auto counts = intake.scan();
+      failed += counts.failed;
+      if (a->once && counts.waiting == 0 && counts.done + counts.failed + counts.repeated == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(a->poll_ms));
+    }
+    return a->once && failed ? 1 : 0;
+  };
+}
+
+}  // namespace aoi::cli
