@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test suite again under sanitizers (docs/sanitizers.md says why this split):
 #   AddressSanitizer + UndefinedBehaviorSanitizer: every test except the
-#     DeepPCB quality run (4,500 ResNet-50 passes; its code paths are the golden
-#     and CLI pipeline tests', which do run here);
+#     DeepPCB runs (the quality run and the service loop: thousands of ResNet-50
+#     passes; their code paths are the golden, CLI pipeline and tiny-model
+#     service tests', which do run here);
 #   ThreadSanitizer: the threaded tests (parallel loops, trunk kernels and
 #     engine, inspector and C API, GBDT training and prediction, feature
 #     cache, evaluation, CLI pipeline) on aoi's own thread pool
@@ -31,7 +32,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 
 start=$SECONDS
-sanitize build-asan address,undefined tbb -E 'DeepPcb'
+sanitize build-asan address,undefined tbb -E 'DeepPcb|deeppcb_loop'
 echo "test-sanitizers: ASan+UBSan passed in $((SECONDS - start)) s"
 [ -z "${AOI_SKIP_TSAN:-}" ] || exit 0
 start=$SECONDS

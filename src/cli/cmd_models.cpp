@@ -37,6 +37,7 @@ int gate_and_promote(registry::Registry& reg, const std::string& version, const 
     go.tolerance = flags.tolerance;
     go.weights = resolve_weights(flags.engine.weights);
     go.engine = engine_options(flags.engine);
+    go.holdout_from_id = registry::holdout_boundary(reg.bundle_path(version));
     const auto result = registry::run_gate(store, reg.bundle_path(version), reg.bundle_path(*incumbent), go);
     io::write_file_atomically(reg.version_dir(version) / "gate.json", registry::gate_json(result).dump(1) + "\n");
     io::write_file_atomically(reg.version_dir(version) / "gate.html", registry::gate_html(result));
@@ -46,7 +47,7 @@ int gate_and_promote(registry::Registry& reg, const std::string& version, const 
   } else if (flags.gate) {
     std::cerr << "aoi: gate: no version in service yet; " << version << " is the first\n";
   }
-  const auto s = reg.promote(version, flags.by);
+  const auto s = reg.promote(version, flags.by, flags.gate ? incumbent : std::nullopt);
   audit_switch(flags.store, s);
   std::cerr << "aoi: promoted " << version << (s.previous.empty() ? "" : " (was " + s.previous + ")") << "\n";
   return 0;

@@ -85,6 +85,8 @@ Command add_retrain(CLI::App& app) {
                 << " labelled results; the newest " << holdout.size() << " are held out for the gate; manifest "
                 << manifest << "\n";
       a->train.learn.manifest = manifest;
+      a->train.facts.clear();
+      if (!holdout.empty()) a->train.facts.emplace_back("holdout_from_id", std::to_string(holdout.front().id));
     }
     const int trained = run_train(a->train);
     a->train.learn.manifest = base;

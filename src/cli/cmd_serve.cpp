@@ -113,7 +113,7 @@ Command add_serve(CLI::App& app) {
       ->check(CLI::Range(std::size_t(1024), std::size_t(1) << 31))
       ->capture_default_str();
   cmd->add_option("--max-queue", a->max_queue, "inspections admitted at once; more are refused with 429")
-      ->check(CLI::Range(std::size_t(1), std::size_t(4096)))
+      ->check(CLI::Range(std::size_t(1), std::size_t(1024)))
       ->capture_default_str();
   cmd->add_option("--max-pixels", a->max_pixels, "largest decoded image in pixels; larger ones get 422")
       ->check(CLI::Range(std::int64_t(1), std::int64_t(256'000'000)))
@@ -173,7 +173,7 @@ Command add_serve(CLI::App& app) {
     log_line("listening on http://" + host + ":" + std::to_string(bound) + " (store " + a->store + ", " +
              std::to_string(store.count()) + " results)");
 
-    std::atomic<bool> load_failed{false};
+    std::atomic<bool> load_failed{false}, stopped_by_signal{false};
     std::thread loader([&] {
       // Test hook: holds the first load back so that tests can see the 503.
       if (const char* delay = std::getenv("AOI_SERVE_TEST_LOAD_DELAY_MS"))
@@ -193,7 +193,15 @@ Command add_serve(CLI::App& app) {
           log_line(std::string(ok ? "reloaded: " : "reload refused: ") + message);
           continue;
         }
-        log_line("stopping: finishing requests in flight");
+        stopped_by_signal = true;
+        log_line("stopping: finishing requests in flight (signal again to stop at once)");
+        std::thread([] {
+          // A second signal while draining: stop now. Committed rows are
+          // durable; requests not yet answered were never acknowledged.
+          next_signal();
+          std::fprintf(stderr, "aoi serve: stopped at once\n");
+          std::_Exit(1);
+        }).detach();
         service.stop();
         return;
       }
@@ -204,7 +212,9 @@ Command add_serve(CLI::App& app) {
       if (!models) return;
       std::string refused;  // a version that failed to load is not retried until it changes
       while (!stopping) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(a->registry_poll_ms));
+        for (int slept = 0; slept < a->registry_poll_ms && !stopping; slept += 50)
+          std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50, a->registry_poll_ms - slept)));
+        if (stopping) break;
         try {
           const auto wanted = models->current();
           const auto serving = model.current();
@@ -227,17 +237,18 @@ Command add_serve(CLI::App& app) {
         }
       }
     });
-    service.listen();
+    const bool listened = service.listen();
+    if (!listened) log_line("the HTTP server failed; stopping");
     stopping = true;
     follower.join();
     // listen() may also return on its own (a failure): wake the signal thread.
-    ::kill(::getpid(), SIGTERM);
+    if (!stopped_by_signal) ::kill(::getpid(), SIGTERM);
     signal_thread.join();
     loader.join();
     service.drain();
     if (notifier) notifier->stop();
     log_line("stopped after " + std::to_string(service.requests_served()) + " requests; store closed");
-    return load_failed ? 1 : 0;
+    return load_failed || !listened ? 1 : 0;
   };
 }
 

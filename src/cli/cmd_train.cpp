@@ -107,6 +107,7 @@ int run_train(const TrainArgs& args) {
     bundle.training.emplace_back("manifest", a->learn.manifest);
     bundle.training.emplace_back("items", std::to_string(rows.labels.size()));
     bundle.training.emplace_back("train_seconds", num(seconds));
+    for (const auto& fact : a->facts) bundle.training.push_back(fact);
     pipeline::save_bundle(bundle, a->output);
     std::fprintf(stderr, "aoi: trained %d rounds on %zu items in %.1f s; thresholds pass < %.5f, fail >= %.5f\n",
                  bundle.model.rounds(), rows.labels.size(), seconds, bundle.thresholds.pass_below,

@@ -70,14 +70,16 @@ Command add_watch(CLI::App& app) {
     };
     intake::FolderIntake intake(a->in, store, model, io);
     int failed = 0;
+    std::string refused;  // a version that failed to load is not retried until current changes
     while (!stop_requested) {
       if (models) {
         const auto wanted = models->current();
-        if (wanted && *wanted != model.current()->version) {
+        if (wanted && *wanted != model.current()->version && *wanted != refused) {
           try {
             model.reload();
             io.log("now " + model.current()->version + " (registry)");
           } catch (const std::exception& e) {
+            refused = *wanted;
             io.log(std::string("registry switch refused: ") + e.what());
           }
         }

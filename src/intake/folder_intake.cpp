@@ -88,7 +88,20 @@ ScanCounts FolderIntake::scan() {
 
 void FolderIntake::handle(const fs::path& file, ScanCounts& counts) {
   const std::string name = file.filename().string();
-  const std::vector<std::uint8_t> bytes = io::read_file(file, options_.limits.max_file_bytes);
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = io::read_file(file, options_.limits.max_file_bytes);
+  } catch (const Error& e) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return;  // taken away meanwhile
+    // Unreadable or over the size limit: a fault of the file, not the store.
+    io::write_file_atomically(in_ / "failed" / (name + ".reason.txt"), std::string(e.what()) + "\n");
+    store_.intake_failed(name, "", e.what(), serve::iso8601_utc(serve::now_unix_ms()));
+    move_to(file, "failed", "unreadable00");
+    ++counts.failed;
+    if (options_.log) options_.log(name + ": failed: " + e.what());
+    return;
+  }
   const std::string sha = store::sha256_hex(bytes);
   if (const auto outcome = store_.intake_outcome(name, sha)) {
     move_to(file, *outcome, sha);

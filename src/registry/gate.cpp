@@ -8,6 +8,7 @@
 #include "eval/metrics.hpp"
 #include "inspector/inspector_access.hpp"
 #include "inspector/score.hpp"
+#include "pipeline/bundle.hpp"
 
 namespace aoi::registry {
 namespace {
@@ -80,9 +81,21 @@ std::pair<std::vector<store::InspectionRecord>, std::vector<store::InspectionRec
   return {std::move(labelled), std::move(holdout)};
 }
 
+std::optional<std::int64_t> holdout_boundary(const std::filesystem::path& bundle) {
+  for (const auto& [key, value] : pipeline::load_bundle(bundle).training)
+    if (key == "holdout_from_id") return std::stoll(value);
+  return std::nullopt;
+}
+
 GateResult run_gate(store::ResultsStore& store, const std::filesystem::path& candidate,
                     const std::filesystem::path& incumbent, const GateOptions& options) {
-  const auto [train, holdout] = split_holdout(store.labelled(), options.holdout);
+  std::vector<store::InspectionRecord> holdout;
+  if (options.holdout_from_id) {
+    for (auto& r : store.labelled())
+      if (r.id >= *options.holdout_from_id) holdout.push_back(std::move(r));
+  } else {
+    holdout = split_holdout(store.labelled(), options.holdout).second;
+  }
   std::int64_t fails = 0;
   for (const auto& r : holdout) fails += r.label == "fail";
   if (holdout.size() < 10 || fails == 0 || fails == std::int64_t(holdout.size()))

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +21,8 @@
 namespace aoi::registry {
 
 struct GateOptions {
-  double holdout = 0.2;     // the newest share of labelled results
+  double holdout = 0.2;     // the newest share of labelled results, unless:
+  std::optional<std::int64_t> holdout_from_id;  // the candidate's own boundary (aoi retrain records it)
   double tolerance = 0.01;  // AUC the candidate may lose
   std::filesystem::path weights;
   EngineOptions engine;
@@ -41,9 +43,14 @@ struct GateResult {
 };
 
 // The labelled results retraining may use, and the holdout it must not:
-// the newest ceil(share * n) by id.
+// the newest ceil(share * n) by id. The gate judges a retrained candidate on
+// the results from the boundary it recorded, so labels added while it
+// trained never move training results into its holdout.
 std::pair<std::vector<store::InspectionRecord>, std::vector<store::InspectionRecord>> split_holdout(
     std::vector<store::InspectionRecord> labelled, double share);
+
+// The bundle's recorded holdout boundary (training fact holdout_from_id).
+std::optional<std::int64_t> holdout_boundary(const std::filesystem::path& bundle);
 
 GateResult run_gate(store::ResultsStore& store, const std::filesystem::path& candidate,
                     const std::filesystem::path& incumbent, const GateOptions& options);

@@ -27,7 +27,7 @@ std::string utc_now() {
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[40];
+  char buf[64];
   const int ms = int(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
@@ -92,6 +92,11 @@ std::string Registry::add(const fs::path& bundle) {
   if (contains(b.model_version)) return b.model_version;
   const fs::path folder = version_dir(b.model_version);
   fs::create_directories(folder);
+  // The new folder's entry must reach the disk before `current` can name it.
+  if (const int fd = ::open((dir_ / "versions").c_str(), O_RDONLY | O_DIRECTORY); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
   const std::string bytes = read_text(bundle);
   io::write_file_atomically(folder / "model.json", bytes);
   ::chmod((folder / "model.json").c_str(), 0444);  // versions are immutable
@@ -151,12 +156,16 @@ Switch Registry::record(const std::string& action, const std::string& version, c
   return s;
 }
 
-Switch Registry::promote(const std::string& version, const std::string& who) {
+Switch Registry::promote(const std::string& version, const std::string& who,
+                         const std::optional<std::string>& expected) {
   if (!contains(version))
     throw Error(ErrorKind::kInvalidArgument, dir_.string() + ": no version " + version + " (add it first)");
   Lock lock(dir_);
-  if (current() == version)
-    throw Error(ErrorKind::kInvalidArgument, version + " is already in service");
+  const auto now = current();
+  if (now == version) throw Error(ErrorKind::kInvalidArgument, version + " is already in service");
+  if (expected && now != expected)
+    throw Error(ErrorKind::kInvalidArgument, "the version in service changed to " + now.value_or("none") +
+                                                 " while the gate judged against " + *expected + "; gate again");
   return record("promote", version, who);
 }
 
@@ -170,6 +179,8 @@ Switch Registry::rollback(const std::string& who) {
     if (it->version != *now) continue;
     if (it->previous.empty()) break;
     if (it->action == "rollback") continue;  // rolled back to: look for its own promotion
+    if (!contains(it->previous))
+      throw Error(ErrorKind::kBadData, dir_.string() + ": " + it->previous + " is missing from versions/");
     return record("rollback", it->previous, who);
   }
   throw Error(ErrorKind::kInvalidArgument, *now + " replaced no earlier version: nothing to roll back to");

@@ -41,8 +41,10 @@ class Registry {
   std::optional<std::string> current() const;
   std::filesystem::path bundle_path(const std::string& version) const;
   std::filesystem::path version_dir(const std::string& version) const;
-  // Puts `version` in service; returns the switch recorded.
-  Switch promote(const std::string& version, const std::string& who);
+  // Puts `version` in service; returns the switch recorded. With `expected`,
+  // only if that is still the version in service (a gate judged against it).
+  Switch promote(const std::string& version, const std::string& who,
+                 const std::optional<std::string>& expected = std::nullopt);
   // Back to the version the current one replaced when it was promoted.
   Switch rollback(const std::string& who);
   std::vector<Switch> history() const;

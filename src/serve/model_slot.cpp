@@ -13,7 +13,7 @@ std::shared_ptr<const LoadedModel> ModelSlot::current() const {
   return current_;
 }
 
-std::string ModelSlot::reload() {
+std::pair<std::string, std::string> ModelSlot::reload() {
   std::lock_guard serial(reload_mutex_);
   Inspector inspector = InspectorAccess::open(source_(), weights_, options_);
   std::string version = inspector.model_version();
@@ -21,7 +21,7 @@ std::string ModelSlot::reload() {
   std::lock_guard lock(mutex_);
   std::string previous = current_ ? current_->version : std::string();
   current_ = std::move(next);
-  return previous;
+  return {std::move(previous), current_->version};
 }
 
 }  // namespace aoi::serve

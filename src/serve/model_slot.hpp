@@ -27,10 +27,11 @@ class ModelSlot {
   // registry's current version.
   ModelSlot(std::function<std::filesystem::path()> source, std::filesystem::path weights, EngineOptions options);
   std::shared_ptr<const LoadedModel> current() const;  // null until the first load
-  // Loads the bundle from its path and swaps it in; returns the previous
-  // version ("" when none). Throws aoi::Error, keeping the current model, when
-  // the bundle or its weights fail to load. Reloads run one at a time.
-  std::string reload();
+  // Loads the bundle from its source and swaps it in; returns the previous
+  // version ("" when none) and the new one, read in the same step. Throws
+  // aoi::Error, keeping the current model, when the bundle or its weights fail
+  // to load. Reloads run one at a time.
+  std::pair<std::string, std::string> reload();
 
  private:
   std::function<std::filesystem::path()> source_;

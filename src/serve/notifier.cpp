@@ -74,6 +74,10 @@ void Notifier::loop() {
     lock.unlock();
     try {
       for (const auto& event : store_.due_events(now_unix_ms(), 32)) {
+        {
+          std::lock_guard stop_check(mutex_);
+          if (stopping_) break;  // the rest stay pending for the next start
+        }
         std::string error;
         if (deliver(event, error)) {
           store_.event_delivered(event.id, iso8601_utc(now_unix_ms()));

@@ -1,6 +1,8 @@
 #include "serve/server.hpp"
 
 #include <charconv>
+#include <cstdio>
+#include <tuple>
 #include <cstring>
 #include <chrono>
 #include <thread>
@@ -148,9 +150,10 @@ int Service::bind(const std::string& host, int port) {
   return bound;
 }
 
-void Service::listen() {
-  if (!stopping_) http_->listen_after_bind();
+bool Service::listen() {
+  const bool ok = stopping_ || http_->listen_after_bind();
   listen_returned_ = true;
+  return ok || stopping_;
 }
 
 void Service::stop() {
@@ -165,19 +168,26 @@ void Service::stop() {
 void Service::drain() { batcher_.stop(); }
 
 std::pair<bool, std::string> Service::reload(const std::string& who) {
+  std::string previous, now;
   try {
-    const std::string previous = model_.reload();
-    const auto now = model_.current();
+    std::tie(previous, now) = model_.reload();
     metrics_.reload(true);
-    if (previous != now->version)
-      store_.append_audit({0, iso8601_utc(now_unix_ms()), who, "reload", now->version,
-                           previous.empty() ? std::nullopt : std::optional<std::string>(previous), now->version});
-    return {true, "model " + (previous.empty() ? std::string("(none)") : previous) + " -> " + now->version};
   } catch (const std::exception& e) {
     metrics_.reload(false);
-    const auto now = model_.current();
-    return {false, std::string(e.what()) + "; still serving " + (now ? now->version : std::string("no model"))};
+    const auto current = model_.current();
+    return {false, std::string(e.what()) + "; still serving " + (current ? current->version : std::string("no model"))};
   }
+  if (previous != now) {
+    try {
+      store_.append_audit({0, iso8601_utc(now_unix_ms()), who, "reload", now,
+                           previous.empty() ? std::nullopt : std::optional<std::string>(previous), now});
+    } catch (const std::exception& e) {
+      // The model is in service; the log line is the only record of this reload.
+      std::fprintf(stderr, "aoi serve: reload %s -> %s not in the audit log: %s\n", previous.c_str(), now.c_str(),
+                   e.what());
+    }
+  }
+  return {true, "model " + (previous.empty() ? std::string("(none)") : previous) + " -> " + now};
 }
 
 void Service::routes() {
@@ -187,6 +197,34 @@ void Service::routes() {
   // client without a key or with an oversize body costs no reading.
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
+    // Bodies are read only where a route takes one, never compressed (a
+    // small gzip body can inflate without bound), and labels are small.
+    const std::string encoding = req.get_header_value("Content-Encoding");
+    if (!encoding.empty() && encoding != "identity") {
+      res.set_header("Connection", "close");
+      send_error(res, 415, "Content-Encoding '" + encoding + "' is not accepted; send the bytes as they are");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const bool chunked = req.has_header("Transfer-Encoding");
+    const auto declared = req.has_header("Content-Length") ? to_int(req.get_header_value("Content-Length"))
+                                                           : std::optional<std::int64_t>(0);
+    const bool inspect = req.method == "POST" && req.path == "/v1/inspect";
+    const bool small_body = req.method == "POST" && (req.path == "/v1/model/reload" ||
+                                                     (req.path.rfind("/v1/results/", 0) == 0 &&
+                                                      req.path.size() > 6 &&
+                                                      req.path.compare(req.path.size() - 6, 6, "/label") == 0));
+    const bool too_big = !declared || (inspect ? *declared > std::int64_t(options_.max_bytes)
+                                               : *declared > (small_body ? 4096 : 0) || chunked);
+    if (too_big && !(inspect && chunked)) {
+      res.set_header("Connection", "close");
+      send_error(res, 413, inspect ? "body of " + req.get_header_value("Content-Length") +
+                                         " bytes is over the limit of " + std::to_string(options_.max_bytes) +
+                                         " (--max-bytes)"
+                                   : std::string(small_body ? "this route takes a JSON body of at most 4096 bytes "
+                                                              "with a Content-Length"
+                                                            : "this route takes no body"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
     if (!keys_.accepts(ApiKeys::bearer(req.get_header_value("Authorization")))) {
       res.set_header("WWW-Authenticate", "Bearer");
@@ -194,15 +232,6 @@ void Service::routes() {
       send_error(res, 401, req.has_header("Authorization") ? "the API key is not valid"
                                                            : "missing 'Authorization: Bearer KEY' header");
       return httplib::Server::HandlerResponse::Handled;
-    }
-    if (req.has_header("Content-Length")) {
-      const auto length = to_int(req.get_header_value("Content-Length"));
-      if (length && *length > std::int64_t(options_.max_bytes)) {
-        res.set_header("Connection", "close");
-        send_error(res, 413, "body of " + std::to_string(*length) + " bytes is over the limit of " +
-                                 std::to_string(options_.max_bytes) + " (--max-bytes)");
-        return httplib::Server::HandlerResponse::Handled;
-      }
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
@@ -254,11 +283,15 @@ void Service::routes() {
                                   const httplib::ContentReader& content_reader) {
     std::string body;
     bool over = false;
-    content_reader([&](const char* data, std::size_t length) {
+    const bool complete = content_reader([&](const char* data, std::size_t length) {
       if (body.size() + length > options_.max_bytes) return !(over = true);
       body.append(data, length);
       return true;
     });
+    if (!complete && !over) {
+      res.set_header("Connection", "close");
+      return send_error(res, 400, "the body ended early (timeout or disconnect); nothing was stored");
+    }
     if (over) {
       res.set_header("Connection", "close");
       return send_error(res, 413, "body over the limit of " + std::to_string(options_.max_bytes) +

@@ -40,7 +40,8 @@ class Service {
   // aoi::Error when it cannot.
   int bind(const std::string& host, int port);
   // Serves until stop(); then waits for requests in flight to finish.
-  void listen();
+  // False when the server failed rather than being stopped.
+  bool listen();
   // Stops accepting; listen() returns once requests in flight are answered.
   void stop();
   // After listen() returned: finishes queued inspections.

@@ -1,6 +1,7 @@
 #include "store/image_archive.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -47,6 +48,25 @@ void sync_folder(const fs::path& folder) {
   if (rc != 0) throw Error(ErrorKind::kIo, folder.string() + ": cannot sync the folder");
 }
 
+// flock on DIR/.lock: shared for put(), exclusive for removals.
+class ArchiveLock {
+ public:
+  ArchiveLock(const fs::path& dir, int mode) {
+    const fs::path file = dir / ".lock";
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error(ErrorKind::kIo, file.string() + ": cannot open the archive lock");
+    while (::flock(fd_, mode) != 0)
+      if (errno != EINTR) {
+        ::close(fd_);
+        throw Error(ErrorKind::kIo, file.string() + ": cannot lock the archive");
+      }
+  }
+  ~ArchiveLock() { ::close(fd_); }
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 ImageArchive::ImageArchive(fs::path dir) : dir_(std::move(dir)) {
@@ -66,22 +86,42 @@ bool ImageArchive::contains(const std::string& sha256) const {
   return fs::is_regular_file(path_of(sha256), ec);
 }
 
+// The subfolder's entry in DIR must be on disk before a row refers to an
+// image inside: whoever created it (this process, another thread, another
+// process) may not have synced DIR yet, so each process does once.
+void ImageArchive::sync_subfolder(const fs::path& folder) {
+  const std::string name = folder.filename().string();
+  {
+    std::lock_guard lock(synced_mutex_);
+    if (synced_.count(name)) return;
+  }
+  sync_folder(dir_);
+  std::lock_guard lock(synced_mutex_);
+  synced_.insert(name);
+}
+
 std::string ImageArchive::put(std::span<const std::uint8_t> bytes) {
   const std::string hash = sha256_hex(bytes);
-  const fs::path path = path_of(hash);
+  const fs::path path = path_of(hash), folder = path.parent_path();
+  ArchiveLock lock(dir_, LOCK_SH);
   std::error_code ec;
   // The file only ever appears complete (rename), so one of the right size is
-  // these bytes: the name is their hash.
+  // these bytes: the name is their hash. Its time is refreshed (prune keeps
+  // recent files), and its folder synced: a concurrent writer of the same
+  // bytes may have renamed it in without its folder sync done yet.
   if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == bytes.size()) {
     fs::last_write_time(path, fs::file_time_type::clock::now(), ec);
-    return hash;
+    if (!ec) {
+      sync_folder(folder);
+      sync_subfolder(folder);
+      return hash;
+    }
   }
-  const fs::path folder = path.parent_path();
   if (!fs::is_directory(folder, ec)) {
     fs::create_directories(folder, ec);
     if (ec) throw Error(ErrorKind::kIo, folder.string() + ": cannot create: " + ec.message());
-    sync_folder(dir_);
   }
+  sync_subfolder(folder);
   io::write_file_atomically(path, bytes, io::Durability::kDurable);
   return hash;
 }
@@ -94,6 +134,7 @@ std::vector<std::uint8_t> ImageArchive::get(const std::string& sha256) const {
 }
 
 std::size_t ImageArchive::remove_unreferenced(const std::set<std::string>& keep, fs::file_time_type older_than) {
+  ArchiveLock lock(dir_, LOCK_EX);
   std::size_t removed = 0;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::recursive_directory_iterator();
@@ -107,6 +148,7 @@ std::size_t ImageArchive::remove_unreferenced(const std::set<std::string>& keep,
 }
 
 std::size_t ImageArchive::remove_leftovers() {
+  ArchiveLock lock(dir_, LOCK_EX);  // not a temporary another process is writing now
   std::size_t removed = 0;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::recursive_directory_iterator();

@@ -2,10 +2,17 @@
 // DIR/<first two hex digits>/<SHA-256 in hex>, written atomically and
 // durably (io/atomic_file.hpp) before any row refers to it, and never
 // rewritten: the same bytes posted twice are stored once.
+//
+// put() holds a shared lock on DIR/.lock and remove_unreferenced() an
+// exclusive one, across processes (flock): a removal never interleaves with
+// a put() that found the file and refreshed its time, and since it skips
+// files touched in the last minutes, an image whose row is about to commit
+// stays.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <span>
 #include <string>
@@ -31,7 +38,11 @@ class ImageArchive {
   std::size_t remove_unreferenced(const std::set<std::string>& keep, std::filesystem::file_time_type older_than);
 
  private:
+  void sync_subfolder(const std::filesystem::path& folder);
+
   std::filesystem::path dir_;
+  std::mutex synced_mutex_;
+  std::set<std::string> synced_;  // subfolders whose entry in DIR is known to be on disk
 };
 
 }  // namespace aoi::store

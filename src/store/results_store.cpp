@@ -8,6 +8,7 @@
 #include "io/atomic_file.hpp"
 #include "store/schema.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -75,6 +76,9 @@ void migrate(Database& db) {
   for (const Migration& m : migrations()) {
     if (m.version <= current) continue;
     Transaction t(db);
+    // Another process (serve and watch started together) may have applied it
+    // since the version was read: read it again under the write lock.
+    if (schema_version_of(db) >= m.version) continue;
     db.exec(m.sql);
     db.prepare("INSERT INTO schema_migrations (version, description) VALUES (?, ?)")
         .bind(1, std::int64_t(m.version))
@@ -356,18 +360,22 @@ std::vector<std::string> ResultsStore::check() {
 ResultsStore::Pruned ResultsStore::prune(std::int64_t before_ms) {
   Pruned out;
   std::lock_guard lock(write_mutex_);
-  {
+  // In chunks, each its own short transaction: the service's inserts wait at
+  // most one chunk, never the whole prune.
+  for (;;) {
     Transaction t(writer_);
-    writer_
-        .prepare("DELETE FROM labels WHERE inspection_id IN (SELECT id FROM inspections WHERE received_ms < ?)")
+    writer_.exec("CREATE TEMP TABLE IF NOT EXISTS prune_ids (id INTEGER PRIMARY KEY); DELETE FROM prune_ids");
+    writer_.prepare("INSERT INTO prune_ids SELECT id FROM inspections WHERE received_ms < ? ORDER BY id LIMIT 1000")
         .bind(1, before_ms)
         .run();
-    Statement del = writer_.prepare("DELETE FROM inspections WHERE received_ms < ?");
-    del.bind(1, before_ms).run();
-    Statement changes = writer_.prepare("SELECT changes()");
-    changes.step();
-    out.rows = changes.int64(0);
+    Statement n = writer_.prepare("SELECT count(*) FROM prune_ids");
+    n.step();
+    const std::int64_t chunk = n.int64(0);
+    writer_.exec("DELETE FROM labels WHERE inspection_id IN (SELECT id FROM prune_ids);"
+                 "DELETE FROM inspections WHERE id IN (SELECT id FROM prune_ids)");
     t.commit();
+    out.rows += chunk;
+    if (chunk < 1000) break;
   }
   std::set<std::string> referenced;
   Statement s = writer_.prepare("SELECT DISTINCT image_sha256 FROM inspections");
@@ -396,7 +404,8 @@ std::string ResultsStore::integrity_check() {
 void ResultsStore::backup_to(const fs::path& file) {
   // Into a temporary file beside the target, then renamed: a reader of the
   // target never sees a half-written backup.
-  const fs::path temp = fs::path(file.string() + ".tmp-backup");
+  const fs::path temp = fs::path(file.string() + ".tmp-backup-" + std::to_string(::getpid()) + "-" +
+                                 std::to_string(now_ms()));
   std::error_code ec;
   fs::remove(temp, ec);
   {
@@ -410,9 +419,17 @@ void ResultsStore::backup_to(const fs::path& file) {
     // One file, no WAL beside it, so the copy can be moved and opened anywhere.
     copy.exec("PRAGMA journal_mode=DELETE");
   }
+  fs::remove(fs::path(temp.string() + "-wal"), ec);
+  fs::remove(fs::path(temp.string() + "-shm"), ec);
   if (::rename(temp.c_str(), file.c_str()) != 0) {
     fs::remove(temp, ec);
     throw Error(ErrorKind::kIo, file.string() + ": cannot rename the backup into place");
+  }
+  const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
   }
 }
 

@@ -153,3 +153,20 @@ def test_startup_refuses_bad_keys_stores_models_and_addresses(aoi, fixture, tmp_
     code, err = start_error(aoi, ["--model", fixture / "model.json", "--store", tmp_path / "s6",
                                   "--api-key-file", fixture / "api_keys.txt", "--listen", "nonsense"])
     assert code != 0 and "HOST:PORT" in err
+
+
+def test_bodies_only_where_a_route_takes_one(start, fixture, tmp_path):
+    s = start()
+    # No key needed to try, so no body is read: routes without one refuse it unread.
+    for path in ["/healthz", "/review", "/nowhere"]:
+        status, body = s.json("POST", path, b"x" * 100, key=None)
+        assert status == 413 and "no body" in body["error"], path
+    status, body = s.json("POST", "/v1/inspect", image(fixture, "dark.png"), key=KEY,
+                          headers={"Content-Encoding": "gzip"})
+    assert status == 415 and "Content-Encoding" in body["error"]
+    r = s.json("POST", "/v1/inspect", image(fixture, "dark.png"), key=KEY)[1]
+    status, body = s.json("POST", "/v1/results/%d/label" % r["id"], b"{" + b" " * 5000 + b"}", key=KEY)
+    assert status == 413 and "4096" in body["error"]
+    status, body = s.json("POST", "/v1/results/%d/label" % r["id"], b'{"label": "maybe", "by": "x"}', key=KEY)
+    assert status == 400
+    healthy_after(s, fixture, tmp_path / "store", 1)

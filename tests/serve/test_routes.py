@@ -77,7 +77,7 @@ def test_same_image_twice_is_archived_once(start, fixture, tmp_path):
     a = s.json("POST", "/v1/inspect", image(fixture, "board.jpg"), key=KEY)[1]
     b = s.json("POST", "/v1/inspect", image(fixture, "board.jpg"), key=KEY)[1]
     assert a["id"] != b["id"] and a["image_sha256"] == b["image_sha256"]
-    files = [p for p in (tmp_path / "store" / "images").rglob("*") if p.is_file()]
+    files = [p for p in (tmp_path / "store" / "images").rglob("*") if p.is_file() and not p.name.startswith(".")]
     assert len(files) == 1
 
 
