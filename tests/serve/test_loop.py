@@ -231,3 +231,23 @@ def test_notifications_arrive_signed_survive_downtime_and_dead_letter(start, fix
     assert wait_for(lambda: state()[0] == "dead", 30)
     assert state()[1] == 2 and "500" in state()[2]
     receiver.close()
+
+
+def test_promotions_and_rollbacks_are_announced(aoi, start, fixture, tmp_path):
+    receiver = Receiver()
+    reg = tmp_path / "registry"
+    a, b = registry_with(aoi, reg, fixture / "model.json", fixture / "model_b.json")
+    run_aoi(aoi, "models", "--registry", reg, "promote", a)
+    s = start(extra=["--registry", reg, "--registry-poll-ms", "100", "--notify-url",
+                     "http://127.0.0.1:%d/events" % receiver.port], model=None, use_registry=True)
+    assert run_aoi(aoi, "models", "--registry", reg, "promote", b, "--by", "erin")[0] == 0
+    assert wait_for(lambda: any(json.loads(body)["event"] == "promote" for _, body in receiver.events))
+    assert run_aoi(aoi, "models", "--registry", reg, "rollback", "--by", "erin")[0] == 0
+    assert wait_for(lambda: any(json.loads(body)["event"] == "rollback" for _, body in receiver.events))
+    events = [json.loads(body) for _, body in receiver.events]
+    promote = next(e for e in events if e["event"] == "promote")
+    rollback = next(e for e in events if e["event"] == "rollback")
+    assert (promote["version"], promote["previous"], promote["who"]) == (b, a, "erin")
+    assert (rollback["version"], rollback["previous"]) == (a, b)
+    s.stop()
+    receiver.close()
