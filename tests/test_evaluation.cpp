@@ -300,10 +300,44 @@ TEST(Report, OneSelfContainedFileWithCurvesMatrixAndThumbnails) {
     for (auto at = html.find(what); at != std::string::npos; at = html.find(what, at + 1)) ++n;
     return n;
   };
-  EXPECT_EQ(count("<svg"), 2u);           // ROC and PR
-  EXPECT_EQ(count("<polyline"), 4u);      // one per fold in each
+  EXPECT_EQ(count("<svg"), 3u);           // ROC, PR, score histogram
+  EXPECT_EQ(count("<polyline"), 4u);      // one per fold in each curve plot
+  EXPECT_EQ(count("class='mark'"), 4u);   // both operating points on both curves
+  EXPECT_EQ(count("class='histogram'"), 1u);
   EXPECT_GE(count("data:image/png;base64,"), 1u);
-  EXPECT_EQ(count("<figure>"), 8u);       // 4 misses + 4 false alarms
+
+  // What the thresholds decide, counted here from the scores directly.
+  const double pass_t = ev.pass_point.threshold, fail_t = std::max(ev.fail_point.threshold, pass_t);
+  std::size_t expect[2][3] = {}, band = 0;
+  for (std::size_t i = 0; i < ev.fail_score.size(); ++i) {
+    const float p = ev.fail_score[i];
+    if (std::isnan(p)) continue;
+    const int d = p < pass_t ? 0 : p >= fail_t ? 2 : 1;
+    ++expect[data.y[i] != 0][d];
+    band += d == 1;
+  }
+  const auto all = pipeline::decision_counts(ev, data.y);
+  std::size_t per_fold[2][3] = {};
+  for (int f = 0; f < int(ev.folds.size()); ++f) {
+    const auto d = pipeline::decision_counts(ev, data.y, f);
+    for (int t = 0; t < 2; ++t)
+      for (int k = 0; k < 3; ++k) per_fold[t][k] += d.counts[t][k];
+  }
+  for (int t = 0; t < 2; ++t)
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_EQ(all.counts[t][k], expect[t][k]) << t << k;
+      EXPECT_EQ(per_fold[t][k], expect[t][k]) << t << k;  // the folds' test blocks partition the scored items
+    }
+  EXPECT_EQ(all.escapes(), expect[1][0]);
+  EXPECT_GT(all.items(), 0u);
+  EXPECT_NE(html.find("<td class='l'>all folds</td><td>" + std::to_string(expect[0][0]) + "</td><td>" +
+                      std::to_string(expect[0][1]) + "</td>"),
+            std::string::npos);
+  EXPECT_EQ(count("<tr><td class='l'>fold "), ev.folds.size());
+  // 4 misses + 4 false alarms + up to 4 of the review band
+  EXPECT_EQ(count("<figure>"), 8u + std::min<std::size_t>(4, band));
+  EXPECT_NE(html.find(std::to_string(band) + " items between the thresholds"), std::string::npos);
+  EXPECT_NE(html.find("<th class='l'>CPU</th>"), std::string::npos);
   EXPECT_NE(html.find("&lt;m&gt;.csv"), std::string::npos);  // escaped
   fs::remove_all(dir);
 }

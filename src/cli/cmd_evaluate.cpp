@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "core/require.hpp"
+#include "kernels/cpu.hpp"
 #include "io/atomic_file.hpp"
 #include "pipeline/report.hpp"
 #include "commands.hpp"
@@ -43,6 +44,9 @@ Command add_evaluate(CLI::App& app) {
         {"manifest", a->learn.manifest},
         {"items", std::to_string(data.items.size()) + " used, " + std::to_string(data.failed) + " skipped"},
         {"weights", engine.description().source},
+        {"features", "global: res5 mean-pooled, " + std::to_string(engine.feature_dim())},
+        {"threads", std::to_string(engine.threads())},
+        {"ISA", engine.backend() == Backend::kAoi ? kernels::isa_name(engine.isa()) : std::string("reference path")},
         {"featurize", std::to_string(data.seconds) + " s (" + std::to_string(data.cache_hits) + " from the cache)"},
         {"cross-validation", std::to_string(cv_seconds) + " s"}};
     for (const auto& [k, v] : gbdt::describe(pipeline::params_for(options.params, int(data.manifest.classes.size()))))

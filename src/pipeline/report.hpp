@@ -1,6 +1,9 @@
 // The evaluation report: one self-contained HTML file (no external assets)
-// with ROC and PR curves per fold, the operating points, the confusion matrix
-// and a gallery of the worst errors as embedded thumbnails.
+// for a quality engineer: what the thresholds decide (truth x pass / review /
+// fail, escapes, auto-pass share; overall and per fold), ROC and PR curves per
+// fold with the operating points marked, score histograms of passes and
+// fails, the confusion matrix, galleries of the worst errors and of the
+// review band, and the run (version, date, CPU, ISA, threads, times).
 #pragma once
 
 #include <filesystem>
@@ -28,6 +31,18 @@ struct ReportInput {
 };
 
 void write_report(const std::filesystem::path& path, const ReportInput& input);
+
+// What the thresholds decide, truth (pass / any defect) x decision (auto-pass,
+// review, auto-fail), over the out-of-fold items of `fold` (-1: all folds).
+// Auto-pass below the pass point's threshold, auto-fail from the fail point's
+// (never below the pass threshold), review between.
+struct DecisionCounts {
+  std::size_t counts[2][3] = {};  // [truth: 0 pass, 1 fail][0 pass, 1 review, 2 fail]
+  std::size_t items() const;
+  std::size_t escapes() const { return counts[1][0]; }  // defects auto-passed
+  double auto_pass_share() const;
+};
+DecisionCounts decision_counts(const Evaluation& ev, const std::vector<int>& labels, int fold = -1);
 
 // Standard base64 (RFC 4648) of bytes, for data: URIs.
 std::string base64(const std::vector<std::uint8_t>& bytes);
