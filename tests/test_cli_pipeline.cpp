@@ -140,6 +140,32 @@ TEST_F(CliPipeline, TrainThenScoreAManifestAndImagesWithBadOnesReported) {
   EXPECT_NE(bad.output.find(p("tampered.json")), std::string::npos) << bad.output;
 }
 
+// A recipe chosen at training is recorded in the bundle, and scoring (and
+// every Inspector) computes those features without being told.
+TEST_F(CliPipeline, TheFeatureRecipeTravelsWithTheBundle) {
+  const auto t = run("train --manifest " + p("m.csv") + " --folds 3 --features stages" + common() + " -o " +
+                     p("stages.json"));
+  ASSERT_TRUE(fs::exists(p("stages.json"))) << t.output;
+  const auto bundle = read_json("stages.json");
+  EXPECT_EQ(bundle["preprocess"]["features"], "stages");
+  const auto s = run("score --model " + p("stages.json") + " --weights " + p("tiny.aoiw") + " -o " + p("stages.csv") +
+                     " " + p("img/1.png"));
+  EXPECT_EQ(s.code, 0) << s.output;
+  auto width = [&](const std::string& recipe) {
+    const auto f = run("featurize --no-cache --features " + recipe + " --weights " + p("tiny.aoiw") + " -o " +
+                       p(recipe + ".npy") + " " + p("img/1.png") + " " + p("img/2.png"));
+    EXPECT_EQ(f.code, 0) << f.output;
+    const auto at = f.output.find("wrote 2 x ");
+    return at == std::string::npos ? -1 : std::stoi(f.output.substr(at + 10));
+  };
+  const int global = width("global"), stages = width("stages");
+  EXPECT_GT(global, 0);
+  EXPECT_GT(stages, global) << "res3 and res4 come after the global features";
+  const auto bad = run("train --manifest " + p("m.csv") + " --features tiles" + common() + " -o " + p("x.json"));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("tiles"), std::string::npos) << bad.output;
+}
+
 TEST_F(CliPipeline, TrainTakesThresholdsFromAnEvaluation) {
   run("evaluate --manifest " + p("m.csv") + " --folds 3" + common() + " --json " + p("t.json"));
   const auto e = read_json("t.json");

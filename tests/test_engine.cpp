@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include "core/parallel.hpp"
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <thread>
@@ -122,6 +123,74 @@ TEST(Engine, ClassifierLogitsAreTheAffineMapOfFeatures) {
     double z = state.at("fc.bias").values[c];
     for (std::size_t j = 0; j < f.size(); ++j) z += double(state.at("fc.weight").values[c * f.size() + j]) * f[j];
     EXPECT_NEAR(logits[c], z, 1e-4);
+  }
+}
+
+}  // namespace
+}  // namespace aoi::test
+
+namespace aoi::test {
+namespace {
+
+// The stages recipe: the global features unchanged, then res3 and res4
+// generalised-mean pooled (p = 3), checked against pooling the stage
+// activations the tap reports, on every backend, for a batch.
+TEST(FeatureRecipe, StagesAppendsGemPooledRes3AndRes4ToTheGlobalFeatures) {
+  TinyResNetSpec spec;
+  auto bytes = tiny_weight_file(spec, kSize, std::filesystem::temp_directory_path() / "aoi_test_recipe");
+  for (Backend backend : {Backend::kAoi, Backend::kEigen}) {
+    EngineOptions global_options{2};
+    global_options.backend = backend;
+    EngineOptions stages_options = global_options;
+    stages_options.recipe = FeatureRecipe::kStages;
+    const Engine global(weights::WeightFile::from_bytes(bytes, "tiny"), global_options);
+    const Engine stages(weights::WeightFile::from_bytes(bytes, "tiny"), stages_options);
+    const int g = global.feature_dim(), d = stages.feature_dim();
+    ASSERT_EQ(d, g + spec.widths[1] * 4 + spec.widths[2] * 4);
+    EXPECT_NE(global.feature_identity(), stages.feature_identity());
+    EXPECT_EQ(stages.recipe(), FeatureRecipe::kStages);
+
+    std::mt19937 rng(3);
+    const int n = 3;
+    const std::size_t per = 3 * kSize * kSize;
+    const auto inputs = random_floats(per * n, rng, -2, 2);
+    std::vector<float> gf(std::size_t(n) * g), sf(std::size_t(n) * d);
+    // The naive pooling of what the tap sees, per image.
+    std::vector<std::vector<double>> expected(n);
+    int image = 0;
+    global.featurize(inputs, n, gf, [&](int stage, const float* x, int c, int h, int w) {
+      if (stage == 0) expected[std::size_t(image)].clear();
+      if (stage == 2 || stage == 3)
+        for (int k = 0; k < c; ++k) {
+          double sum = 0;
+          for (int i = 0; i < h * w; ++i) sum += std::pow(std::max(0.0, double(x[std::size_t(k) * h * w + i])), 3.0);
+          expected[std::size_t(image)].push_back(std::cbrt(sum / (h * w)));
+        }
+      if (stage == 4) ++image;
+    });
+    ASSERT_EQ(image, n);
+    int seen = 0;
+    stages.featurize(inputs, n, sf, [&](int stage, const float*, int, int, int) { seen += stage == 4; });
+    EXPECT_EQ(seen, n) << "the caller's tap still sees every stage";
+    for (int i = 0; i < n; ++i) {
+      for (int k = 0; k < g; ++k)
+        ASSERT_EQ(sf[std::size_t(i) * d + k], gf[std::size_t(i) * g + k]) << backend_name(backend) << " " << i;
+      ASSERT_EQ(expected[std::size_t(i)].size(), std::size_t(d - g));
+      for (int k = 0; k < d - g; ++k)
+        EXPECT_NEAR(sf[std::size_t(i) * d + g + k], expected[std::size_t(i)][std::size_t(k)],
+                    1e-5 * (1 + std::abs(expected[std::size_t(i)][std::size_t(k)])))
+            << backend_name(backend) << " image " << i << " feature " << g + k;
+    }
+  }
+}
+
+TEST(FeatureRecipe, NamesParseAndUnknownOnesAreRefused) {
+  for (const auto& r : feature_recipes()) EXPECT_EQ(parse_feature_recipe(r.name), r.recipe);
+  try {
+    parse_feature_recipe("tiles");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("known: global, stages"), std::string::npos) << e.what();
   }
 }
 

@@ -44,7 +44,8 @@ Command add_evaluate(CLI::App& app) {
         {"manifest", a->learn.manifest},
         {"items", std::to_string(data.items.size()) + " used, " + std::to_string(data.failed) + " skipped"},
         {"weights", engine.description().source},
-        {"features", "global: res5 mean-pooled, " + std::to_string(engine.feature_dim())},
+        {"features", std::string(feature_recipe_name(engine.recipe())) + ", " + std::to_string(engine.feature_dim()) +
+                         " per item"},
         {"threads", std::to_string(engine.threads())},
         {"ISA", engine.backend() == Backend::kAoi ? kernels::isa_name(engine.isa()) : std::string("reference path")},
         {"featurize", std::to_string(data.seconds) + " s (" + std::to_string(data.cache_hits) + " from the cache)"},

@@ -66,6 +66,7 @@ Command add_featurize(CLI::App& app) {
   cmd->add_option("--tensors", args->tensors,
                   "instead of images: an N x 3 x S x S float32 .npy of already preprocessed input tensors");
   add_engine_flags(*cmd, args->engine);
+  add_features_flag(*cmd, args->engine);
   add_cache_flags(*cmd, args->cache);
   return [args] {
     if (!args->tensors.empty()) return featurize_tensors(args->engine, args->tensors, args->output);

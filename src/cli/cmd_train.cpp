@@ -103,6 +103,7 @@ int run_train(const TrainArgs& args) {
     bundle.feature_identity = engine.feature_identity();
     bundle.weights_source = engine.description().source;
     bundle.policy = fopts.policy.value_or(engine.description().preprocess.policy);
+    bundle.recipe = engine.recipe();
     bundle.classes = data.manifest.classes;
     bundle.training.emplace_back("manifest", a->learn.manifest);
     bundle.training.emplace_back("items", std::to_string(rows.labels.size()));

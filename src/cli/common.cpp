@@ -22,6 +22,17 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
       ->check(CLI::IsMember({"scalar", "avx2", "avx512", "neon"}));
 }
 
+void add_features_flag(CLI::App& cmd, EngineFlags& flags) {
+  std::vector<std::string> names;
+  std::string doc = "feature recipe:";
+  for (const auto& r : feature_recipes()) {
+    names.emplace_back(r.name);
+    doc += std::string(" ") + r.name + " (" + r.doc + ");";
+  }
+  doc.pop_back();
+  cmd.add_option("--features", flags.features, doc)->check(CLI::IsMember(names))->capture_default_str();
+}
+
 std::filesystem::path resolve_weights(const std::string& flag) { return weights::resolve_location(flag); }
 
 EngineOptions engine_options(const EngineFlags& flags) {
@@ -29,6 +40,7 @@ EngineOptions engine_options(const EngineFlags& flags) {
   options.threads = flags.threads;
   options.backend = parse_backend(flags.backend);
   if (!flags.isa.empty()) options.isa = kernels::parse_isa(flags.isa);  // the engine checks the CPU can run it
+  options.recipe = parse_feature_recipe(flags.features);
   return options;
 }
 

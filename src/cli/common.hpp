@@ -18,8 +18,10 @@ struct EngineFlags {
   int threads = 0;      // --threads; 0 = all cores
   std::string backend = "aoi";
   std::string isa;
+  std::string features = "global";  // --features (commands that make features; others follow the bundle)
 };
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
+void add_features_flag(CLI::App& cmd, EngineFlags& flags);
 EngineOptions engine_options(const EngineFlags& flags);
 Engine open_engine(const EngineFlags& flags);
 

@@ -22,6 +22,7 @@ void add_learn_flags(CLI::App& cmd, LearnFlags& f, int default_folds_min) {
   add_class_flags(cmd, f.classes);
   add_cache_flags(cmd, f.cache);
   add_engine_flags(cmd, f.engine);
+  add_features_flag(cmd, f.engine);
 }
 
 gbdt::Params learn_params(const LearnFlags& flags) {

@@ -137,7 +137,9 @@ Inspector Inspector::open(const std::filesystem::path& bundle_path, const Inspec
 Inspector InspectorAccess::open(const std::filesystem::path& bundle_path, const std::filesystem::path& weights_path,
                                 const EngineOptions& engine_options) {
   pipeline::ModelBundle bundle = pipeline::load_bundle(bundle_path);
-  Engine engine = Engine::load(weights::resolve_location(weights_path), engine_options);
+  EngineOptions options = engine_options;
+  options.recipe = bundle.recipe;  // the features the model was trained on
+  Engine engine = Engine::load(weights::resolve_location(weights_path), options);
   require(engine.weights().payload_hash() == bundle.weights_hash, ErrorKind::kBadWeights, bundle_path.string(),
           "trained on trunk weights " + pipeline::hash_hex(bundle.weights_hash) + " but " + engine.weights().name() +
               " holds " + pipeline::hash_hex(engine.weights().payload_hash()) +

@@ -1,5 +1,6 @@
 #include "nn/engine.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 
@@ -12,6 +13,24 @@
 #include "nn/packed_trunk.hpp"
 
 namespace aoi {
+namespace {
+
+// Generalised-mean pooling, p = 3, of each channel (values >= 0: they follow
+// a ReLU): between the mean (p = 1) and the max (p -> inf), so a small strong
+// response still counts.
+void gem_pool(const float* data, int channels, int pixels, float* out) {
+  for (int c = 0; c < channels; ++c) {
+    const float* x = data + std::size_t(c) * pixels;
+    double sum = 0;
+    for (int i = 0; i < pixels; ++i) {
+      const double v = x[i] > 0 ? x[i] : 0;
+      sum += v * v * v;
+    }
+    out[c] = float(std::cbrt(sum / pixels));
+  }
+}
+
+}  // namespace
 
 Backend parse_backend(const std::string& name) {
   for (Backend b : {Backend::kAoi, Backend::kEigen, Backend::kOpenBlas})
@@ -35,6 +54,8 @@ struct Engine::State {
   std::optional<nn::PackedTrunk> packed;  // Backend::kAoi
   kernels::GemmBackend reference_gemm = kernels::GemmBackend::kEigen;  // the other backends
   std::size_t workspace_floats = 0;
+  // Recipe kStages: the output channels of res3 and res4 (tap stages 2, 3).
+  int res3_channels = 0, res4_channels = 0, feature_dim = 0;
   // Workspaces of finished calls, reused by the next: one per concurrent
   // caller ever seen, so steady-state calls allocate nothing.
   std::mutex pool_mutex;
@@ -44,6 +65,15 @@ struct Engine::State {
     require(options.threads >= 0 && options.threads <= 1024, ErrorKind::kInvalidArgument, "engine",
             "threads must be 0 (all cores) or 1 to 1024");
     if (options.threads == 0) options.threads = par::default_threads();
+    feature_dim = trunk.feature_dim();
+    if (options.recipe == FeatureRecipe::kStages) {
+      const auto& stages = trunk.stages();
+      require(stages.size() == 4, ErrorKind::kUnsupported, weights.name(),
+              "the stages recipe needs a trunk of four stages");
+      res3_channels = stages[1].back().conv3.out_channels();
+      res4_channels = stages[2].back().conv3.out_channels();
+      feature_dim += res3_channels + res4_channels;
+    }
     arena = std::make_unique<par::Arena>(options.threads);
     const int s = weights.description().preprocess.input_size;
     if (options.backend == Backend::kAoi) {
@@ -87,7 +117,8 @@ Engine::~Engine() = default;
 
 const weights::WeightFile& Engine::weights() const { return state_->weights; }
 const weights::ModelDescription& Engine::description() const { return state_->weights.description(); }
-int Engine::feature_dim() const { return state_->trunk.feature_dim(); }
+int Engine::feature_dim() const { return state_->feature_dim; }
+FeatureRecipe Engine::recipe() const { return state_->options.recipe; }
 
 std::uint64_t Engine::feature_identity() const {
   const auto& d = description();
@@ -101,6 +132,10 @@ std::uint64_t Engine::feature_identity() const {
                 p.mean[0], p.mean[1], p.mean[2], p.std[0], p.std[1], p.std[2], p.input_size, p.resize_short,
                 int(p.policy));
   record += numbers;
+  // The global recipe adds nothing, so its identity (and every cache entry
+  // and bundle made before recipes existed) stays what it was.
+  if (state_->options.recipe != FeatureRecipe::kGlobal)
+    record.append("/recipe=").append(feature_recipe_name(state_->options.recipe));
   return XXH3_64bits(record.data(), record.size());
 }
 int Engine::input_size() const { return description().preprocess.input_size; }
@@ -127,14 +162,28 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
                 "featurize: feature buffer must hold n x " + std::to_string(feature_dim()) + " floats");
   State& st = *state_;
   AlignedFloats workspace = st.take_workspace();
+  // kStages: res3 and res4 are pooled into the features after res5's, from
+  // the trunk's stage tap (the caller's tap, if any, still sees every stage).
+  struct StagePooling {
+    const nn::StageTap* user;
+    float* extra;  // res3 then res4
+    int res3;
+  } pooling{&tap, nullptr, st.res3_channels};
+  const nn::StageTap stage_tap = [p = &pooling](int stage, const float* data, int channels, int height, int width) {
+    if (stage == 2 || stage == 3) gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+    if (*p->user) (*p->user)(stage, data, channels, height, width);
+  };
+  const bool stages = st.options.recipe == FeatureRecipe::kStages;
+  const nn::StageTap& use_tap = stages ? stage_tap : tap;
   try {
     st.arena->execute([&] {
       for (int i = 0; i < n; ++i) {
         float* out = features.data() + std::size_t(i) * feature_dim();
+        pooling.extra = out + st.trunk.feature_dim();
         if (st.packed)
-          st.packed->forward(inputs.data() + per_image * i, out, workspace.get(), st.options.threads, tap);
+          st.packed->forward(inputs.data() + per_image * i, out, workspace.get(), st.options.threads, use_tap);
         else
-          st.trunk.forward(inputs.data() + per_image * i, s, s, out, workspace.get(), st.reference_gemm, tap);
+          st.trunk.forward(inputs.data() + per_image * i, s, s, out, workspace.get(), st.reference_gemm, use_tap);
       }
     });
   } catch (...) {

@@ -15,6 +15,7 @@
 #include "image/preprocess.hpp"
 #include "reference/gemm.hpp"
 #include "kernels/cpu.hpp"
+#include "nn/feature_recipe.hpp"
 #include "nn/trunk.hpp"
 #include "weights/weight_file.hpp"
 
@@ -33,6 +34,7 @@ struct EngineOptions {
   // Instruction set of aoi's kernels; unset: the best this CPU runs, or
   // $AOI_ISA when set (kernels/cpu.hpp).
   std::optional<kernels::Isa> isa{};
+  FeatureRecipe recipe = FeatureRecipe::kGlobal;  // nn/feature_recipe.hpp
 };
 
 class Engine {
@@ -53,6 +55,7 @@ class Engine {
   // Bumped whenever aoi's features change meaning for the same weights.
   static constexpr int kFeatureVersion = 2;
   int input_size() const;  // the side of the square input tensor
+  FeatureRecipe recipe() const;
   int threads() const;
   Backend backend() const;
   kernels::Isa isa() const;  // of aoi's kernels (meaningful for Backend::kAoi)

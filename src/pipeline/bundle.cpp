@@ -62,6 +62,8 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
   doc["weights"] = {{"payload_hash", hash_hex(b.weights_hash)}, {"source", b.weights_source}};
   if (b.feature_identity) doc["weights"]["feature_identity"] = hash_hex(b.feature_identity);
   doc["preprocess"] = {{"policy", image::policy_name(b.policy)}};
+  // Written only when not global, so global bundles read as they always did.
+  if (b.recipe != FeatureRecipe::kGlobal) doc["preprocess"]["features"] = feature_recipe_name(b.recipe);
   doc["classes"] = b.classes;
   doc["thresholds"] = {{"pass_below", b.thresholds.pass_below}, {"fail_from", b.thresholds.fail_from}};
   json training = json::object();
@@ -106,6 +108,11 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
     if (doc.at("weights").contains("feature_identity"))
       b.feature_identity = parse_hex64(doc.at("weights").at("feature_identity").get<std::string>(), name + ": weights");
     b.policy = image::parse_policy(doc.at("preprocess").at("policy").get<std::string>());
+    try {
+      b.recipe = parse_feature_recipe(doc.at("preprocess").value("features", "global"));
+    } catch (const Error& e) {
+      throw Error(ErrorKind::kBadData, name + ": " + e.what());
+    }
     b.classes = doc.at("classes").get<std::vector<std::string>>();
     require(b.classes.size() >= 2, ErrorKind::kBadData, name, "a bundle needs at least two classes");
     b.thresholds.pass_below = doc.at("thresholds").at("pass_below").get<double>();

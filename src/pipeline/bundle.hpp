@@ -14,6 +14,7 @@
 
 #include "gbdt/model.hpp"
 #include "image/preprocess.hpp"
+#include "nn/feature_recipe.hpp"
 
 namespace aoi::pipeline {
 
@@ -36,6 +37,7 @@ struct ModelBundle {
   std::uint64_t feature_identity = 0;   // Engine::feature_identity of the trunk (0: not recorded, bundles before 0.2)
   std::string weights_source;           // for people
   image::ResizePolicy policy = image::ResizePolicy::kStretch;
+  FeatureRecipe recipe = FeatureRecipe::kGlobal;  // preprocess.features; absent: global
   std::vector<std::string> classes{"pass", "fail"};  // class 0 is "pass"
   Thresholds thresholds;
   std::vector<std::pair<std::string, std::string>> training;  // facts: manifest, items, CV AUC, ...

@@ -1,0 +1,33 @@
+#include "nn/feature_recipe.hpp"
+
+#include "aoi/error.hpp"
+
+namespace aoi {
+namespace {
+
+constexpr FeatureRecipeInfo kRecipes[] = {
+    {FeatureRecipe::kGlobal, "global", "res5 mean-pooled: the whole image's content"},
+    {FeatureRecipe::kStages, "stages",
+     "res5 mean-pooled, plus res3 and res4 generalised-mean pooled (p = 3): finer, more local evidence"},
+};
+
+}  // namespace
+
+std::span<const FeatureRecipeInfo> feature_recipes() { return kRecipes; }
+
+const char* feature_recipe_name(FeatureRecipe recipe) {
+  for (const auto& r : kRecipes)
+    if (r.recipe == recipe) return r.name;
+  return "?";
+}
+
+FeatureRecipe parse_feature_recipe(const std::string& name) {
+  std::string known;
+  for (const auto& r : kRecipes) {
+    if (name == r.name) return r.recipe;
+    known += (known.empty() ? "" : ", ") + std::string(r.name);
+  }
+  throw Error(ErrorKind::kInvalidArgument, "unknown feature recipe '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace aoi
