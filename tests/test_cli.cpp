@@ -45,12 +45,13 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, FeaturizeWritesOneRowPerImageInInputOrder) {
-  const auto r = run("featurize" + weights() + " -o " + p("f.npy") + " --threads 1 " + p("good0.png") + " " + p("good1.png"));
+  const auto r = run("featurize --features global" + weights() + " -o " + p("f.npy") + " --threads 1 " + p("good0.png") +
+                     " " + p("good1.png"));
   ASSERT_EQ(r.code, 0) << r.output;
   const auto a = io::read_npy(p("f.npy"));
-  ASSERT_EQ(a.shape, (std::vector<std::int64_t>{2, 64}));
+  ASSERT_EQ(a.shape, (std::vector<std::int64_t>{2, 64}));  // the tiny trunk's res5 channels
   // Row order is input order: featurizing good1 alone gives row 1.
-  ASSERT_EQ(run("featurize" + weights() + " -o " + p("one.npy") + " " + p("good1.png")).code, 0);
+  ASSERT_EQ(run("featurize --features global" + weights() + " -o " + p("one.npy") + " " + p("good1.png")).code, 0);
   const auto one = io::read_npy(p("one.npy"));
   EXPECT_EQ(std::vector<float>(a.values.begin() + 64, a.values.end()), one.values);
 }

@@ -30,6 +30,7 @@ void add_features_flag(CLI::App& cmd, EngineFlags& flags) {
     doc += std::string(" ") + r.name + " (" + r.doc + ");";
   }
   doc.pop_back();
+  flags.features = feature_recipe_name(kDefaultRecipe);
   cmd.add_option("--features", flags.features, doc)->check(CLI::IsMember(names))->capture_default_str();
 }
 

@@ -18,7 +18,9 @@ struct EngineFlags {
   int threads = 0;      // --threads; 0 = all cores
   std::string backend = "aoi";
   std::string isa;
-  std::string features = "global";  // --features (commands that make features; others follow the bundle)
+  // --features, on the commands that make features (default kDefaultRecipe);
+  // the others use global (classify) or the bundle's recipe (score, serve).
+  std::string features = "global";
 };
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
 void add_features_flag(CLI::App& cmd, EngineFlags& flags);

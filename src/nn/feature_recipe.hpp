@@ -21,6 +21,9 @@ struct FeatureRecipeInfo {
 };
 
 std::span<const FeatureRecipeInfo> feature_recipes();
+// What evaluate, train, retrain and featurize use without --features: the
+// recipe that measured best overall (docs/pipeline.md, "Feature recipes").
+inline constexpr FeatureRecipe kDefaultRecipe = FeatureRecipe::kStages;
 const char* feature_recipe_name(FeatureRecipe recipe);
 // Throws aoi::Error(kInvalidArgument) naming the known recipes.
 FeatureRecipe parse_feature_recipe(const std::string& name);
