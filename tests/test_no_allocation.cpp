@@ -82,6 +82,14 @@ TEST(NoAllocation, TinyResNetForwardPassAllocatesNothingAfterTheFirstCall) {
   }
 }
 
+TEST(NoAllocation, StagesRecipeAllocatesNothingAfterTheFirstCall) {
+  auto bytes = tiny_weight_file(TinyResNetSpec{}, 64, std::filesystem::temp_directory_path() / "aoi_test_noalloc_stages");
+  EngineOptions options{2};
+  options.recipe = FeatureRecipe::kStages;
+  const Engine engine(weights::WeightFile::from_bytes(std::move(bytes), "tiny"), options);
+  expect_steady_state_allocates_nothing(engine, 2);
+}
+
 TEST(NoAllocation, InspectorOnPixelsAllocatesNothingAfterTheFirstCall) {
   const auto dir = std::filesystem::temp_directory_path() / ("aoi_test_noalloc_inspector_" + std::to_string(::getpid()));
   const TinyBundle files = make_tiny_bundle(dir);
