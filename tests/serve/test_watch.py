@@ -40,7 +40,7 @@ def wait_for(predicate, seconds=60):
 def test_slow_partial_renamed_duplicate_and_corrupt_files(aoi, fixture, tmp_path):
     folder, store = tmp_path / "in", tmp_path / "store"
     folder.mkdir()
-    p = watch(aoi, fixture, folder, store, "--settle-ms", "700", "--poll-ms", "50")
+    p = watch(aoi, fixture, folder, store, "--settle-ms", "1500", "--poll-ms", "50")
     try:
         # Slowly: pauses shorter than the settle time, so never taken half-written.
         body = png(30, width=200, height=150, salt=1)
