@@ -22,6 +22,8 @@ def items(store):
     db = sqlite3.connect(str(store / "results.sqlite"))
     try:
         return collections.Counter(r[0] for r in db.execute("SELECT item FROM inspections"))
+    except sqlite3.OperationalError:  # the watcher has created the file but not yet its tables
+        return collections.Counter()
     finally:
         db.close()
 
