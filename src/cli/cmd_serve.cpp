@@ -81,6 +81,15 @@ void log_line(const std::string& text) {
 
 }  // namespace
 
+std::string read_secret(const std::string& file) {
+  std::ifstream in(file);
+  require(bool(in), ErrorKind::kIo, file, "cannot read the secret");
+  std::string secret(std::istreambuf_iterator<char>(in), {});
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  require(!secret.empty(), ErrorKind::kBadData, file, "the secret is empty");
+  return secret;
+}
+
 Command add_serve(CLI::App& app) {
   struct Args {
     EngineFlags engine;
@@ -152,12 +161,7 @@ Command add_serve(CLI::App& app) {
       serve::NotifyOptions no;
       no.url = a->notify_url;
       no.max_attempts = a->notify_max_attempts;
-      if (!a->notify_secret.empty()) {
-        std::ifstream in(a->notify_secret);
-        no.secret.assign(std::istreambuf_iterator<char>(in), {});
-        while (!no.secret.empty() && (no.secret.back() == '\n' || no.secret.back() == '\r')) no.secret.pop_back();
-        require(!no.secret.empty(), ErrorKind::kBadData, a->notify_secret, "the secret is empty");
-      }
+      if (!a->notify_secret.empty()) no.secret = read_secret(a->notify_secret);
       store.set_notify_fails(true);
       notifier.emplace(store, no);
     }

@@ -5,11 +5,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "core/require.hpp"
 #include "intake/folder_intake.hpp"
 #include "registry/registry.hpp"
+#include "serve/notifier.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 
@@ -24,7 +26,8 @@ void on_stop(int) { stop_requested = true; }
 Command add_watch(CLI::App& app) {
   struct Args {
     EngineFlags engine;
-    std::string in, model, registry, store;
+    std::string in, model, registry, store, notify_url, notify_secret;
+    int notify_max_attempts = 8;
     int settle_ms = 1000, poll_ms = 250;
     bool once = false;
   };
@@ -43,6 +46,12 @@ Command add_watch(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--poll-ms", a->poll_ms, "how often the folder is read")->check(CLI::Range(10, 60000))->capture_default_str();
   cmd->add_flag("--once", a->once, "handle the files present, then exit");
+  cmd->add_option("--notify-url", a->notify_url, "POST a JSON event for every fail (as aoi serve does)");
+  cmd->add_option("--notify-secret", a->notify_secret, "file with a secret to sign events (HMAC-SHA256)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--notify-max-attempts", a->notify_max_attempts, "delivery attempts before an event is dead")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   add_engine_flags(*cmd, a->engine);
   return [a] {
     require(a->model.empty() != a->registry.empty(), ErrorKind::kInvalidArgument, "watch",
@@ -61,6 +70,18 @@ Command add_watch(CLI::App& app) {
       };
     serve::ModelSlot model(source, resolve_weights(a->engine.weights), engine_options(a->engine));
     model.reload();
+    // Fails are queued with their rows (the store's outbox) and delivered as
+    // aoi serve delivers them; with --once, what is not yet delivered stays
+    // queued for the next run (or a server on the same store with a URL).
+    std::optional<serve::Notifier> notifier;
+    if (!a->notify_url.empty()) {
+      serve::NotifyOptions no;
+      no.url = a->notify_url;
+      no.max_attempts = a->notify_max_attempts;
+      if (!a->notify_secret.empty()) no.secret = read_secret(a->notify_secret);
+      store.set_notify_fails(true);
+      notifier.emplace(store, no);
+    }
     std::fprintf(stderr, "aoi watch: %s with %s\n", a->in.c_str(), model.current()->version.c_str());
     intake::IntakeOptions io;
     io.settle = std::chrono::milliseconds(a->settle_ms);
@@ -89,6 +110,9 @@ Command add_watch(CLI::App& app) {
       if (a->once && counts.waiting == 0 && counts.done + counts.failed + counts.repeated == 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(a->poll_ms));
     }
+    if (notifier && a->once)  // give queued events a moment to leave before exiting
+      for (int i = 0; i < 50 && store.pending_events() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (notifier) notifier->stop();
     return a->once && failed ? 1 : 0;
   };
 }

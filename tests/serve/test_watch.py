@@ -99,3 +99,22 @@ def test_kill_9_mid_run_inspects_each_file_once(aoi, fixture, tmp_path):
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("SELECT count(*) FROM intake WHERE outcome = 'done'").fetchone()[0] == 40
     db.close()
+
+
+def test_fails_from_the_folder_are_announced(aoi, fixture, tmp_path):
+    import json
+    from test_loop import Receiver
+    receiver = Receiver()
+    folder, store = tmp_path / "in", tmp_path / "store"
+    folder.mkdir()
+    (folder / "bright.png").write_bytes(png(235, salt=1))
+    (folder / "dark.png").write_bytes(png(20, salt=2))
+    p = watch(aoi, fixture, folder, store, "--settle-ms", "0", "--poll-ms", "20", "--once", "--notify-url",
+              "http://127.0.0.1:%d/events" % receiver.port)
+    assert p.wait(60) == 0
+    events = [json.loads(body) for _, body in receiver.events]
+    db = sqlite3.connect(str(store / "results.sqlite"))
+    fail_id = db.execute("SELECT id FROM inspections WHERE item = 'bright.png' AND verdict = 'fail'").fetchone()[0]
+    db.close()
+    assert [(e["event"], e["id"]) for e in events] == [("fail", fail_id)]
+    receiver.close()
