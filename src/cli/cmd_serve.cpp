@@ -24,6 +24,7 @@
 #include "serve/iso_time.hpp"
 #include "serve/notifier.hpp"
 #include "serve/server.hpp"
+#include "service_flags.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 
@@ -81,40 +82,25 @@ void log_line(const std::string& text) {
 
 }  // namespace
 
-std::string read_secret(const std::string& file) {
-  std::ifstream in(file);
-  require(bool(in), ErrorKind::kIo, file, "cannot read the secret");
-  std::string secret(std::istreambuf_iterator<char>(in), {});
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  require(!secret.empty(), ErrorKind::kBadData, file, "the secret is empty");
-  return secret;
-}
-
 Command add_serve(CLI::App& app) {
   struct Args {
     EngineFlags engine;
-    std::string model, registry, store, listen = "127.0.0.1:8080", keys, notify_url, notify_secret;
-    int registry_poll_ms = 1000, notify_max_attempts = 8;
+    ModelFlags model;
+    NotifyFlags notify;
+    std::string store, listen = "127.0.0.1:8080", keys;
+    int registry_poll_ms = 1000;
     std::size_t max_bytes = 50u << 20, max_queue = 32;
     std::int64_t max_pixels = 40'000'000;
     int batch = 8, batch_wait_ms = 2, read_timeout = 10;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("serve", "Serve inspections over HTTP with a results store and image archive");
-  auto* model_flag = cmd->add_option("--model", a->model, "model bundle from 'aoi train' (reloaded from this path)");
-  auto* registry_flag =
-      cmd->add_option("--registry", a->registry, "serve the registry's current version, following promotions");
-  model_flag->excludes(registry_flag);
-  registry_flag->excludes(model_flag);
+  add_model_flags(*cmd, a->model, "model bundle from 'aoi train' (reloaded from this path)",
+                  "serve the registry's current version, following promotions");
   cmd->add_option("--registry-poll-ms", a->registry_poll_ms, "how often the registry's current version is read")
       ->check(CLI::Range(50, 60000))
       ->capture_default_str();
-  cmd->add_option("--notify-url", a->notify_url, "POST a JSON event here for every fail, promotion and rollback");
-  cmd->add_option("--notify-secret", a->notify_secret, "file with a secret to sign events (X-Aoi-Signature, HMAC-SHA256)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--notify-max-attempts", a->notify_max_attempts, "delivery attempts before an event is dead")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
+  add_notify_flags(*cmd, a->notify);
   cmd->add_option("--store", a->store, "store folder: results.sqlite and images/ (created when absent)")->required();
   cmd->add_option("--listen", a->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--api-key-file", a->keys, "file with the API keys, one per line")->required();
@@ -138,33 +124,15 @@ Command add_serve(CLI::App& app) {
       ->capture_default_str();
   add_engine_flags(*cmd, a->engine);
   return [a] {
-    require(a->model.empty() != a->registry.empty(), ErrorKind::kInvalidArgument, "serve",
-            "give --model BUNDLE or --registry DIR");
     const auto [host, port] = parse_listen(a->listen);
     route_signals_to_pipe();
 
     serve::ApiKeys keys = serve::ApiKeys::load(a->keys);
     store::ResultsStore store(a->store);
     std::optional<registry::Registry> models;
-    if (!a->registry.empty()) models.emplace(a->registry);
-    std::function<std::filesystem::path()> source = [a] { return std::filesystem::path(a->model); };
-    if (models)
-      source = [&models] {
-        const auto current = models->current();
-        require(current.has_value(), ErrorKind::kInvalidArgument, models->dir().string(),
-                "the registry has no current version (aoi models promote VERSION)");
-        return models->bundle_path(*current);
-      };
-    serve::ModelSlot model(source, resolve_weights(a->engine.weights), engine_options(a->engine));
+    serve::ModelSlot model(bundle_source(a->model, models), resolve_weights(a->engine.weights), engine_options(a->engine));
     std::optional<serve::Notifier> notifier;
-    if (!a->notify_url.empty()) {
-      serve::NotifyOptions no;
-      no.url = a->notify_url;
-      no.max_attempts = a->notify_max_attempts;
-      if (!a->notify_secret.empty()) no.secret = read_secret(a->notify_secret);
-      store.set_notify_fails(true);
-      notifier.emplace(store, no);
-    }
+    start_notifier(a->notify, store, notifier);
     serve::ServiceOptions so;
     so.max_bytes = a->max_bytes;
     so.max_queue = a->max_queue;

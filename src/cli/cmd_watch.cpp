@@ -10,8 +10,7 @@
 
 #include "core/require.hpp"
 #include "intake/folder_intake.hpp"
-#include "registry/registry.hpp"
-#include "serve/notifier.hpp"
+#include "service_flags.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 
@@ -26,8 +25,9 @@ void on_stop(int) { stop_requested = true; }
 Command add_watch(CLI::App& app) {
   struct Args {
     EngineFlags engine;
-    std::string in, model, registry, store, notify_url, notify_secret;
-    int notify_max_attempts = 8;
+    ModelFlags model;
+    NotifyFlags notify;
+    std::string in, store;
     int settle_ms = 1000, poll_ms = 250;
     bool once = false;
   };
@@ -36,52 +36,27 @@ Command add_watch(CLI::App& app) {
   cmd->add_option("folder", a->in, "the folder AOI machines write into (done/ and failed/ are made inside)")
       ->required()
       ->check(CLI::ExistingDirectory);
-  auto* model_flag = cmd->add_option("--model", a->model, "model bundle");
-  auto* registry_flag = cmd->add_option("--registry", a->registry, "follow the registry's current version instead");
-  model_flag->excludes(registry_flag);
-  registry_flag->excludes(model_flag);
+  add_model_flags(*cmd, a->model, "model bundle", "follow the registry's current version instead");
   cmd->add_option("--store", a->store, "results store folder (the one aoi serve uses, or its own)")->required();
   cmd->add_option("--settle-ms", a->settle_ms, "a file is complete when unchanged for this long")
       ->check(CLI::Range(0, 600000))
       ->capture_default_str();
   cmd->add_option("--poll-ms", a->poll_ms, "how often the folder is read")->check(CLI::Range(10, 60000))->capture_default_str();
   cmd->add_flag("--once", a->once, "handle the files present, then exit");
-  cmd->add_option("--notify-url", a->notify_url, "POST a JSON event for every fail (as aoi serve does)");
-  cmd->add_option("--notify-secret", a->notify_secret, "file with a secret to sign events (HMAC-SHA256)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--notify-max-attempts", a->notify_max_attempts, "delivery attempts before an event is dead")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
+  add_notify_flags(*cmd, a->notify);
   add_engine_flags(*cmd, a->engine);
   return [a] {
-    require(a->model.empty() != a->registry.empty(), ErrorKind::kInvalidArgument, "watch",
-            "give --model BUNDLE or --registry DIR");
     std::signal(SIGTERM, on_stop);
     std::signal(SIGINT, on_stop);
     store::ResultsStore store(a->store, store::ResultsStore::Role::kTool);
     std::optional<registry::Registry> models;
-    if (!a->registry.empty()) models.emplace(a->registry);
-    std::function<std::filesystem::path()> source = [a] { return std::filesystem::path(a->model); };
-    if (models)
-      source = [&models] {
-        const auto current = models->current();
-        require(current.has_value(), ErrorKind::kInvalidArgument, models->dir().string(), "no current version");
-        return models->bundle_path(*current);
-      };
-    serve::ModelSlot model(source, resolve_weights(a->engine.weights), engine_options(a->engine));
+    serve::ModelSlot model(bundle_source(a->model, models), resolve_weights(a->engine.weights), engine_options(a->engine));
     model.reload();
     // Fails are queued with their rows (the store's outbox) and delivered as
     // aoi serve delivers them; with --once, what is not yet delivered stays
     // queued for the next run (or a server on the same store with a URL).
     std::optional<serve::Notifier> notifier;
-    if (!a->notify_url.empty()) {
-      serve::NotifyOptions no;
-      no.url = a->notify_url;
-      no.max_attempts = a->notify_max_attempts;
-      if (!a->notify_secret.empty()) no.secret = read_secret(a->notify_secret);
-      store.set_notify_fails(true);
-      notifier.emplace(store, no);
-    }
+    start_notifier(a->notify, store, notifier);
     std::fprintf(stderr, "aoi watch: %s with %s\n", a->in.c_str(), model.current()->version.c_str());
     intake::IntakeOptions io;
     io.settle = std::chrono::milliseconds(a->settle_ms);

@@ -23,8 +23,6 @@ Command add_audit(CLI::App& app);
 Command add_models(CLI::App& app);
 Command add_retrain(CLI::App& app);
 Command add_watch(CLI::App& app);
-// A notification secret file (aoi serve, aoi watch): its text, trailing newline dropped.
-std::string read_secret(const std::string& file);
 #endif
 
 }  // namespace aoi::cli

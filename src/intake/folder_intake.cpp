@@ -24,23 +24,6 @@ bool handed_over(const std::string& name) {
   return true;
 }
 
-void sync_folder(const fs::path& folder) {
-  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-const char* content_type_of(io::ImageFormat f) {
-  switch (f) {
-    case io::ImageFormat::kJpeg: return "image/jpeg";
-    case io::ImageFormat::kPng: return "image/png";
-    case io::ImageFormat::kTiff: return "image/tiff";
-    case io::ImageFormat::kBmp: return "image/bmp";
-    default: return "application/octet-stream";
-  }
-}
-
 }  // namespace
 
 FolderIntake::FolderIntake(fs::path in_dir, store::ResultsStore& store, serve::ModelSlot& model,
@@ -134,7 +117,7 @@ void FolderIntake::handle(const fs::path& file, ScanCounts& counts) {
   r.p_fail = result.p_fail;
   r.verdict = verdict_name(result.verdict);
   r.model_version = model->version;
-  r.content_type = content_type_of(io::sniff_format(bytes));
+  r.content_type = io::content_type(io::sniff_format(bytes));
   r.image_bytes = std::int64_t(bytes.size());
   r.image_sha256 = store_.images().put(bytes);
   r.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received).count();
@@ -151,8 +134,8 @@ void FolderIntake::move_to(const fs::path& file, const std::string& folder, cons
     target = in_ / folder / (file.stem().string() + "." + sha256.substr(0, 12) + file.extension().string());
   fs::rename(file, target, ec);
   if (ec) throw Error(ErrorKind::kIo, file.string() + ": cannot move to " + target.string() + ": " + ec.message());
-  sync_folder(in_ / folder);
-  sync_folder(in_);
+  io::sync_folder(in_ / folder);
+  io::sync_folder(in_);
 }
 
 }  // namespace aoi::intake

@@ -78,11 +78,15 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
   if (durability != Durability::kDurable) return;
   // A failure here is reported: the file is in place but may not survive a
   // power loss, and callers that acknowledge durability must know.
+  sync_folder(folder);
+}
+
+void sync_folder(const std::filesystem::path& folder) {
   const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir < 0) fail(path, "cannot open its folder to sync it", errno);
+  if (dir < 0) fail(folder, "cannot open the folder to sync it", errno);
   const int rc = ::fsync(dir), err = errno;
   ::close(dir);
-  if (rc != 0 && err != EINVAL) fail(path, "cannot sync its folder", err);
+  if (rc != 0 && err != EINVAL) fail(folder, "cannot sync the folder", err);
 }
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view text, Durability durability) {

@@ -22,4 +22,8 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
 void write_file_atomically(const std::filesystem::path& path, std::string_view text,
                            Durability durability = Durability::kDurable);
 
+// fsync of a folder, so that entries made or renamed in it survive a crash;
+// throws aoi::Error(kIo) naming the folder when it fails.
+void sync_folder(const std::filesystem::path& folder);
+
 }  // namespace aoi::io

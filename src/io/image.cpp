@@ -21,6 +21,16 @@ ImageFormat sniff_format(std::span<const std::uint8_t> b) {
   return ImageFormat::kUnknown;
 }
 
+const char* content_type(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::kJpeg: return "image/jpeg";
+    case ImageFormat::kPng: return "image/png";
+    case ImageFormat::kTiff: return "image/tiff";
+    case ImageFormat::kBmp: return "image/bmp";
+    default: return "application/octet-stream";
+  }
+}
+
 const char* format_name(ImageFormat format) {
   switch (format) {
     case ImageFormat::kJpeg: return "JPEG";

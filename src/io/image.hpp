@@ -35,6 +35,8 @@ enum class ImageFormat { kUnknown, kJpeg, kPng, kTiff, kBmp };
 // The format announced by the first bytes (magic numbers), or kUnknown.
 ImageFormat sniff_format(std::span<const std::uint8_t> bytes);
 const char* format_name(ImageFormat format);
+// The MIME type (image/jpeg, ...; application/octet-stream for kUnknown).
+const char* content_type(ImageFormat format);
 
 // Decodes bytes; `name` (usually the file path) prefixes every error message.
 // Grey is replicated to RGB, alpha dropped, 16-bit samples scaled to 8-bit.

@@ -15,24 +15,13 @@
 #include "aoi/error.hpp"
 #include "io/atomic_file.hpp"
 #include "pipeline/bundle.hpp"
+#include "serve/iso_time.hpp"
 
 namespace aoi::registry {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  const int ms = int(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -93,10 +82,7 @@ std::string Registry::add(const fs::path& bundle) {
   const fs::path folder = version_dir(b.model_version);
   fs::create_directories(folder);
   // The new folder's entry must reach the disk before `current` can name it.
-  if (const int fd = ::open((dir_ / "versions").c_str(), O_RDONLY | O_DIRECTORY); fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  io::sync_folder(dir_ / "versions");
   const std::string bytes = read_text(bundle);
   io::write_file_atomically(folder / "model.json", bytes);
   ::chmod((folder / "model.json").c_str(), 0444);  // versions are immutable
@@ -145,7 +131,7 @@ std::vector<Switch> Registry::history() const {
 
 Switch Registry::record(const std::string& action, const std::string& version, const std::string& who) {
   auto past = history();
-  Switch s{utc_now(), who, action, version, current().value_or("")};
+  Switch s{serve::iso8601_utc(serve::now_unix_ms()), who, action, version, current().value_or("")};
   json all = json::array();
   for (const auto& h : past) all.push_back(to_json(h));
   all.push_back(to_json(s));

@@ -74,16 +74,6 @@ std::optional<image::Roi> parse_roi(const std::string& text) {
   return image::Roi{v[0], v[1], v[2], v[3]};
 }
 
-const char* content_type_of(io::ImageFormat f) {
-  switch (f) {
-    case io::ImageFormat::kJpeg: return "image/jpeg";
-    case io::ImageFormat::kPng: return "image/png";
-    case io::ImageFormat::kTiff: return "image/tiff";
-    case io::ImageFormat::kBmp: return "image/bmp";
-    default: return "application/octet-stream";
-  }
-}
-
 json record_json(const store::InspectionRecord& r) {
   json j{{"id", r.id},
          {"item", r.item ? json(*r.item) : json(nullptr)},
@@ -343,7 +333,7 @@ void Service::routes() {
     r.item = item;
     r.received_ms = received_ms;
     r.received_at = iso8601_utc(received_ms);
-    r.content_type = content_type_of(format);
+    r.content_type = io::content_type(format);
     r.image_bytes = std::int64_t(bytes.size());
     if (roi) r.roi = store::StoredRoi{roi->x, roi->y, roi->width, roi->height};
     try {

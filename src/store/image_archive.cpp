@@ -38,16 +38,6 @@ bool is_sha256_hex(const std::string& s) {
   return true;
 }
 
-// A new subfolder's name must reach the disk too, or a crash could lose the
-// folder entry and with it every image inside.
-void sync_folder(const fs::path& folder) {
-  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) throw Error(ErrorKind::kIo, folder.string() + ": cannot open the folder to sync it");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw Error(ErrorKind::kIo, folder.string() + ": cannot sync the folder");
-}
-
 // flock on DIR/.lock: shared for put(), exclusive for removals.
 class ArchiveLock {
  public:
@@ -95,7 +85,7 @@ void ImageArchive::sync_subfolder(const fs::path& folder) {
     std::lock_guard lock(synced_mutex_);
     if (synced_.count(name)) return;
   }
-  sync_folder(dir_);
+  io::sync_folder(dir_);
   std::lock_guard lock(synced_mutex_);
   synced_.insert(name);
 }
@@ -112,7 +102,7 @@ std::string ImageArchive::put(std::span<const std::uint8_t> bytes) {
   if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == bytes.size()) {
     fs::last_write_time(path, fs::file_time_type::clock::now(), ec);
     if (!ec) {
-      sync_folder(folder);
+      io::sync_folder(folder);
       sync_subfolder(folder);
       return hash;
     }

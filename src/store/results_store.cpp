@@ -425,12 +425,7 @@ void ResultsStore::backup_to(const fs::path& file) {
     fs::remove(temp, ec);
     throw Error(ErrorKind::kIo, file.string() + ": cannot rename the backup into place");
   }
-  const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
-  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  io::sync_folder(file.has_parent_path() ? file.parent_path() : fs::path("."));
 }
 
 }  // namespace aoi::store

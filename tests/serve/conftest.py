@@ -83,3 +83,12 @@ def run_aoi(aoi, *args, timeout=600):
     import subprocess
     p = subprocess.run([aoi, *map(str, args)], capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
+
+
+def wait_for(predicate, seconds=60):
+    """Polls until predicate() is true or the time is up; returns its last value."""
+    import time
+    deadline = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return predicate()

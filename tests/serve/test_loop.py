@@ -11,7 +11,7 @@ import stat
 import threading
 import time
 
-from conftest import KEY, image, png, run_aoi
+from conftest import KEY, image, png, run_aoi, wait_for
 from test_crash_and_reload import load
 
 
@@ -175,12 +175,6 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
-
-def wait_for(predicate, seconds=20):
-    deadline = time.monotonic() + seconds
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_notifications_arrive_signed_survive_downtime_and_dead_letter(start, fixture, tmp_path):

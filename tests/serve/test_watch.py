@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 
-from conftest import image, png
+from conftest import image, png, wait_for
 
 
 def watch(aoi, fixture, folder, store, *extra):
@@ -31,12 +31,6 @@ def items(store):
 def pending(folder):
     return [p.name for p in folder.iterdir() if p.is_file()]
 
-
-def wait_for(predicate, seconds=60):
-    deadline = time.monotonic() + seconds
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_slow_partial_renamed_duplicate_and_corrupt_files(aoi, fixture, tmp_path):
