@@ -29,14 +29,14 @@ Command add_evaluate(CLI::App& app) {
   cmd->add_option("--report", a->report, "write a self-contained HTML report")->check(output_extensions({".html"}));
   return [a] {
     const auto total_start = std::chrono::steady_clock::now();
-    const Engine engine = open_engine(a->learn.engine);
+    const Engine engine = open_learn_engine(a->learn);
     const auto data = featurize_manifest(engine, a->learn.manifest,
                                          manifest_options(a->learn.classes, true, true),
                                          featurize_options(a->learn), open_cache(a->learn.cache));
     const auto rows = labelled_rows(data);
     const auto options = evaluate_options(a->learn);
     const auto cv_start = std::chrono::steady_clock::now();
-    const auto ev = pipeline::evaluate_time_cv(rows.view(data), options);
+    const auto ev = pipeline::evaluate_time_cv(rows.view(data, engine), options);
     const double cv_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - cv_start).count();
     print_evaluation(ev, options);
 

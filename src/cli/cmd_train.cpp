@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "core/require.hpp"
-#include "gbdt/train.hpp"
+#include "pipeline/learner.hpp"
 #include "io/image.hpp"
 #include "pipeline/bundle.hpp"
 #include "pipeline/evaluation_json.hpp"
@@ -56,13 +56,12 @@ void add_train_flags(CLI::App& cmd_ref, TrainArgs& args) {
 int run_train(const TrainArgs& args) {
   const TrainArgs* a = &args;
   {
-    const Engine engine = open_engine(a->learn.engine);
+    const Engine engine = open_learn_engine(a->learn);
     const auto fopts = featurize_options(a->learn);
     const auto data = featurize_manifest(engine, a->learn.manifest, manifest_options(a->learn.classes, true, a->learn.folds > 0 && a->thresholds_from.empty()),
                                          fopts, open_cache(a->learn.cache));
     const auto rows = labelled_rows(data);
     const auto options = evaluate_options(a->learn);
-    const int num_classes = int(data.manifest.classes.size());
 
     pipeline::ModelBundle bundle;
     bundle.thresholds = {0.5, 0.5};
@@ -73,7 +72,7 @@ int run_train(const TrainArgs& args) {
       bundle.training = std::move(from.facts);
       bundle.training.emplace_back("thresholds_from", a->thresholds_from);
     } else if (a->learn.folds > 0) {
-      const auto ev = pipeline::evaluate_time_cv(rows.view(data), options);
+      const auto ev = pipeline::evaluate_time_cv(rows.view(data, engine), options);
       print_evaluation(ev, options);
       bundle.thresholds = {ev.pass_point.threshold, ev.fail_point.threshold};
       bundle.training.emplace_back("cv_auc_mean", num(ev.auc_mean));
@@ -92,12 +91,15 @@ int run_train(const TrainArgs& args) {
             "the pass threshold " + num(bundle.thresholds.pass_below) + " exceeds the fail threshold " +
                 num(bundle.thresholds.fail_from));
 
-    std::vector<float> y(rows.labels.begin(), rows.labels.end());
-    const auto params = pipeline::params_for(options.params, num_classes);
+    const auto view = rows.view(data, engine);
+    std::vector<std::size_t> all(view.rows);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     const auto start = std::chrono::steady_clock::now();
-    bundle.model = gbdt::train(params, {data.features.data(), rows.labels.size(), std::size_t(data.dim), y, {}});
+    pipeline::Learned learned = pipeline::learn(view, all, options);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
+    bundle.mode = learned.mode;
+    bundle.model = std::move(learned.model);
+    bundle.banks = std::move(learned.banks);
     bundle.created = utc_now();
     bundle.weights_hash = engine.weights().payload_hash();
     bundle.feature_identity = engine.feature_identity();
@@ -110,8 +112,8 @@ int run_train(const TrainArgs& args) {
     bundle.training.emplace_back("train_seconds", num(seconds));
     for (const auto& fact : a->facts) bundle.training.push_back(fact);
     pipeline::save_bundle(bundle, a->output);
-    std::fprintf(stderr, "aoi: trained %d rounds on %zu items in %.1f s; thresholds pass < %.5f, fail >= %.5f\n",
-                 bundle.model.rounds(), rows.labels.size(), seconds, bundle.thresholds.pass_below,
+    std::fprintf(stderr, "aoi: trained (%s mode) on %zu items in %.1f s; thresholds pass < %.5f, fail >= %.5f\n",
+                 pipeline::mode_name(bundle.mode), rows.labels.size(), seconds, bundle.thresholds.pass_below,
                  bundle.thresholds.fail_from);
     std::fprintf(stderr, "aoi: wrote %s (model version %s)\n", a->output.c_str(), bundle.model_version.c_str());
     return data.failed ? 1 : 0;

@@ -42,6 +42,7 @@ EngineOptions engine_options(const EngineFlags& flags) {
   options.backend = parse_backend(flags.backend);
   if (!flags.isa.empty()) options.isa = kernels::parse_isa(flags.isa);  // the engine checks the CPU can run it
   options.recipe = parse_feature_recipe(flags.features);
+  options.patches = flags.patches;
   return options;
 }
 

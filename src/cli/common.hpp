@@ -21,6 +21,7 @@ struct EngineFlags {
   // --features, on the commands that make features (default kDefaultRecipe);
   // the others use global (classify) or the bundle's recipe (score, serve).
   std::string features = "global";
+  bool patches = false;  // EngineOptions::patches: set by --mode anomaly|combined
 };
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
 void add_features_flag(CLI::App& cmd, EngineFlags& flags);

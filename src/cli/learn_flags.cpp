@@ -1,5 +1,6 @@
 #include "learn_flags.hpp"
 
+#include "anomaly/patch_features.hpp"
 #include "core/require.hpp"
 
 namespace aoi::cli {
@@ -19,10 +20,28 @@ void add_learn_flags(CLI::App& cmd, LearnFlags& f, int default_folds_min) {
   cmd.add_option("--policy", f.policy, "resize policy: stretch or imagenet (default: the weight file's)")
       ->check(CLI::IsMember({"stretch", "imagenet"}));
   cmd.add_option("--batch", f.batch, "images per trunk call")->check(CLI::Range(1, 1024));
+  std::vector<std::string> mode_names;
+  std::string mode_doc = "what learns:";
+  for (const auto& m : pipeline::modes()) {
+    mode_names.emplace_back(m.name);
+    mode_doc += std::string(" ") + m.name + " (" + m.doc + ");";
+  }
+  mode_doc.pop_back();
+  cmd.add_option("--mode", f.mode, mode_doc)->check(CLI::IsMember(mode_names))->capture_default_str();
+  cmd.add_option("--bank-size", f.bank_points,
+                 "anomaly and combined modes: patches the memory bank keeps (coreset size); more costs more per image")
+      ->check(CLI::Range(std::size_t(16), anomaly::BankParams{}.sample))
+      ->capture_default_str();
   add_class_flags(cmd, f.classes);
   add_cache_flags(cmd, f.cache);
   add_engine_flags(cmd, f.engine);
   add_features_flag(cmd, f.engine);
+}
+
+Engine open_learn_engine(const LearnFlags& flags) {
+  EngineFlags engine = flags.engine;
+  engine.patches = pipeline::mode_uses_patches(pipeline::parse_mode(flags.mode));
+  return open_engine(engine);
 }
 
 gbdt::Params learn_params(const LearnFlags& flags) {
@@ -33,6 +52,8 @@ gbdt::Params learn_params(const LearnFlags& flags) {
 
 pipeline::EvaluateOptions evaluate_options(const LearnFlags& flags) {
   pipeline::EvaluateOptions o;
+  o.mode = pipeline::parse_mode(flags.mode);
+  o.bank.max_points = flags.bank_points;
   o.params = learn_params(flags);
   o.cv.folds = flags.folds;
   o.cv.gap = flags.gap;
@@ -62,11 +83,14 @@ LabelledRows labelled_rows(const ManifestFeatures& data) {
   return rows;
 }
 
-pipeline::LabelledData LabelledRows::view(const ManifestFeatures& data) const {
+pipeline::LabelledData LabelledRows::view(const ManifestFeatures& data, const Engine& engine) const {
   pipeline::LabelledData d;
   d.features = data.features.data();
   d.rows = labels.size();
-  d.cols = std::size_t(data.dim);
+  d.cols = std::size_t(engine.recipe_dim());
+  d.patch_count = engine.patch_count();
+  d.patch_dim = d.patch_count ? anomaly::kPatchDim : 0;
+  require(d.stride() == std::size_t(data.dim), ErrorKind::kInvalidArgument, "features", "rows are not the engine's");
   d.labels = labels;
   d.times = times;
   d.groups = groups;

@@ -17,12 +17,15 @@ struct LearnFlags {
   EngineFlags engine;
   CacheFlags cache;
   ClassFlags classes;
-  std::string manifest, policy;
+  std::string manifest, policy, mode = "supervised";
+  std::size_t bank_points = anomaly::BankParams{}.max_points;
   std::vector<std::string> params;
   int folds = 5, gap = 0, batch = 8;
   double target_recall = 0.99, target_precision = 0.99;
 };
 void add_learn_flags(CLI::App& cmd, LearnFlags& flags, int default_folds_min);
+// The engine these flags ask for (with the patch grid when the mode needs it).
+Engine open_learn_engine(const LearnFlags& flags);
 
 gbdt::Params learn_params(const LearnFlags& flags);
 pipeline::EvaluateOptions evaluate_options(const LearnFlags& flags);
@@ -33,7 +36,7 @@ struct LabelledRows {
   std::vector<int> labels;
   std::vector<std::int64_t> times;
   std::vector<std::string> groups;
-  pipeline::LabelledData view(const ManifestFeatures& data) const;
+  pipeline::LabelledData view(const ManifestFeatures& data, const Engine& engine) const;
 };
 LabelledRows labelled_rows(const ManifestFeatures& data);
 

@@ -14,7 +14,9 @@
 #include "image/preprocess.hpp"
 #include "inspector/inspector_access.hpp"
 #include "io/image.hpp"
+#include "anomaly/patch_features.hpp"
 #include "pipeline/evaluate.hpp"
+#include "pipeline/learner.hpp"
 #include "weights/location.hpp"
 
 namespace aoi {
@@ -31,6 +33,7 @@ Verdict verdict_of(pipeline::Decision d) {
 struct Scratch {
   image::PrepareScratch prepare;
   std::vector<float> inputs, features, proba;
+  pipeline::RowScorer::Scratch scoring;
 };
 
 }  // namespace
@@ -48,7 +51,11 @@ const char* version() { return AOI_VERSION_STRING; }
 
 struct Inspector::State {
   State(std::filesystem::path bundle_file, pipeline::ModelBundle b, Engine e)
-      : path(bundle_file.string()), bundle(std::move(b)), engine(std::move(e)), predictor(bundle.model) {
+      : path(bundle_file.string()),
+        bundle(std::move(b)),
+        engine(std::move(e)),
+        scorer(bundle.mode, bundle.model, bundle.banks, std::size_t(engine.recipe_dim()), engine.patch_count(),
+               anomaly::kPatchDim) {
     preprocess = engine.description().preprocess;
     preprocess.policy = bundle.policy;
     pool.reserve(64);
@@ -70,10 +77,11 @@ struct Inspector::State {
     if (pool.size() < pool.capacity()) pool.push_back(std::move(s));
   }
 
-  Inspection decide(const float* features, float* proba) const {
-    predictor.predict_proba(features, proba);
+  Inspection decide(const float* features, float* proba, pipeline::RowScorer::Scratch& scoring,
+                    float* patch_distances = nullptr) const {
+    scorer.score(features, proba, scoring, -1, patch_distances);
     const int classes = int(bundle.classes.size());
-    const std::span<const float> p(proba, std::size_t(predictor.outputs()));
+    const std::span<const float> p(proba, std::size_t(scorer.outputs()));
     Inspection r;
     r.p_fail = pipeline::fail_score_of(p, classes);
     r.verdict = verdict_of(bundle.thresholds.decide(r.p_fail));
@@ -90,7 +98,7 @@ struct Inspector::State {
     try {
       scratch->inputs.resize(per_image * n);
       scratch->features.resize(std::size_t(d) * n);
-      scratch->proba.resize(std::size_t(predictor.outputs()));
+      scratch->proba.resize(std::size_t(scorer.outputs()));
       for (std::size_t i = 0; i < n; ++i) {
         const PixelView& v = samples[i].pixels;
         std::optional<image::Roi> roi;
@@ -103,7 +111,8 @@ struct Inspector::State {
       }
       engine.featurize(std::span<const float>(scratch->inputs.data(), per_image * n), int(n),
                        std::span<float>(scratch->features.data(), std::size_t(d) * n));
-      for (std::size_t i = 0; i < n; ++i) out[i] = decide(scratch->features.data() + std::size_t(d) * i, scratch->proba.data());
+      for (std::size_t i = 0; i < n; ++i)
+        out[i] = decide(scratch->features.data() + std::size_t(d) * i, scratch->proba.data(), scratch->scoring);
     } catch (...) {
       give_back(std::move(scratch));
       throw;
@@ -114,7 +123,7 @@ struct Inspector::State {
   std::string path;
   pipeline::ModelBundle bundle;
   Engine engine;
-  gbdt::Predictor predictor;
+  pipeline::RowScorer scorer;
   image::Preprocess preprocess;
   // Scratch of finished calls, one per concurrent caller ever seen.
   mutable std::mutex mutex;
@@ -139,6 +148,7 @@ Inspector InspectorAccess::open(const std::filesystem::path& bundle_path, const 
   pipeline::ModelBundle bundle = pipeline::load_bundle(bundle_path);
   EngineOptions options = engine_options;
   options.recipe = bundle.recipe;  // the features the model was trained on
+  options.patches = pipeline::mode_uses_patches(bundle.mode);
   Engine engine = Engine::load(weights::resolve_location(weights_path), options);
   require(engine.weights().payload_hash() == bundle.weights_hash, ErrorKind::kBadWeights, bundle_path.string(),
           "trained on trunk weights " + pipeline::hash_hex(bundle.weights_hash) + " but " + engine.weights().name() +
@@ -151,7 +161,9 @@ Inspector InspectorAccess::open(const std::filesystem::path& bundle_path, const 
           "trained on features " + pipeline::hash_hex(bundle.feature_identity) + " but " + engine.weights().name() +
               " gives features " + pipeline::hash_hex(engine.feature_identity()) +
               " (same weights, other preprocessing or architecture in its header)");
-  bundle.model.check_feature_count(std::size_t(engine.feature_dim()), bundle_path.string());
+  if (pipeline::mode_uses_gbdt(bundle.mode))
+    bundle.model.check_feature_count(std::size_t(engine.recipe_dim()) + (bundle.mode == pipeline::Mode::kCombined),
+                                     bundle_path.string());
   return Inspector(std::make_unique<Inspector::State>(bundle_path, std::move(bundle), std::move(engine)));
 }
 
@@ -198,7 +210,8 @@ Inspection InspectorAccess::decide(const Inspector& inspector, const float* feat
   // Called once per scored item, so no allocation: Model::validate caps a
   // model's outputs at 1000 classes.
   float proba[1000];
-  return inspector.state_->decide(features, proba);
+  thread_local pipeline::RowScorer::Scratch scoring;
+  return inspector.state_->decide(features, proba, scoring);
 }
 
 }  // namespace aoi

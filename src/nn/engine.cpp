@@ -10,6 +10,7 @@
 #include "core/require.hpp"
 #include "core/parallel.hpp"
 #include "core/tensor.hpp"
+#include "anomaly/patch_features.hpp"
 #include "nn/packed_trunk.hpp"
 
 namespace aoi {
@@ -55,7 +56,10 @@ struct Engine::State {
   kernels::GemmBackend reference_gemm = kernels::GemmBackend::kEigen;  // the other backends
   std::size_t workspace_floats = 0;
   // Recipe kStages: the output channels of res3 and res4 (tap stages 2, 3).
-  int res3_channels = 0, res4_channels = 0, feature_dim = 0;
+  int res3_channels = 0, res4_channels = 0, feature_dim = 0, recipe_dim = 0;
+  // EngineOptions::patches: the projector and the grid it fills.
+  std::optional<anomaly::PatchProjector> projector;
+  int patch_side = 0;
   // Workspaces of finished calls, reused by the next: one per concurrent
   // caller ever seen, so steady-state calls allocate nothing.
   std::mutex pool_mutex;
@@ -66,13 +70,19 @@ struct Engine::State {
             "threads must be 0 (all cores) or 1 to 1024");
     if (options.threads == 0) options.threads = par::default_threads();
     feature_dim = trunk.feature_dim();
-    if (options.recipe == FeatureRecipe::kStages) {
+    if (options.recipe == FeatureRecipe::kStages || options.patches) {
       const auto& stages = trunk.stages();
       require(stages.size() == 4, ErrorKind::kUnsupported, weights.name(),
-              "the stages recipe needs a trunk of four stages");
+              "the stages recipe and anomaly mode need a trunk of four stages");
       res3_channels = stages[1].back().conv3.out_channels();
       res4_channels = stages[2].back().conv3.out_channels();
-      feature_dim += res3_channels + res4_channels;
+    }
+    if (options.recipe == FeatureRecipe::kStages) feature_dim += res3_channels + res4_channels;
+    recipe_dim = feature_dim;
+    if (options.patches) {
+      projector.emplace(res3_channels, res4_channels);
+      patch_side = anomaly::patch_grid_side(weights.description().preprocess.input_size);
+      feature_dim += patch_side * patch_side * anomaly::kPatchDim;
     }
     arena = std::make_unique<par::Arena>(options.threads);
     const int s = weights.description().preprocess.input_size;
@@ -119,6 +129,9 @@ const weights::WeightFile& Engine::weights() const { return state_->weights; }
 const weights::ModelDescription& Engine::description() const { return state_->weights.description(); }
 int Engine::feature_dim() const { return state_->feature_dim; }
 FeatureRecipe Engine::recipe() const { return state_->options.recipe; }
+int Engine::recipe_dim() const { return state_->recipe_dim; }
+int Engine::patch_count() const { return state_->patch_side * state_->patch_side; }
+int Engine::patch_grid_side() const { return state_->patch_side; }
 
 std::uint64_t Engine::feature_identity() const {
   const auto& d = description();
@@ -136,6 +149,7 @@ std::uint64_t Engine::feature_identity() const {
   // and bundle made before recipes existed) stays what it was.
   if (state_->options.recipe != FeatureRecipe::kGlobal)
     record.append("/recipe=").append(feature_recipe_name(state_->options.recipe));
+  if (state_->options.patches) record.append("/patches=1");
   return XXH3_64bits(record.data(), record.size());
 }
 int Engine::input_size() const { return description().preprocess.input_size; }
@@ -163,23 +177,41 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
   State& st = *state_;
   AlignedFloats workspace = st.take_workspace();
   // kStages: res3 and res4 are pooled into the features after res5's, from
-  // the trunk's stage tap (the caller's tap, if any, still sees every stage).
+  // the trunk's stage tap (the caller's tap, if any, still sees every stage);
+  // with patches, the same taps fill the patch grid after the recipe's part.
+  const bool stages = st.options.recipe == FeatureRecipe::kStages;
+  std::vector<float> patch_scratch;
+  if (st.projector) patch_scratch.resize(anomaly::PatchProjector::scratch_floats(st.patch_side));
   struct StagePooling {
     const nn::StageTap* user;
-    float* extra;  // res3 then res4
+    float* extra;    // res3 then res4 (kStages)
+    float* patches;  // the patch grid (EngineOptions::patches)
     int res3;
-  } pooling{&tap, nullptr, st.res3_channels};
+    bool stages;
+    const State* st;
+    float* scratch;
+  } pooling{&tap, nullptr, nullptr, st.res3_channels, stages, &st, patch_scratch.data()};
   const nn::StageTap stage_tap = [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-    if (stage == 2 || stage == 3) gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+    if (p->stages && (stage == 2 || stage == 3))
+      gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+    if (p->patches && stage == 2) {
+      require(height == p->st->patch_side && width == height, ErrorKind::kUnsupported, "engine",
+              "res3 is not the patch grid's size");
+      p->st->projector->add_res3(data, height, p->patches, p->scratch);
+    }
+    if (p->patches && stage == 3) {
+      require(width == height, ErrorKind::kUnsupported, "engine", "res4 must be square");
+      p->st->projector->add_res4(data, height, p->st->patch_side, p->patches, p->scratch);
+    }
     if (*p->user) (*p->user)(stage, data, channels, height, width);
   };
-  const bool stages = st.options.recipe == FeatureRecipe::kStages;
-  const nn::StageTap& use_tap = stages ? stage_tap : tap;
+  const nn::StageTap& use_tap = stages || st.projector ? stage_tap : tap;
   try {
     st.arena->execute([&] {
       for (int i = 0; i < n; ++i) {
         float* out = features.data() + std::size_t(i) * feature_dim();
         pooling.extra = out + st.trunk.feature_dim();
+        pooling.patches = st.projector ? out + st.recipe_dim : nullptr;
         if (st.packed)
           st.packed->forward(inputs.data() + per_image * i, out, workspace.get(), st.options.threads, use_tap);
         else

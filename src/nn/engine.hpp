@@ -35,6 +35,9 @@ struct EngineOptions {
   // $AOI_ISA when set (kernels/cpu.hpp).
   std::optional<kernels::Isa> isa{};
   FeatureRecipe recipe = FeatureRecipe::kGlobal;  // nn/feature_recipe.hpp
+  // Append the patch grid anomaly mode scores (anomaly/patch_features.hpp)
+  // after the recipe's features.
+  bool patches = false;
 };
 
 class Engine {
@@ -56,6 +59,12 @@ class Engine {
   static constexpr int kFeatureVersion = 2;
   int input_size() const;  // the side of the square input tensor
   FeatureRecipe recipe() const;
+  // The recipe's features come first (recipe_dim() of them); with
+  // EngineOptions::patches, patch_count() patches of anomaly::kPatchDim
+  // floats follow (else patch_count() is 0).
+  int recipe_dim() const;
+  int patch_count() const;
+  int patch_grid_side() const;  // patches form a side x side grid, row by row
   int threads() const;
   Backend backend() const;
   kernels::Isa isa() const;  // of aoi's kernels (meaningful for Backend::kAoi)

@@ -11,6 +11,7 @@
 
 #include "core/require.hpp"
 #include "core/json_number.hpp"
+#include "core/base64.hpp"
 #include "core/checksums.hpp"
 #include "io/image.hpp"
 
@@ -69,7 +70,16 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
   json training = json::object();
   for (const auto& [k, v] : b.training) training[k] = v;
   doc["training"] = training;
-  doc["gbdt"] = json::parse(gbdt::to_json_text(b.model));
+  // Written only when not supervised, so supervised bundles read as they always did.
+  if (b.mode != Mode::kSupervised) {
+    doc["mode"] = mode_name(b.mode);
+    require(!b.banks.empty(), ErrorKind::kInvalidArgument, path.string(), "anomaly and combined modes need a bank");
+    json banks = json::array();
+    for (const auto& bank : b.banks)
+      banks.push_back(json{{"points", bank.size()}, {"scale", bank.scale()}, {"f32_base64", base64_encode(bank.to_bytes())}});
+    doc["anomaly"] = json{{"patch_dim", b.banks.front().dim()}, {"banks", banks}};
+  }
+  if (mode_uses_gbdt(b.mode)) doc["gbdt"] = json::parse(gbdt::to_json_text(b.model));
   const auto hash = content_hash(doc);
   b.model_version = "aoi-" + hash_hex(hash);
   doc["model_version"] = b.model_version;
@@ -120,11 +130,35 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
     require(b.thresholds.pass_below <= b.thresholds.fail_from, ErrorKind::kBadData, name,
             "pass threshold above fail threshold");
     for (const auto& [k, v] : doc.at("training").items()) b.training.emplace_back(k, v.get<std::string>());
-    b.model = gbdt::from_json_text(doc.at("gbdt").dump(), name);
-    const int outputs = b.classes.size() == 2 ? 1 : int(b.classes.size());
-    require(b.model.outputs() == outputs, ErrorKind::kBadData, name,
-            "the model has " + std::to_string(b.model.outputs()) + " outputs but " + std::to_string(b.classes.size()) +
-                " classes are named");
+    try {
+      b.mode = parse_mode(doc.value("mode", "supervised"));
+    } catch (const Error& e) {
+      throw Error(ErrorKind::kBadData, name + ": " + e.what());
+    }
+    if (b.mode != Mode::kSupervised) {
+      const json& anomaly = doc.at("anomaly");
+      const int dim = ::aoi::detail::json_number<int>(anomaly.at("patch_dim"), name + ": anomaly.patch_dim");
+      for (const json& bank : anomaly.at("banks")) {
+        const float scale = bank.at("scale").get<float>();
+        b.banks.push_back(anomaly::MemoryBank::from_bytes(
+            base64_decode(bank.at("f32_base64").get<std::string>(), name + ": anomaly bank"), dim, scale,
+            name + ": anomaly bank"));
+        require(b.banks.back().size() == bank.at("points").get<std::size_t>(), ErrorKind::kBadData, name,
+                "anomaly bank holds other than its stated number of points");
+      }
+      const std::size_t want = b.mode == Mode::kAnomaly ? 1 : 2;
+      require(b.banks.size() == want, ErrorKind::kBadData, name,
+              std::string(mode_name(b.mode)) + " mode needs " + std::to_string(want) + " memory bank(s)");
+    }
+    if (mode_uses_gbdt(b.mode)) {
+      b.model = gbdt::from_json_text(doc.at("gbdt").dump(), name);
+      const int outputs = b.classes.size() == 2 ? 1 : int(b.classes.size());
+      require(b.model.outputs() == outputs, ErrorKind::kBadData, name,
+              "the model has " + std::to_string(b.model.outputs()) + " outputs but " +
+                  std::to_string(b.classes.size()) + " classes are named");
+    } else {
+      require(b.classes.size() == 2, ErrorKind::kBadData, name, "an anomaly-mode bundle has two classes");
+    }
     return b;
   } catch (const json::exception& e) {
     throw Error(ErrorKind::kBadData, name + ": invalid model bundle: " + e.what());

@@ -12,9 +12,11 @@
 #include <utility>
 #include <vector>
 
+#include "anomaly/memory_bank.hpp"
 #include "gbdt/model.hpp"
 #include "image/preprocess.hpp"
 #include "nn/feature_recipe.hpp"
+#include "pipeline/mode.hpp"
 
 namespace aoi::pipeline {
 
@@ -41,7 +43,9 @@ struct ModelBundle {
   std::vector<std::string> classes{"pass", "fail"};  // class 0 is "pass"
   Thresholds thresholds;
   std::vector<std::pair<std::string, std::string>> training;  // facts: manifest, items, CV AUC, ...
-  gbdt::Model model;
+  Mode mode = Mode::kSupervised;           // "mode"; absent: supervised
+  gbdt::Model model;                       // supervised and combined modes
+  std::vector<anomaly::MemoryBank> banks;  // anomaly (one) and combined (two) modes
 
   bool multiclass() const { return classes.size() > 2; }
 };

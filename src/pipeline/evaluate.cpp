@@ -1,11 +1,12 @@
 #include "pipeline/evaluate.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "core/require.hpp"
 #include "eval/metrics.hpp"
-#include "gbdt/train.hpp"
+#include "pipeline/learner.hpp"
 
 namespace aoi::pipeline {
 namespace {
@@ -42,9 +43,10 @@ Evaluation evaluate_time_cv(const LabelledData& data, const EvaluateOptions& opt
   require(data.rows == data.labels.size() && data.rows == data.times.size(), ErrorKind::kInvalidArgument, "evaluate",
           "features, labels and times differ in length");
   require(data.num_classes >= 2, ErrorKind::kInvalidArgument, "evaluate", "need at least two classes");
-  const auto params = params_for(options.params, data.num_classes);
   const auto folds = eval::time_folds(data.times, data.groups, options.cv);
   const int k = data.num_classes, outputs = k == 2 ? 1 : k;
+  require(options.mode != Mode::kAnomaly || k == 2, ErrorKind::kInvalidArgument, "anomaly mode",
+          "scores pass against everything else: use two classes (pass, fail)");
 
   Evaluation ev;
   ev.fail_score.assign(data.rows, std::nanf(""));
@@ -52,14 +54,8 @@ Evaluation evaluate_time_cv(const LabelledData& data, const EvaluateOptions& opt
   if (k > 2) ev.class_probabilities.assign(data.rows, {});
   std::vector<double> aucs, prs;
   for (const auto& fold : folds) {
-    std::vector<float> x(fold.train.size() * data.cols), y(fold.train.size());
-    for (std::size_t r = 0; r < fold.train.size(); ++r) {
-      std::copy_n(data.features + fold.train[r] * data.cols, data.cols, x.data() + r * data.cols);
-      y[r] = float(data.labels[fold.train[r]]);
-    }
-    gbdt::DataView train{x.data(), fold.train.size(), data.cols, y, {}};
     const auto start = std::chrono::steady_clock::now();
-    const auto model = gbdt::train(params, train);
+    const Learned learned = learn(data, fold.train, options);
     FoldResult result;
     result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.train_items = fold.train.size();
@@ -67,12 +63,7 @@ Evaluation evaluate_time_cv(const LabelledData& data, const EvaluateOptions& opt
     result.test = fold.test;
     result.test_time_begin = fold.test_time_begin;
     result.test_time_end = fold.test_time_end;
-
-    const gbdt::Predictor predictor(model);
-    std::vector<float> xt(fold.test.size() * data.cols);
-    for (std::size_t r = 0; r < fold.test.size(); ++r)
-      std::copy_n(data.features + fold.test[r] * data.cols, data.cols, xt.data() + r * data.cols);
-    const auto proba = predictor.predict_batch(xt, fold.test.size(), params.threads);
+    const auto proba = score_rows(learned, data, fold.test, options);
     std::vector<float> scores(fold.test.size()), truth(fold.test.size());
     for (std::size_t r = 0; r < fold.test.size(); ++r) {
       const std::size_t item = fold.test[r];

@@ -9,7 +9,9 @@
 
 #include "eval/operating_point.hpp"
 #include "eval/time_cv.hpp"
+#include "anomaly/memory_bank.hpp"
 #include "gbdt/params.hpp"
+#include "pipeline/mode.hpp"
 
 namespace aoi::pipeline {
 
@@ -21,10 +23,18 @@ struct LabelledData {
   std::span<const std::int64_t> times;
   std::span<const std::string> groups;  // may be empty
   int num_classes = 2;                  // 2: binary pass/fail; else class 0 is "pass"
+  // Rows may carry a patch grid after their `cols` features (anomaly and
+  // combined modes): patch_count x patch_dim floats; a row is then
+  // cols + patch_count * patch_dim floats long.
+  int patch_count = 0, patch_dim = 0;
+  std::size_t stride() const { return cols + std::size_t(patch_count) * patch_dim; }
+  const float* row(std::size_t i) const { return features + i * stride(); }
 };
 
 struct EvaluateOptions {
-  gbdt::Params params;            // objective and num_class are set from the data
+  Mode mode = Mode::kSupervised;
+  gbdt::Params params;            // objective and num_class are set from the data; threads for every mode
+  anomaly::BankParams bank;       // anomaly and combined modes
   eval::TimeCvOptions cv;
   double target_recall = 0.99;    // the pass threshold catches this share of fails
   double target_precision = 0.99; // the fail threshold: flagged items at least this pure

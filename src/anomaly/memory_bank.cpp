@@ -1,0 +1,212 @@
+#include "anomaly/memory_bank.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "core/parallel.hpp"
+#include "core/require.hpp"
+#include "reference/gemm.hpp"
+
+namespace aoi::anomaly {
+namespace {
+
+constexpr int kChunk = 1024;  // bank points per GEMM: the distance block stays in L2
+
+float squared_norm(const float* v, int dim) {
+  float s = 0;
+  for (int d = 0; d < dim; ++d) s += v[d] * v[d];
+  return s;
+}
+
+// The greedy selection measures distances on a few of each patch's
+// coordinates: they are themselves random projections (patch_features.hpp),
+// so the ranking of distances survives at a quarter of the cost.
+constexpr int kSelectDims = 32;
+
+void selection_coordinates(const float* patch, int dim, float* out) {
+  const int half = dim / 2, take = std::min(kSelectDims / 2, half);
+  for (int d = 0; d < take; ++d) out[d] = patch[d], out[take + d] = patch[half + d];
+}
+
+}  // namespace
+
+MemoryBank::MemoryBank(std::vector<float> points, int dim, float scale)
+    : points_(std::move(points)), dim_(dim), scale_(scale) {
+  require(dim > 0 && !points_.empty() && points_.size() % std::size_t(dim) == 0, ErrorKind::kInvalidArgument,
+          "memory bank", "points must be a non-empty rows x dim array");
+  require(std::isfinite(scale) && scale > 0, ErrorKind::kInvalidArgument, "memory bank", "scale must be positive");
+  norms_.resize(size());
+  for (std::size_t i = 0; i < size(); ++i) norms_[i] = squared_norm(points_.data() + i * dim_, dim_);
+}
+
+MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_per_image, int dim,
+                             const BankParams& params, int threads) {
+  require(!images.empty() && patches_per_image > 0, ErrorKind::kInvalidArgument, "memory bank",
+          "needs at least one good image");
+  require(params.max_points >= 1 && params.sample >= params.max_points, ErrorKind::kInvalidArgument, "memory bank",
+          "needs 1 <= max_points <= sample");
+  const std::size_t total = images.size() * std::size_t(patches_per_image);
+  // The draw: every patch when they are few, else `sample` distinct ones
+  // (Floyd's algorithm; mt19937_64 is the same sequence on every platform).
+  std::vector<std::uint64_t> drawn;
+  if (total <= params.sample) {
+    drawn.resize(total);
+    for (std::size_t i = 0; i < total; ++i) drawn[i] = i;
+  } else {
+    std::mt19937_64 rng(params.seed);
+    std::vector<std::uint64_t> chosen;
+    chosen.reserve(params.sample);
+    std::vector<bool> taken(total, false);
+    for (std::size_t j = total - params.sample; j < total; ++j) {
+      const std::uint64_t t = rng() % (j + 1);
+      const std::uint64_t pick = taken[t] ? j : t;
+      taken[pick] = true;
+      chosen.push_back(pick);
+    }
+    std::sort(chosen.begin(), chosen.end());
+    drawn = std::move(chosen);
+  }
+  const std::size_t n = drawn.size();
+  auto patch = [&](std::size_t i) {
+    const std::uint64_t g = drawn[i];
+    return images[g / patches_per_image] + (g % patches_per_image) * std::size_t(dim);
+  };
+  std::vector<float> select(n * kSelectDims, 0.0f);
+  for (std::size_t i = 0; i < n; ++i) selection_coordinates(patch(i), dim, select.data() + i * kSelectDims);
+
+  const std::size_t keep = std::min(params.max_points, n);
+  std::vector<float> min_distance(n, std::numeric_limits<float>::infinity());
+  std::vector<std::size_t> centres{0};
+  centres.reserve(keep);
+  par::Arena arena(threads);
+  const std::size_t grain = 4096;
+  const std::size_t blocks = (n + grain - 1) / grain;
+  std::vector<std::pair<float, std::size_t>> block_best(blocks);
+  arena.execute([&] {
+    while (centres.size() < keep) {
+      const float* c = select.data() + centres.back() * kSelectDims;
+      par::for_each_index(0, int(blocks), [&](int b) {
+        std::pair<float, std::size_t> best{-1.0f, 0};
+        const std::size_t end = std::min(n, (std::size_t(b) + 1) * grain);
+        for (std::size_t i = std::size_t(b) * grain; i < end; ++i) {
+          const float* x = select.data() + i * kSelectDims;
+          float d = 0;
+          for (int k = 0; k < kSelectDims; ++k) d += (x[k] - c[k]) * (x[k] - c[k]);
+          float& m = min_distance[i];
+          m = std::min(m, d);
+          if (m > best.first) best = {m, i};
+        }
+        block_best[b] = best;
+      });
+      auto next = *std::max_element(block_best.begin(), block_best.end(),
+                                    [](const auto& a, const auto& b) { return a.first < b.first; });
+      if (next.first <= 0) break;  // every drawn patch already coincides with a centre
+      centres.push_back(next.second);
+    }
+  });
+  std::vector<float> points(centres.size() * dim);
+  for (std::size_t k = 0; k < centres.size(); ++k) std::memcpy(&points[k * dim], patch(centres[k]), dim * sizeof(float));
+
+  // The scale: twice the median distance from a bank point to its nearest
+  // other bank point, over up to 512 of them (a typical good patch's distance).
+  MemoryBank bank(std::move(points), dim, 1.0f);
+  const std::size_t probe = std::min<std::size_t>(bank.size(), 512);
+  std::vector<float> nn(probe);
+  if (bank.size() > 1) {
+    for (std::size_t i = 0; i < probe; ++i) {
+      const float* p = bank.points_.data() + i * dim;
+      float best = std::numeric_limits<float>::infinity();
+      for (std::size_t j = 0; j < bank.size(); ++j) {
+        if (j == i) continue;
+        const float* q = bank.points_.data() + j * dim;
+        float d = 0;
+        for (int k = 0; k < dim; ++k) d += (p[k] - q[k]) * (p[k] - q[k]);
+        best = std::min(best, d);
+      }
+      nn[i] = std::sqrt(best);
+    }
+    std::nth_element(nn.begin(), nn.begin() + probe / 2, nn.end());
+    bank.scale_ = 2 * nn[probe / 2];
+  }
+  if (!(bank.scale_ > 0) || !std::isfinite(bank.scale_)) bank.scale_ = 1;
+  return bank;
+}
+
+float MemoryBank::nearest(const float* patches, int count, float* distances, std::vector<float>& scratch) const {
+  require(dim_ > 0, ErrorKind::kInvalidArgument, "memory bank", "empty bank");
+  const std::size_t m = size();
+  const std::size_t chunk = std::min<std::size_t>(m, kChunk);
+  // Transposed bank chunks (dim x chunk) then the product (count x chunk)
+  // and the running minimum of squared distances.
+  const std::size_t need = std::size_t(dim_) * chunk + std::size_t(count) * chunk + 2 * std::size_t(count);
+  if (scratch.size() < need) scratch.resize(need);
+  float* bt = scratch.data();
+  float* product = bt + std::size_t(dim_) * chunk;
+  float* best = product + std::size_t(count) * chunk;
+  float* qnorm = best + count;
+  for (int i = 0; i < count; ++i) {
+    best[i] = std::numeric_limits<float>::infinity();
+    qnorm[i] = squared_norm(patches + std::size_t(i) * dim_, dim_);
+  }
+  for (std::size_t start = 0; start < m; start += chunk) {
+    const std::size_t cols = std::min(chunk, m - start);
+    for (std::size_t j = 0; j < cols; ++j)
+      for (int d = 0; d < dim_; ++d) bt[std::size_t(d) * cols + j] = points_[(start + j) * dim_ + d];
+    kernels::sgemm(kernels::GemmBackend::kEigen, count, int(cols), dim_, patches, dim_, bt, int(cols), product,
+                   int(cols));
+    for (int i = 0; i < count; ++i) {
+      const float* row = product + std::size_t(i) * cols;
+      float b = best[i];
+      for (std::size_t j = 0; j < cols; ++j) b = std::min(b, norms_[start + j] - 2 * row[j]);
+      best[i] = b;
+    }
+  }
+  float worst = 0;
+  for (int i = 0; i < count; ++i) {
+    const float d = std::sqrt(std::max(0.0f, best[i] + qnorm[i]));
+    if (distances) distances[i] = d;
+    worst = std::max(worst, d);
+  }
+  return worst;
+}
+
+std::string MemoryBank::to_bytes() const {
+  static_assert(std::endian::native == std::endian::little, "bundles store little-endian floats");
+  return std::string(reinterpret_cast<const char*>(points_.data()), points_.size() * sizeof(float));
+}
+
+MemoryBank MemoryBank::from_bytes(const std::string& bytes, int dim, float scale, const std::string& name) {
+  require(dim > 0 && !bytes.empty() && bytes.size() % (sizeof(float) * std::size_t(dim)) == 0, ErrorKind::kBadData,
+          name, "memory bank size is not a whole number of " + std::to_string(dim) + "-float points");
+  std::vector<float> points(bytes.size() / sizeof(float));
+  std::memcpy(points.data(), bytes.data(), bytes.size());
+  for (float v : points) require(std::isfinite(v), ErrorKind::kBadData, name, "memory bank holds a non-finite value");
+  require(std::isfinite(scale) && scale > 0, ErrorKind::kBadData, name, "memory bank scale must be positive");
+  return MemoryBank(std::move(points), dim, scale);
+}
+
+float anomaly_score(std::span<const MemoryBank> banks, const float* patches, int count, int skip, float* distances,
+                    std::vector<float>& scratch) {
+  require(!banks.empty(), ErrorKind::kInvalidArgument, "anomaly score", "no memory bank");
+  double total = 0;
+  int used = 0;
+  std::vector<float> own;
+  if (distances) std::fill(distances, distances + count, 0.0f), own.resize(count);
+  for (int b = 0; b < int(banks.size()); ++b) {
+    if (b == skip && banks.size() > 1) continue;
+    const float worst = banks[b].nearest(patches, count, distances ? own.data() : nullptr, scratch);
+    total += banks[b].fail_score(worst);
+    ++used;
+    if (distances)
+      for (int i = 0; i < count; ++i) distances[i] += own[i];
+  }
+  if (distances)
+    for (int i = 0; i < count; ++i) distances[i] /= float(used);
+  return float(total / used);
+}
+
+}  // namespace aoi::anomaly
