@@ -1,0 +1,276 @@
+// Anomaly mode's parts: the base64 that carries a bank in a bundle, the
+// nearest-neighbour search against brute force, the coreset's k-center
+// property, the patch descriptor's pooling and upsampling, and time-CV,
+// training and bundles in anomaly and combined modes on data whose answer is
+// known.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <set>
+
+#include "aoi/error.hpp"
+#include "anomaly/memory_bank.hpp"
+#include "anomaly/patch_features.hpp"
+#include "core/base64.hpp"
+#include "pipeline/bundle.hpp"
+#include "pipeline/evaluate.hpp"
+#include "pipeline/learner.hpp"
+
+namespace aoi::test {
+namespace {
+
+std::vector<float> gaussian(std::size_t n, unsigned seed, float sd = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, sd);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+TEST(Base64, RoundTripsEveryLengthAndRejectsDamage) {
+  std::mt19937 rng(1);
+  for (int n = 0; n < 40; ++n) {
+    std::string bytes(n, '\0');
+    for (auto& c : bytes) c = char(rng() & 255);
+    const auto text = base64_encode(bytes);
+    EXPECT_EQ(text.size() % 4, 0u);
+    EXPECT_EQ(base64_decode(text, "t"), bytes) << n;
+  }
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");  // RFC 4648 test vector
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_THROW(base64_decode("Zm9", "t"), aoi::Error);
+  EXPECT_THROW(base64_decode("Zm*v", "t"), aoi::Error);
+  EXPECT_THROW(base64_decode("Z===", "t"), aoi::Error);
+  EXPECT_THROW(base64_decode("Zm8=Zm8=", "t"), aoi::Error);  // padding inside
+}
+
+// The search in GEMM form (|q|^2 + |b|^2 - 2 q.b, in chunks of the bank)
+// against the plain definition, over a bank larger than one chunk.
+TEST(MemoryBank, NearestMatchesBruteForce) {
+  for (int dim : {8, 128}) {
+    for (int rows : {1, 7, 1500}) {
+      const auto points = gaussian(std::size_t(rows) * dim, 3 + rows);
+      const anomaly::MemoryBank bank(points, dim, 1.0f);
+      const int count = 37;
+      const auto queries = gaussian(std::size_t(count) * dim, 5);
+      std::vector<float> got(count), scratch;
+      const float worst = bank.nearest(queries.data(), count, got.data(), scratch);
+      float want_worst = 0;
+      for (int q = 0; q < count; ++q) {
+        double best = std::numeric_limits<double>::infinity();
+        for (int r = 0; r < rows; ++r) {
+          double d = 0;
+          for (int k = 0; k < dim; ++k) {
+            const double t = double(queries[q * dim + k]) - points[std::size_t(r) * dim + k];
+            d += t * t;
+          }
+          best = std::min(best, d);
+        }
+        EXPECT_NEAR(got[q], std::sqrt(best), 1e-3 * (1 + std::sqrt(best))) << dim << " " << rows << " " << q;
+        want_worst = std::max(want_worst, float(std::sqrt(best)));
+      }
+      EXPECT_NEAR(worst, want_worst, 1e-3 * (1 + want_worst));
+    }
+  }
+}
+
+// k well separated clusters and a coreset of k points: greedy k-center takes
+// one point from each cluster, so every patch lies near the bank.
+TEST(MemoryBank, CoresetCoversEveryCluster) {
+  const int dim = 16, clusters = 6, per_image = 50, images = 12;
+  std::vector<std::vector<float>> data(images);
+  std::mt19937 rng(2);
+  std::normal_distribution<float> noise(0.0f, 0.05f);
+  for (int i = 0; i < images; ++i)
+    for (int p = 0; p < per_image; ++p) {
+      const int c = (i * per_image + p) % clusters;
+      for (int k = 0; k < dim; ++k) data[i].push_back((k == c ? 100.0f : 0.0f) + noise(rng));
+    }
+  std::vector<const float*> ptrs;
+  for (auto& d : data) ptrs.push_back(d.data());
+  anomaly::BankParams params;
+  params.max_points = clusters;
+  params.sample = 400;  // fewer than the 600 patches: the draw is exercised too
+  const auto bank = anomaly::MemoryBank::build(ptrs, per_image, dim, params, 2);
+  ASSERT_EQ(bank.size(), std::size_t(clusters));
+  std::set<int> seen;
+  for (std::size_t r = 0; r < bank.size(); ++r) {
+    const float* p = bank.points().data() + r * dim;
+    seen.insert(int(std::max_element(p, p + dim) - p));
+  }
+  EXPECT_EQ(seen.size(), std::size_t(clusters)) << "one centre per cluster";
+  std::vector<float> scratch;
+  for (const auto& d : data) EXPECT_LT(bank.nearest(d.data(), per_image, nullptr, scratch), 1.0f);
+  EXPECT_GT(bank.scale(), 0.0f);
+  // The same inputs make the same bank (the draw is seeded).
+  const auto again = anomaly::MemoryBank::build(ptrs, per_image, dim, params, 1);
+  EXPECT_TRUE(std::equal(again.points().begin(), again.points().end(), bank.points().begin()));
+  // Bytes round trip; damaged sizes and values are refused.
+  const auto copy = anomaly::MemoryBank::from_bytes(bank.to_bytes(), dim, bank.scale(), "b");
+  EXPECT_TRUE(std::equal(copy.points().begin(), copy.points().end(), bank.points().begin()));
+  EXPECT_THROW(anomaly::MemoryBank::from_bytes(bank.to_bytes().substr(1), dim, 1.0f, "b"), aoi::Error);
+  std::string nan_bytes = bank.to_bytes();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(nan_bytes.data(), &nan, sizeof nan);
+  EXPECT_THROW(anomaly::MemoryBank::from_bytes(nan_bytes, dim, 1.0f, "b"), aoi::Error);
+}
+
+// A constant layer gives every patch the same half: pooling a constant is the
+// constant and the projection is linear, so the half is the projection of the
+// constant vector, and halves of two constants scale with them.
+TEST(PatchFeatures, ConstantLayersGiveEqualPatchesAndAnImpulseStaysLocal) {
+  const int c3 = 24, c4 = 40, side = 7, s4 = 4;
+  anomaly::PatchProjector projector(c3, c4);
+  std::vector<float> scratch(anomaly::PatchProjector::scratch_floats(side));
+  std::vector<float> patches(std::size_t(side) * side * anomaly::kPatchDim, -1.0f);
+  std::vector<float> res3(std::size_t(c3) * side * side), res4(std::size_t(c4) * s4 * s4);
+  for (int c = 0; c < c3; ++c) std::fill_n(res3.begin() + c * side * side, side * side, float(c % 5) - 2);
+  for (int c = 0; c < c4; ++c) std::fill_n(res4.begin() + c * s4 * s4, s4 * s4, float(c % 3));
+  projector.add_res3(res3.data(), side, patches.data(), scratch.data());
+  projector.add_res4(res4.data(), s4, side, patches.data(), scratch.data());
+  double norm3 = 0, norm4 = 0;
+  for (int d = 0; d < anomaly::kLayerDim; ++d) {
+    norm3 += patches[d] * patches[d];
+    norm4 += patches[anomaly::kLayerDim + d] * patches[anomaly::kLayerDim + d];
+  }
+  EXPECT_GT(norm3, 0);
+  EXPECT_GT(norm4, 0);
+  for (int p = 1; p < side * side; ++p)
+    for (int d = 0; d < anomaly::kPatchDim; ++d)
+      ASSERT_NEAR(patches[std::size_t(p) * anomaly::kPatchDim + d], patches[d], 1e-4) << p << " " << d;
+
+  // One hot cell of res3: only patches within its 3 x 3 neighbourhood see it.
+  std::fill(res3.begin(), res3.end(), 0.0f);
+  for (int c = 0; c < c3; ++c) res3[std::size_t(c) * side * side + 3 * side + 3] = 1.0f;
+  projector.add_res3(res3.data(), side, patches.data(), scratch.data());
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x) {
+      double n = 0;
+      for (int d = 0; d < anomaly::kLayerDim; ++d) n += std::abs(patches[(std::size_t(y) * side + x) * anomaly::kPatchDim + d]);
+      const bool near = std::abs(y - 3) <= 1 && std::abs(x - 3) <= 1;
+      EXPECT_EQ(n > 0, near) << y << "," << x;
+    }
+  EXPECT_EQ(anomaly::patch_grid_side(224), 28);
+  EXPECT_EQ(anomaly::patch_grid_side(64), 8);
+}
+
+// Rows: 4 recipe features (noise) then 9 patches of 8 floats. Pass items'
+// patches are noise around 0; a fail has one patch far away. Anomaly mode
+// never sees a fail in training and still ranks every fail first.
+struct Synthetic {
+  static constexpr int kCols = 4, kPatches = 9, kDim = 8;
+  std::vector<float> features;
+  std::vector<int> labels;
+  std::vector<std::int64_t> times;
+  pipeline::LabelledData view() const {
+    pipeline::LabelledData d;
+    d.features = features.data();
+    d.rows = labels.size();
+    d.cols = kCols;
+    d.labels = labels;
+    d.times = times;
+    d.patch_count = kPatches;
+    d.patch_dim = kDim;
+    return d;
+  }
+};
+
+Synthetic synthetic(int n, unsigned seed) {
+  Synthetic s;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  for (int i = 0; i < n; ++i) {
+    const bool fail = i % 4 == 3;
+    for (int c = 0; c < Synthetic::kCols; ++c) s.features.push_back(noise(rng));
+    const int odd = int(rng() % Synthetic::kPatches);
+    for (int p = 0; p < Synthetic::kPatches; ++p)
+      for (int k = 0; k < Synthetic::kDim; ++k) s.features.push_back(noise(rng) * 0.3f + (fail && p == odd ? 4.0f : 0));
+    s.labels.push_back(fail);
+    s.times.push_back(i);
+  }
+  return s;
+}
+
+TEST(AnomalyMode, TimeCvRanksDefectsFirstFromGoodItemsOnly) {
+  const auto s = synthetic(160, 4);
+  pipeline::EvaluateOptions o;
+  o.cv.folds = 3;
+  o.params.threads = 2;
+  o.params.num_rounds = 20;
+  o.params.min_data_in_leaf = 2;
+  o.bank.max_points = 64;
+  o.bank.sample = 256;
+  o.mode = pipeline::Mode::kAnomaly;
+  const auto ev = pipeline::evaluate_time_cv(s.view(), o);
+  ASSERT_EQ(ev.folds.size(), 3u);
+  EXPECT_GT(ev.auc_mean, 0.99);
+  // Supervised on the recipe part alone (noise) cannot do that.
+  o.mode = pipeline::Mode::kSupervised;
+  EXPECT_LT(pipeline::evaluate_time_cv(s.view(), o).auc_mean, 0.8);
+  o.mode = pipeline::Mode::kCombined;
+  EXPECT_GT(pipeline::evaluate_time_cv(s.view(), o).auc_mean, 0.95);
+  // Multi-class data has no single "good" to learn in anomaly mode.
+  auto multi = s.view();
+  multi.num_classes = 3;
+  o.mode = pipeline::Mode::kAnomaly;
+  EXPECT_THROW(pipeline::evaluate_time_cv(multi, o), aoi::Error);
+}
+
+TEST(AnomalyMode, BundlesCarryTheModeAndTheBanks) {
+  const auto s = synthetic(80, 5);
+  std::vector<std::size_t> all(80);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const auto dir = std::filesystem::temp_directory_path() / ("aoi_test_anomaly_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  for (auto mode : {pipeline::Mode::kAnomaly, pipeline::Mode::kCombined}) {
+    pipeline::EvaluateOptions o;
+    o.mode = mode;
+    o.params.threads = 1;
+    o.params.num_rounds = 10;
+    o.params.min_data_in_leaf = 2;
+    o.bank.max_points = 32;
+    pipeline::Learned learned = pipeline::learn(s.view(), all, o);
+    EXPECT_EQ(learned.banks.size(), mode == pipeline::Mode::kAnomaly ? 1u : 2u);
+    pipeline::ModelBundle b;
+    b.mode = mode;
+    b.model = learned.model;
+    b.banks = learned.banks;
+    b.created = "2026-12-05T00:00:00Z";
+    const auto path = dir / (std::string(pipeline::mode_name(mode)) + ".json");
+    pipeline::save_bundle(b, path);
+    const auto loaded = pipeline::load_bundle(path);
+    EXPECT_EQ(loaded.mode, mode);
+    ASSERT_EQ(loaded.banks.size(), b.banks.size());
+    for (std::size_t k = 0; k < b.banks.size(); ++k) {
+      EXPECT_EQ(loaded.banks[k].scale(), b.banks[k].scale());
+      EXPECT_TRUE(std::equal(loaded.banks[k].points().begin(), loaded.banks[k].points().end(),
+                             b.banks[k].points().begin()));
+    }
+    // The loaded model scores rows exactly as the learnt one.
+    const pipeline::RowScorer before(mode, learned.model, learned.banks, Synthetic::kCols, Synthetic::kPatches,
+                                     Synthetic::kDim);
+    const pipeline::RowScorer after(loaded.mode, loaded.model, loaded.banks, Synthetic::kCols, Synthetic::kPatches,
+                                    Synthetic::kDim);
+    pipeline::RowScorer::Scratch scratch;
+    for (std::size_t r = 0; r < 10; ++r) {
+      float p1 = 0, p2 = 0;
+      before.score(s.view().row(r), &p1, scratch);
+      after.score(s.view().row(r), &p2, scratch);
+      EXPECT_EQ(p1, p2);
+    }
+    // A bank with the wrong patch width for the rows is refused.
+    EXPECT_THROW(pipeline::RowScorer(mode, loaded.model, loaded.banks, Synthetic::kCols, Synthetic::kPatches, 16),
+                 aoi::Error);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace aoi::test
