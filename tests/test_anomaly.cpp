@@ -45,6 +45,9 @@ TEST(Base64, RoundTripsEveryLengthAndRejectsDamage) {
   }
   EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");  // RFC 4648 test vector
   EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode(""), "");
   EXPECT_THROW(base64_decode("Zm9", "t"), aoi::Error);
   EXPECT_THROW(base64_decode("Zm*v", "t"), aoi::Error);
   EXPECT_THROW(base64_decode("Z===", "t"), aoi::Error);

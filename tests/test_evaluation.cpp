@@ -256,15 +256,6 @@ TEST(Bundle, SaveLoadKeepsPredictionsAndRefusesTampering) {
   fs::remove(path);
 }
 
-TEST(Report, Base64MatchesRfc4648Vectors) {
-  auto b = [](std::string s) { return pipeline::base64(std::vector<std::uint8_t>(s.begin(), s.end())); };
-  EXPECT_EQ(b(""), "");
-  EXPECT_EQ(b("f"), "Zg==");
-  EXPECT_EQ(b("fo"), "Zm8=");
-  EXPECT_EQ(b("foo"), "Zm9v");
-  EXPECT_EQ(b("foobar"), "Zm9vYmFy");
-}
-
 TEST(Report, OneSelfContainedFileWithCurvesMatrixAndThumbnails) {
   const fs::path dir = fs::temp_directory_path() / ("aoi_test_report_" + std::to_string(getpid()));
   fs::create_directories(dir);

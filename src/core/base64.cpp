@@ -18,13 +18,13 @@ int value_of(char c) {
 }
 }  // namespace
 
-std::string base64_encode(const std::string& bytes) {
+std::string base64_encode(std::span<const std::uint8_t> bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const unsigned v = (unsigned(std::uint8_t(bytes[i])) << 16) | (unsigned(std::uint8_t(bytes[i + 1])) << 8) |
-                       unsigned(std::uint8_t(bytes[i + 2]));
+    const unsigned v = (unsigned(bytes[i]) << 16) | (unsigned(bytes[i + 1]) << 8) |
+                       unsigned(bytes[i + 2]);
     out += kAlphabet[v >> 18];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -32,8 +32,8 @@ std::string base64_encode(const std::string& bytes) {
   }
   const std::size_t rest = bytes.size() - i;
   if (rest) {
-    unsigned v = unsigned(std::uint8_t(bytes[i])) << 16;
-    if (rest == 2) v |= unsigned(std::uint8_t(bytes[i + 1])) << 8;
+    unsigned v = unsigned(bytes[i]) << 16;
+    if (rest == 2) v |= unsigned(bytes[i + 1]) << 8;
     out += kAlphabet[v >> 18];
     out += kAlphabet[(v >> 12) & 63];
     out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';

@@ -1,12 +1,17 @@
 // Base64 (RFC 4648, with padding) for binary blobs inside JSON documents
-// (the memory bank of an anomaly-mode bundle).
+// (an anomaly-mode bundle's memory bank) and data: URIs (the report's images).
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 
 namespace aoi {
 
-std::string base64_encode(const std::string& bytes);
+std::string base64_encode(std::span<const std::uint8_t> bytes);
+inline std::string base64_encode(const std::string& bytes) {
+  return base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
 // Throws aoi::Error(kBadData) prefixed with `name` on a character outside the
 // alphabet or a length that is not a multiple of 4.
 std::string base64_decode(const std::string& text, const std::string& name);

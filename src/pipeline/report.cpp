@@ -11,6 +11,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "core/base64.hpp"
 #include "core/require.hpp"
 #include "eval/operating_point.hpp"
 #include "kernels/cpu.hpp"
@@ -154,7 +155,7 @@ std::string thumbnail(const ImageRegion& item, int side, const io::ImageLimits& 
     const double scale = double(side) / std::max(image.width, image.height);
     const auto small = image::resize_bilinear(image, std::max(1, int(std::lround(image.width * scale))),
                                               std::max(1, int(std::lround(image.height * scale))));
-    return "<img src='data:image/png;base64," + base64(io::encode_png(small)) + "'>";
+    return "<img src='data:image/png;base64," + base64_encode(io::encode_png(small)) + "'>";
   } catch (const std::exception& e) {
     return "<div class='broken'>" + escape(e.what()) + "</div>";
   }
@@ -179,21 +180,6 @@ std::string gallery(const ReportInput& in, const std::vector<std::size_t>& picks
 }
 
 }  // namespace
-
-std::string base64(const std::vector<std::uint8_t>& bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    const std::uint32_t n = std::uint32_t(bytes[i]) << 16 | (i + 1 < bytes.size() ? std::uint32_t(bytes[i + 1]) << 8 : 0) |
-                            (i + 2 < bytes.size() ? bytes[i + 2] : 0);
-    out += kAlphabet[n >> 18 & 63];
-    out += kAlphabet[n >> 12 & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[n >> 6 & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
-  }
-  return out;
-}
 
 std::size_t DecisionCounts::items() const {
   std::size_t n = 0;

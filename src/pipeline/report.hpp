@@ -44,7 +44,4 @@ struct DecisionCounts {
 };
 DecisionCounts decision_counts(const Evaluation& ev, const std::vector<int>& labels, int fold = -1);
 
-// Standard base64 (RFC 4648) of bytes, for data: URIs.
-std::string base64(const std::vector<std::uint8_t>& bytes);
-
 }  // namespace aoi::pipeline
