@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "aoi/error.hpp"
 #include "aoi/export.h"
@@ -47,6 +48,24 @@ struct Inspection {
   float p_fail = 0;  // P(defect) by the bundle's model, 0..1
   Verdict verdict = Verdict::kPass;
   int class_index = -1;  // multiclass bundles: the most probable class (0 is "pass"); else -1
+};
+
+// Where the evidence lies (Inspector::explain): a width x height grid, row by
+// row, over the region as the trunk saw it (after the bundle's resize
+// policy), values in [0, 1], higher meaning more suspicious.
+struct Heatmap {
+  enum class Kind {
+    kNone,
+    // Anomaly and combined bundles: each patch's distance d to the memory
+    // bank as d / (d + scale), the mapping of the anomaly score.
+    kPatchDistance,
+    // Supervised bundles: how far P(fail) falls when the cell is left out of
+    // the feature pooling (a cell of res4's grid: 14 x 14 at 224 input).
+    kOcclusion,
+  };
+  Kind kind = Kind::kNone;
+  int width = 0, height = 0;
+  std::vector<float> values;
 };
 
 struct InspectorOptions {
@@ -79,6 +98,12 @@ class AOI_API Inspector {
   // than one call each); out[i] belongs to samples[i]. Every sample is
   // checked before any work, so a bad one throws and inspects nothing.
   void inspect_batch(std::span<const Sample> samples, std::span<Inspection> out) const;
+
+  // inspect() and a heatmap of the same image, from the same trunk pass.
+  // Allocates (the activations it keeps); costs a few milliseconds more.
+  Inspection explain(const PixelView& pixels, const std::optional<Region>& region, Heatmap& heatmap) const;
+  Inspection explain_file(const std::filesystem::path& image, const std::optional<Region>& region,
+                          Heatmap& heatmap) const;
 
   const std::string& model_version() const;  // "aoi-" + 16 hex digits
   const std::string& bundle_path() const;

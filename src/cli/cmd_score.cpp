@@ -19,7 +19,7 @@ Command add_score(CLI::App& app) {
   struct Args {
     EngineFlags engine;
     CacheFlags cache;
-    std::string model, manifest, output, roi;
+    std::string model, manifest, output, roi, heatmaps;
     std::vector<std::string> inputs;
     int batch = 8;
   };
@@ -33,6 +33,9 @@ Command add_score(CLI::App& app) {
       ->check(output_extensions({".csv", ".jsonl"}));
   cmd->add_option("--roi", a->roi, "region x,y,w,h for the listed images (not the manifest's)");
   cmd->add_option("--batch", a->batch, "images per trunk call")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--heatmaps", a->heatmaps,
+                  "write a PNG per scored image into this folder: where the model sees the defect, drawn over the "
+                  "image as the trunk saw it (ROW-NAME.png, ROW its input position)");
   add_cache_flags(*cmd, a->cache);
   add_engine_flags(*cmd, a->engine);
   return [a] {
@@ -77,6 +80,28 @@ Command add_score(CLI::App& app) {
     for (const auto& e : run.errors) std::cerr << "aoi: skipped " << origin[e.index] << ": " << e.message << "\n";
     failed += run.errors.size();
 
+    std::size_t heatmaps = 0;
+    if (!a->heatmaps.empty()) {
+      std::filesystem::create_directories(a->heatmaps);
+      ProgressBar heat_bar("heatmaps");
+      for (const auto& s : run.scored) {
+        const auto& item = items[s.item];
+        char row[16];
+        std::snprintf(row, sizeof row, "%05zu-", s.item);
+        const auto png = std::filesystem::path(a->heatmaps) /
+                         (row + std::filesystem::path(item.path).stem().string() + ".png");
+        try {
+          pipeline::write_heatmap_png(inspector, item, png);
+          ++heatmaps;
+        } catch (const std::exception& e) {
+          std::cerr << "aoi: no heatmap for " << origin[s.item] << ": " << e.what() << "\n";
+          ++failed;
+        }
+        heat_bar.update(heatmaps, run.scored.size());
+      }
+      heat_bar.finish();
+      std::cerr << "aoi: wrote " << heatmaps << " heatmaps to " << a->heatmaps << "\n";
+    }
     io::write_file_atomically(a->output, pipeline::format_results(inspector, items, labels, run, format));
     std::map<Verdict, std::size_t> counts;
     for (const auto& s : run.scored) ++counts[s.inspection.verdict];

@@ -16,6 +16,7 @@
 #include "io/image.hpp"
 #include "anomaly/patch_features.hpp"
 #include "pipeline/evaluate.hpp"
+#include "pipeline/heatmap.hpp"
 #include "pipeline/learner.hpp"
 #include "weights/location.hpp"
 
@@ -120,6 +121,43 @@ struct Inspector::State {
     give_back(std::move(scratch));
   }
 
+  // One sample's inspection and heatmap (Inspector::explain).
+  Inspection explain(const Sample& sample, Heatmap& map, const char* name) const {
+    const int s = engine.input_size(), d = engine.feature_dim();
+    const std::size_t per_image = std::size_t(3) * s * s;
+    auto scratch = take();
+    try {
+      scratch->inputs.resize(per_image);
+      scratch->features.resize(std::size_t(d));
+      scratch->proba.resize(std::size_t(scorer.outputs()));
+      const PixelView& v = sample.pixels;
+      std::optional<image::Roi> roi;
+      if (sample.region) roi = image::Roi{sample.region->x, sample.region->y, sample.region->width, sample.region->height};
+      image::prepare_pixels(image::PixelView{v.data, v.width, v.height, v.stride_bytes, v.channels}, preprocess, roi,
+                            name, scratch->prepare, scratch->inputs.data());
+      pipeline::StageActivations activations;
+      engine.featurize(scratch->inputs, 1, scratch->features, scorer.has_banks() ? nn::StageTap{} : activations.tap());
+      Inspection r;
+      if (scorer.has_banks()) {
+        std::vector<float> distances(std::size_t(engine.patch_count()));
+        r = decide(scratch->features.data(), scratch->proba.data(), scratch->scoring, distances.data());
+        double scale = 0;
+        for (const auto& bank : bundle.banks) scale += bank.scale();
+        map = pipeline::distance_heatmap(distances, engine.patch_grid_side(), float(scale / bundle.banks.size()));
+      } else {
+        r = decide(scratch->features.data(), scratch->proba.data(), scratch->scoring);
+        map = pipeline::pooling_heatmap(activations, engine.recipe(), scratch->features, [&](const float* features) {
+          return decide(features, scratch->proba.data(), scratch->scoring).p_fail;
+        });
+      }
+      give_back(std::move(scratch));
+      return r;
+    } catch (...) {
+      give_back(std::move(scratch));
+      throw;
+    }
+  }
+
   std::string path;
   pipeline::ModelBundle bundle;
   Engine engine;
@@ -197,6 +235,18 @@ void Inspector::inspect_batch(std::span<const Sample> samples, std::span<Inspect
           "needs one output per sample");
   if (samples.empty()) return;
   state_->run(samples, out, "batch");
+}
+
+Inspection Inspector::explain(const PixelView& pixels, const std::optional<Region>& region, Heatmap& heatmap) const {
+  return state_->explain(Sample{pixels, region}, heatmap, "pixels");
+}
+
+Inspection Inspector::explain_file(const std::filesystem::path& path, const std::optional<Region>& region,
+                                  Heatmap& heatmap) const {
+  const io::Image image = io::read_image(path);
+  const std::string name = path.string();
+  const Sample sample{PixelView{image.rgb.data(), image.width, image.height, std::ptrdiff_t(image.width) * 3, 3}, region};
+  return state_->explain(sample, heatmap, name.c_str());
 }
 
 const std::string& Inspector::model_version() const { return state_->bundle.model_version; }

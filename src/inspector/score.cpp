@@ -7,7 +7,9 @@
 
 #include "core/require.hpp"
 #include "inspector/inspector_access.hpp"
+#include "io/atomic_file.hpp"
 #include "io/csv.hpp"
+#include "pipeline/heatmap.hpp"
 
 namespace aoi::pipeline {
 
@@ -26,6 +28,22 @@ ScoreRun score_regions(const Inspector& inspector, const std::vector<ImageRegion
   for (std::size_t r = 0; r < features.rows.size(); ++r)
     run.scored.push_back({features.rows[r], InspectorAccess::decide(inspector, features.features.data() + r * d)});
   return run;
+}
+
+void write_heatmap_png(const Inspector& inspector, const ImageRegion& item, const std::filesystem::path& png) {
+  const io::Image image = io::read_image(item.path);
+  std::optional<Region> region;
+  if (item.roi) region = Region{item.roi->x, item.roi->y, item.roi->width, item.roi->height};
+  Heatmap map;
+  inspector.explain(PixelView{image.rgb.data(), image.width, image.height, std::ptrdiff_t(image.width) * 3, 3}, region,
+                    map);
+  image::Preprocess pre = InspectorAccess::engine(inspector).description().preprocess;
+  pre.policy = InspectorAccess::bundle(inspector).policy;
+  const io::Image fitted = image::fit_to_input(image, pre, item.roi, item.path);
+  const auto& bundle = InspectorAccess::bundle(inspector);
+  const auto range = overlay_range(map, bundle.mode == Mode::kAnomaly ? &bundle.thresholds : nullptr);
+  const auto bytes = io::encode_png(heatmap_overlay(fitted, map, range.low, range.high));
+  io::write_file_atomically(png, std::string(bytes.begin(), bytes.end()));
 }
 
 ResultsFormat results_format_of(const std::filesystem::path& path) {

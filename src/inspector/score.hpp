@@ -30,6 +30,11 @@ struct ScoreRun {
 ScoreRun score_regions(const Inspector& inspector, const std::vector<ImageRegion>& items, const ScoreOptions& options,
                        const Progress& progress = {});
 
+// The heatmap of one item (Inspector::explain) drawn over what the trunk saw
+// (pipeline/heatmap.hpp), written atomically as a PNG. Throws aoi::Error
+// naming the image on a bad one.
+void write_heatmap_png(const Inspector& inspector, const ImageRegion& item, const std::filesystem::path& png);
+
 enum class ResultsFormat { kCsv, kJsonl };
 // By the path's extension (.csv, .jsonl); throws kInvalidArgument otherwise.
 ResultsFormat results_format_of(const std::filesystem::path& path);
