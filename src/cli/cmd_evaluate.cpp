@@ -7,9 +7,9 @@
 #include "core/require.hpp"
 #include "kernels/cpu.hpp"
 #include "io/atomic_file.hpp"
-#include "pipeline/report.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "evaluation_report.hpp"
 #include "learn_flags.hpp"
 
 namespace aoi::cli {
@@ -34,9 +34,11 @@ Command add_evaluate(CLI::App& app) {
                                          manifest_options(a->learn.classes, true, true),
                                          featurize_options(a->learn), open_cache(a->learn.cache));
     const auto rows = labelled_rows(data);
-    const auto options = evaluate_options(a->learn);
+    auto options = evaluate_options(a->learn);
+    options.keep_models = !a->report.empty();  // the report's heatmaps
     const auto cv_start = std::chrono::steady_clock::now();
-    const auto ev = pipeline::evaluate_time_cv(rows.view(data, engine), options);
+    const auto view = rows.view(data, engine);
+    const auto ev = pipeline::evaluate_time_cv(view, options);
     const double cv_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - cv_start).count();
     print_evaluation(ev, options);
 
@@ -44,8 +46,10 @@ Command add_evaluate(CLI::App& app) {
         {"manifest", a->learn.manifest},
         {"items", std::to_string(data.items.size()) + " used, " + std::to_string(data.failed) + " skipped"},
         {"weights", engine.description().source},
-        {"features", std::string(feature_recipe_name(engine.recipe())) + ", " + std::to_string(engine.feature_dim()) +
-                         " per item"},
+        {"mode", pipeline::mode_name(options.mode)},
+        {"features", std::string(feature_recipe_name(engine.recipe())) + ", " + std::to_string(engine.recipe_dim()) +
+                         " per item" +
+                         (engine.patch_count() ? " + " + std::to_string(engine.patch_count()) + " patches" : "")},
         {"threads", std::to_string(engine.threads())},
         {"ISA", engine.backend() == Backend::kAoi ? kernels::isa_name(engine.isa()) : std::string("reference path")},
         {"featurize", std::to_string(data.seconds) + " s (" + std::to_string(data.cache_hits) + " from the cache)"},
@@ -56,6 +60,8 @@ Command add_evaluate(CLI::App& app) {
     if (!a->json.empty()) {
       auto j = evaluation_json(ev, options, data.manifest.classes);
       j["manifest"] = a->learn.manifest;
+      j["mode"] = pipeline::mode_name(options.mode);
+      j["features"] = feature_recipe_name(engine.recipe());
       j["items"] = data.items.size();
       j["skipped"] = data.failed;
       j["timings"] = {{"featurize_seconds", data.seconds},
@@ -66,17 +72,10 @@ Command add_evaluate(CLI::App& app) {
       io::write_file_atomically(a->json, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       std::cerr << "aoi: wrote " << a->json << "\n";
     }
-    if (!a->report.empty()) {
-      pipeline::ReportInput in;
-      in.title = "aoi evaluation: " + std::filesystem::path(a->learn.manifest).filename().string();
-      in.facts = facts;
-      in.evaluation = &ev;
-      in.labels = rows.labels;
-      in.classes = data.manifest.classes;
-      for (auto i : data.items) in.items.push_back({data.manifest.items[i].path, data.manifest.items[i].roi});
-      pipeline::write_report(a->report, in);
-      std::cerr << "aoi: wrote the report " << std::filesystem::absolute(a->report).string() << "\n";
-    }
+    if (!a->report.empty())
+      write_evaluation_report(a->report, "aoi evaluation: " + std::filesystem::path(a->learn.manifest).filename().string(),
+                              engine, data, view, ev, featurize_options(a->learn).policy.value_or(engine.description().preprocess.policy),
+                              facts);
     return data.failed ? 1 : 0;
   };
 }

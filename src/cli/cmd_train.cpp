@@ -13,6 +13,8 @@
 #include "pipeline/evaluation_json.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "evaluation_report.hpp"
+#include "kernels/cpu.hpp"
 #include "learn_flags.hpp"
 #include "train_command.hpp"
 
@@ -50,6 +52,9 @@ void add_train_flags(CLI::App& cmd_ref, TrainArgs& args) {
   cmd->add_option("--thresholds-from", a->thresholds_from,
                   "take the thresholds from an 'aoi evaluate --json' file of the same manifest (skips the CV here)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--report", a->report,
+                  "write the cross-validation's HTML report (as aoi evaluate --report), naming the bundle written")
+      ->check(output_extensions({".html"}));
   cmd->footer("With --folds 0 there is no cross-validation; thresholds then default to 0.5 (no review band).");
 }
 
@@ -61,7 +66,12 @@ int run_train(const TrainArgs& args) {
     const auto data = featurize_manifest(engine, a->learn.manifest, manifest_options(a->learn.classes, true, a->learn.folds > 0 && a->thresholds_from.empty()),
                                          fopts, open_cache(a->learn.cache));
     const auto rows = labelled_rows(data);
-    const auto options = evaluate_options(a->learn);
+    auto options = evaluate_options(a->learn);
+    options.keep_models = !a->report.empty();
+    require(a->report.empty() || (a->learn.folds > 0 && a->thresholds_from.empty()), ErrorKind::kInvalidArgument,
+            "--report", "reports the cross-validation: needs --folds > 0 and no --thresholds-from");
+    const auto view = rows.view(data, engine);
+    std::optional<pipeline::Evaluation> evaluation;
 
     pipeline::ModelBundle bundle;
     bundle.thresholds = {0.5, 0.5};
@@ -72,7 +82,8 @@ int run_train(const TrainArgs& args) {
       bundle.training = std::move(from.facts);
       bundle.training.emplace_back("thresholds_from", a->thresholds_from);
     } else if (a->learn.folds > 0) {
-      const auto ev = pipeline::evaluate_time_cv(rows.view(data, engine), options);
+      evaluation = pipeline::evaluate_time_cv(view, options);
+      const auto& ev = *evaluation;
       print_evaluation(ev, options);
       bundle.thresholds = {ev.pass_point.threshold, ev.fail_point.threshold};
       bundle.training.emplace_back("cv_auc_mean", num(ev.auc_mean));
@@ -91,7 +102,6 @@ int run_train(const TrainArgs& args) {
             "the pass threshold " + num(bundle.thresholds.pass_below) + " exceeds the fail threshold " +
                 num(bundle.thresholds.fail_from));
 
-    const auto view = rows.view(data, engine);
     std::vector<std::size_t> all(view.rows);
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     const auto start = std::chrono::steady_clock::now();
@@ -116,6 +126,22 @@ int run_train(const TrainArgs& args) {
                  pipeline::mode_name(bundle.mode), rows.labels.size(), seconds, bundle.thresholds.pass_below,
                  bundle.thresholds.fail_from);
     std::fprintf(stderr, "aoi: wrote %s (model version %s)\n", a->output.c_str(), bundle.model_version.c_str());
+    if (evaluation && !a->report.empty()) {
+      std::vector<std::pair<std::string, std::string>> facts{
+          {"model version", bundle.model_version},
+          {"bundle", a->output},
+          {"manifest", a->learn.manifest},
+          {"items", std::to_string(data.items.size()) + " used, " + std::to_string(data.failed) + " skipped"},
+          {"weights", engine.description().source},
+          {"mode", pipeline::mode_name(bundle.mode)},
+          {"features", feature_recipe_name(engine.recipe())},
+          {"threads", std::to_string(engine.threads())},
+          {"ISA", engine.backend() == Backend::kAoi ? kernels::isa_name(engine.isa()) : std::string("reference path")},
+          {"featurize", std::to_string(data.seconds) + " s (" + std::to_string(data.cache_hits) + " from the cache)"},
+          {"train", num(seconds) + " s"}};
+      write_evaluation_report(a->report, "aoi train: " + std::filesystem::path(a->output).filename().string(), engine,
+                              data, view, *evaluation, bundle.policy, facts);
+    }
     return data.failed ? 1 : 0;
   }
 }

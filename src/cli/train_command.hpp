@@ -16,6 +16,7 @@ struct TrainArgs {
   std::string output;
   double pass_below = -1, fail_from = -1;
   std::string thresholds_from;
+  std::string report;  // --report: the CV's HTML report, with the bundle's model version
   std::vector<std::pair<std::string, std::string>> facts;  // added to the bundle's training facts
 };
 

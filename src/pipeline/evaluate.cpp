@@ -39,6 +39,12 @@ gbdt::Params params_for(const gbdt::Params& base, int num_classes) {
   return p;
 }
 
+int Evaluation::fold_of(std::size_t item) const {
+  for (std::size_t f = 0; f < folds.size(); ++f)
+    if (std::find(folds[f].test.begin(), folds[f].test.end(), item) != folds[f].test.end()) return int(f);
+  return -1;
+}
+
 Evaluation evaluate_time_cv(const LabelledData& data, const EvaluateOptions& options) {
   require(data.rows == data.labels.size() && data.rows == data.times.size(), ErrorKind::kInvalidArgument, "evaluate",
           "features, labels and times differ in length");
@@ -55,7 +61,7 @@ Evaluation evaluate_time_cv(const LabelledData& data, const EvaluateOptions& opt
   std::vector<double> aucs, prs;
   for (const auto& fold : folds) {
     const auto start = std::chrono::steady_clock::now();
-    const Learned learned = learn(data, fold.train, options);
+    Learned learned = learn(data, fold.train, options);
     FoldResult result;
     result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.train_items = fold.train.size();
@@ -64,6 +70,7 @@ Evaluation evaluate_time_cv(const LabelledData& data, const EvaluateOptions& opt
     result.test_time_begin = fold.test_time_begin;
     result.test_time_end = fold.test_time_end;
     const auto proba = score_rows(learned, data, fold.test, options);
+    if (options.keep_models) ev.fold_models.push_back(std::make_shared<const Learned>(std::move(learned)));
     std::vector<float> scores(fold.test.size()), truth(fold.test.size());
     for (std::size_t r = 0; r < fold.test.size(); ++r) {
       const std::size_t item = fold.test[r];

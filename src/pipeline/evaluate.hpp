@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,7 +39,10 @@ struct EvaluateOptions {
   eval::TimeCvOptions cv;
   double target_recall = 0.99;    // the pass threshold catches this share of fails
   double target_precision = 0.99; // the fail threshold: flagged items at least this pure
+  bool keep_models = false;       // keep each fold's model in Evaluation::fold_models (for heatmaps)
 };
+
+struct Learned;  // pipeline/learner.hpp
 
 struct FoldResult {
   std::size_t train_items = 0, test_items = 0, test_fails = 0;
@@ -59,6 +63,10 @@ struct Evaluation {
   eval::OperatingPoint pass_point;    // at target_recall, over all out-of-fold items
   eval::OperatingPoint fail_point;    // at target_precision
   std::vector<std::vector<std::size_t>> confusion;  // [true][predicted] over out-of-fold items
+  // With EvaluateOptions::keep_models: the model of each fold, in fold order.
+  std::vector<std::shared_ptr<const Learned>> fold_models;
+  // The fold whose test block holds item i (-1: none).
+  int fold_of(std::size_t item) const;
 };
 
 // Trains one model per time fold and scores its test block; thresholds and

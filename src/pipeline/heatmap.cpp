@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "core/require.hpp"
+#include "image/preprocess.hpp"
+#include "pipeline/learner.hpp"
 
 namespace aoi::pipeline {
 
@@ -150,6 +152,45 @@ OverlayRange overlay_range(const Heatmap& map, const Thresholds* thresholds) {
   if (map.kind == Heatmap::Kind::kPatchDistance) return {median, std::max(top, median + 0.05f)};
   const float high = std::max(top, 0.01f);
   return {0.2f * high, high};
+}
+
+io::Image fold_heatmap_overlay(const Engine& engine, const Evaluation& ev, const LabelledData& data,
+                               std::size_t index, const std::string& path, const std::optional<image::Roi>& roi,
+                               image::ResizePolicy policy, const io::ImageLimits& limits) {
+  const int fold = ev.fold_of(index);
+  require(fold >= 0 && std::size_t(fold) < ev.fold_models.size(), ErrorKind::kInvalidArgument, path,
+          "no fold model tested this item");
+  const Learned& learned = *ev.fold_models[std::size_t(fold)];
+  const RowScorer scorer(learned.mode, learned.model, learned.banks, data.cols, data.patch_count, data.patch_dim);
+  RowScorer::Scratch scratch;
+  std::vector<float> proba(std::size_t(scorer.outputs()));
+  auto fail_score = [&](const float* row) {
+    scorer.score(row, proba.data(), scratch);
+    return fail_score_of(proba, data.num_classes);
+  };
+  const io::Image image = io::read_image(path, limits);
+  image::Preprocess pre = engine.description().preprocess;
+  pre.policy = policy;
+  const io::Image fitted = image::fit_to_input(image, pre, roi, path);
+  Heatmap map;
+  if (scorer.has_banks()) {
+    std::vector<float> distances(std::size_t(data.patch_count));
+    scorer.score(data.row(index), proba.data(), scratch, -1, distances.data());
+    double scale = 0;
+    for (const auto& bank : learned.banks) scale += bank.scale();
+    const int side = int(std::lround(std::sqrt(double(data.patch_count))));
+    map = distance_heatmap(distances, side, float(scale / learned.banks.size()));
+  } else {
+    const int s = engine.input_size();
+    std::vector<float> tensor(std::size_t(3) * s * s), features(std::size_t(engine.feature_dim()));
+    image::to_tensor(fitted, pre, tensor.data());
+    StageActivations activations;
+    engine.featurize(tensor, 1, features, activations.tap());
+    map = pooling_heatmap(activations, engine.recipe(), features, fail_score);
+  }
+  const Thresholds thresholds{ev.pass_point.threshold, std::max(ev.fail_point.threshold, ev.pass_point.threshold)};
+  const auto range = overlay_range(map, learned.mode == Mode::kAnomaly ? &thresholds : nullptr);
+  return heatmap_overlay(fitted, map, range.low, range.high);
 }
 
 }  // namespace aoi::pipeline

@@ -22,6 +22,7 @@
 #include "io/image.hpp"
 #include "nn/engine.hpp"
 #include "pipeline/bundle.hpp"
+#include "pipeline/evaluate.hpp"
 
 namespace aoi::pipeline {
 
@@ -60,5 +61,14 @@ struct OverlayRange {
   float low, high;
 };
 OverlayRange overlay_range(const Heatmap& map, const Thresholds* thresholds);
+
+// The overlay of out-of-fold item `index` (of `data`, at `item`) by the
+// model of the fold that tested it (ev.fold_models, from keep_models):
+// what the report shows beside the worst errors and the review band.
+// Supervised folds run the trunk once more on the image (`engine`, which
+// made `data`); folds with a memory bank read the patches in `data`.
+io::Image fold_heatmap_overlay(const Engine& engine, const Evaluation& ev, const LabelledData& data,
+                               std::size_t index, const std::string& path, const std::optional<image::Roi>& roi,
+                               image::ResizePolicy policy, const io::ImageLimits& limits);
 
 }  // namespace aoi::pipeline

@@ -148,14 +148,26 @@ std::string decision_row(const std::string& name, const DecisionCounts& d) {
   return s.str();
 }
 
+std::string thumbnail_of(const io::Image& image, int side) {
+  const double scale = double(side) / std::max(image.width, image.height);
+  const auto small = image::resize_bilinear(image, std::max(1, int(std::lround(image.width * scale))),
+                                            std::max(1, int(std::lround(image.height * scale))));
+  return "<img src='data:image/png;base64," + base64_encode(io::encode_png(small)) + "'>";
+}
+
+std::string heatmap_thumbnail(const ReportInput& in, std::size_t i) {
+  try {
+    return thumbnail_of(in.heatmap(i), in.thumbnail);
+  } catch (const std::exception& e) {
+    return "<div class='broken'>" + escape(e.what()) + "</div>";
+  }
+}
+
 std::string thumbnail(const ImageRegion& item, int side, const io::ImageLimits& limits) {
   try {
     auto image = io::read_image(item.path, limits);
     if (item.roi) image = image::crop(image, *item.roi, item.path);
-    const double scale = double(side) / std::max(image.width, image.height);
-    const auto small = image::resize_bilinear(image, std::max(1, int(std::lround(image.width * scale))),
-                                              std::max(1, int(std::lround(image.height * scale))));
-    return "<img src='data:image/png;base64," + base64_encode(io::encode_png(small)) + "'>";
+    return thumbnail_of(image, side);
   } catch (const std::exception& e) {
     return "<div class='broken'>" + escape(e.what()) + "</div>";
   }
@@ -168,7 +180,8 @@ std::string gallery(const ReportInput& in, const std::vector<std::size_t>& picks
   if (picks.empty()) s << "<p>none</p>";
   for (auto i : picks) {
     const auto& item = in.items[i];
-    s << "<figure>" << thumbnail(item, in.thumbnail, in.limits) << "<figcaption>P(fail) " << fmt(ev.fail_score[i], 3)
+    s << "<figure" << (in.heatmap ? " class='pair'" : "") << ">" << thumbnail(item, in.thumbnail, in.limits)
+      << (in.heatmap ? heatmap_thumbnail(in, i) : "") << "<figcaption>P(fail) " << fmt(ev.fail_score[i], 3)
       << "<br>label " << escape(in.classes[in.labels[i]]) << "<br><span class='path'>"
       << escape(item.path.substr(item.path.find_last_of('/') + 1));
     if (item.roi)
@@ -217,7 +230,7 @@ void write_report(const std::filesystem::path& path, const ReportInput& in) {
   h << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>" << escape(in.title) << "</title><style>"
     << "body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0}"
     << "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}"
-    << ".big{font-size:1.4em}.gallery{display:flex;flex-wrap:wrap;gap:10px}figure{margin:0;width:140px;font-size:11px}"
+    << ".big{font-size:1.4em}.gallery{display:flex;flex-wrap:wrap;gap:10px}figure{margin:0;width:140px;font-size:11px}figure.pair{width:270px}"
     << "figure img{width:128px;height:128px;object-fit:contain;background:#eee;image-rendering:pixelated}"
     << ".path{color:#666;word-break:break-all}.broken{width:128px;height:128px;background:#fdd;font-size:10px;overflow:hidden}"
     << ".plots{display:flex;flex-wrap:wrap;gap:20px}</style></head><body>";
@@ -307,7 +320,11 @@ void write_report(const std::filesystem::path& path, const ReportInput& in) {
   std::sort(passes.begin(), passes.end(), [&](auto a, auto b) { return ev.fail_score[a] > ev.fail_score[b]; });
   fails.resize(std::min<std::size_t>(fails.size(), in.gallery));
   passes.resize(std::min<std::size_t>(passes.size(), in.gallery));
-  h << "<h2>Worst errors</h2>" << gallery(in, fails, "Fails the model was surest were passes")
+  h << "<h2>Worst errors</h2>";
+  if (in.heatmap)
+    h << "<p>Beside each item: where the model of the fold that tested it sees the defect (yellow to red: "
+         "more evidence; docs/anomaly.md, Heatmaps).</p>";
+  h << gallery(in, fails, "Fails the model was surest were passes")
     << gallery(in, passes, "Passes the model was surest were fails");
 
   // The review band: what operators will see, spread across the band.

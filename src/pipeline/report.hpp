@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,6 +29,9 @@ struct ReportInput {
   int gallery = 12;                        // worst misses and worst false alarms shown
   int thumbnail = 128;                     // thumbnail side in pixels
   io::ImageLimits limits;
+  // Optional: item index to its heatmap overlay (pipeline/heatmap.hpp),
+  // shown beside it in the galleries; may throw for an item it cannot map.
+  std::function<io::Image(std::size_t item)> heatmap;
 };
 
 void write_report(const std::filesystem::path& path, const ReportInput& input);
