@@ -21,6 +21,7 @@
 #include "core/base64.hpp"
 #include "pipeline/bundle.hpp"
 #include "pipeline/evaluate.hpp"
+#include "pipeline/heatmap.hpp"
 #include "pipeline/learner.hpp"
 
 namespace aoi::test {
@@ -273,6 +274,74 @@ TEST(AnomalyMode, BundlesCarryTheModeAndTheBanks) {
                  aoi::Error);
   }
   std::filesystem::remove_all(dir);
+}
+
+// Activations with one hot cell in res4 channel 0; P(fail) grows with res4's
+// pooled channel 0. Leaving that cell out of the pooling is the only change
+// that lowers P(fail), so it is the only warm cell of the map.
+TEST(Heatmaps, PoolingOcclusionFindsTheCellThatCarriesTheEvidence) {
+  pipeline::StageActivations a;
+  auto layer = [](int channels, int side, unsigned seed) {
+    pipeline::StageActivations::Layer l;
+    l.channels = channels;
+    l.side = side;
+    l.data = gaussian(std::size_t(channels) * side * side, seed, 0.1f);
+    for (auto& v : l.data) v = std::abs(v);
+    return l;
+  };
+  a.res3 = layer(3, 8, 1);
+  a.res4 = layer(5, 4, 2);
+  a.res5 = layer(4, 2, 3);
+  a.res4.data[1 * 4 + 2] = 5.0f;  // channel 0, row 1, column 2
+  const std::size_t res4_ch0 = 4 + 3;
+  std::vector<float> features(4 + 3 + 5 + 2, 0.5f);  // two trailing floats the map must leave alone
+  int calls = 0;
+  const auto map = pipeline::pooling_heatmap(a, FeatureRecipe::kStages, features, [&](const float* row) {
+    ++calls;
+    EXPECT_EQ(row[12], 0.5f);
+    return 1.0f - std::exp(-row[res4_ch0]);
+  });
+  EXPECT_EQ(calls, 1 + 16);
+  ASSERT_EQ(map.width, 4);
+  ASSERT_EQ(map.height, 4);
+  EXPECT_EQ(map.kind, Heatmap::Kind::kOcclusion);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 1 * 4 + 2) EXPECT_GT(map.values[i], 0.05f);
+    else EXPECT_EQ(map.values[i], 0.0f) << i;
+  }
+  // The global recipe sees only res5: its grid is res5's.
+  const auto global = pipeline::pooling_heatmap(a, FeatureRecipe::kGlobal, features,
+                                                [](const float* row) { return row[0] / 10; });
+  EXPECT_EQ(global.width, 2);
+  // No res5: refused.
+  pipeline::StageActivations empty;
+  EXPECT_THROW(pipeline::pooling_heatmap(empty, FeatureRecipe::kGlobal, features, [](const float*) { return 0.0f; }),
+               aoi::Error);
+}
+
+TEST(Heatmaps, DistanceMapsAndOverlays) {
+  const std::vector<float> d{0, 1, 3, 1};
+  const auto map = pipeline::distance_heatmap(d, 2, 1.0f);
+  EXPECT_EQ(map.kind, Heatmap::Kind::kPatchDistance);
+  EXPECT_FLOAT_EQ(map.values[0], 0.0f);
+  EXPECT_FLOAT_EQ(map.values[1], 0.5f);
+  EXPECT_FLOAT_EQ(map.values[2], 0.75f);
+  EXPECT_THROW(pipeline::distance_heatmap(d, 3, 1.0f), aoi::Error);
+  // With thresholds (anomaly mode) the overlay spans pass to fail threshold.
+  const pipeline::Thresholds t{0.4, 0.7};
+  const auto r = pipeline::overlay_range(map, &t);
+  EXPECT_FLOAT_EQ(r.low, 0.4f);
+  EXPECT_FLOAT_EQ(r.high, 0.7f);
+  // The overlay leaves cool cells' pixels as they were and reddens the hot one.
+  io::Image grey;
+  grey.width = grey.height = 40;
+  grey.rgb.assign(40 * 40 * 3, 100);
+  const auto out = pipeline::heatmap_overlay(grey, map, r.low, r.high);
+  ASSERT_EQ(out.width, 40);
+  auto px = [&](int x, int y, int c) { return out.rgb[(std::size_t(y) * 40 + x) * 3 + c]; };
+  EXPECT_EQ(px(2, 2, 0), 100);    // cell (0, 0): value 0
+  EXPECT_GT(px(2, 37, 0), 150);   // cell (1, 0): 0.75, above the fail threshold
+  EXPECT_LT(px(2, 37, 1), 100);   // red, not yellow
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aoi/inspector.hpp"
 #include "io/csv.hpp"
+#include "io/image.hpp"
 #include "support/image_writers.hpp"
 #include "support/random_resnet.hpp"
 #include "aoi/version.h"
@@ -164,6 +166,50 @@ TEST_F(CliPipeline, TheFeatureRecipeTravelsWithTheBundle) {
   const auto bad = run("train --manifest " + p("m.csv") + " --features tiles" + common() + " -o " + p("x.json"));
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.output.find("tiles"), std::string::npos) << bad.output;
+}
+
+// Anomaly and combined modes end to end: evaluate, train (with the report),
+// the bundle's mode, score with heatmaps, and the library's explain() whose
+// hottest patch is the anomaly score itself.
+TEST_F(CliPipeline, AnomalyAndCombinedModesTrainScoreAndExplain) {
+  const auto e = run("evaluate --manifest " + p("m.csv") + " --folds 3 --mode anomaly --bank-size 64" + common() +
+                     " --no-cache --json " + p("anomaly_eval.json"));
+  EXPECT_EQ(e.code, 1) << e.output;  // the missing image is reported and skipped
+  const auto ev = read_json("anomaly_eval.json");
+  EXPECT_EQ(ev["mode"], "anomaly");
+  EXPECT_GT(ev["auc_mean"].get<double>(), 0.8) << "the bright square is unlike any pass patch";
+  for (const std::string mode : {"anomaly", "combined"}) {
+    const auto t = run("train --manifest " + p("m.csv") + " --folds 3 --mode " + mode + " --bank-size 64" + common() +
+                       " -o " + p(mode + ".json") + " --report " + p(mode + ".html"));
+    ASSERT_TRUE(fs::exists(p(mode + ".json"))) << t.output;
+    EXPECT_EQ(read_json(mode + ".json")["mode"], mode);
+    std::ifstream html(p(mode + ".html"));
+    const std::string report((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+    EXPECT_NE(report.find(read_json(mode + ".json")["model_version"].get<std::string>()), std::string::npos);
+    EXPECT_NE(report.find("Beside each item"), std::string::npos) << "heatmaps in the galleries";
+    EXPECT_EQ(report.find("class='broken'"), std::string::npos);
+    const auto heat = p(mode + "_heat");
+    const auto s = run("score --model " + p(mode + ".json") + " --weights " + p("tiny.aoiw") + " -o " +
+                       p(mode + ".csv") + " --heatmaps " + heat + " " + p("img/1.png") + " " + p("img/2.png"));
+    EXPECT_EQ(s.code, 0) << s.output;
+    for (const std::string png : {"00000-1.png", "00001-2.png"}) {
+      ASSERT_TRUE(fs::exists(fs::path(heat) / png)) << png << "\n" << s.output;
+      const auto image = io::read_image(fs::path(heat) / png);
+      EXPECT_EQ(image.width, 64);  // the tiny trunk's input
+    }
+    const auto inspector = Inspector::open(p(mode + ".json"), {2, p("tiny.aoiw")});
+    Heatmap map;
+    const auto fail = inspector.explain_file(p("img/1.png"), std::nullopt, map);
+    EXPECT_EQ(map.kind, Heatmap::Kind::kPatchDistance);
+    EXPECT_EQ(map.width, 8);  // res3's grid at 64 pixels
+    if (mode == "anomaly")
+      EXPECT_NEAR(*std::max_element(map.values.begin(), map.values.end()), fail.p_fail, 1e-5);
+    const auto pass = inspector.inspect_file(p("img/0.png"));
+    EXPECT_LT(pass.p_fail, fail.p_fail) << mode;
+  }
+  const auto bad = run("train --manifest " + p("m.csv") + " --mode anomaly --classes pass,fail,other" + common() +
+                       " -o " + p("x.json"));
+  EXPECT_NE(bad.code, 0);
 }
 
 TEST_F(CliPipeline, TrainTakesThresholdsFromAnEvaluation) {

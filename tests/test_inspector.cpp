@@ -112,6 +112,32 @@ TEST_F(InspectorTest, PixelsFileAndEncodedBytesAgreeAndMatchTheBundlesDecision) 
   EXPECT_EQ(inspector.model_version().rfind("aoi-", 0), 0u);
 }
 
+// explain() is inspect() plus a map: the same decision, and a supervised
+// bundle's pooling-occlusion map on the trunk's res5 grid (the tiny bundle
+// uses the global recipe), values in [0, 1].
+TEST_F(InspectorTest, ExplainDecidesAsInspectAndMapsTheGrid) {
+  const Inspector inspector = open();
+  const io::Image im = random_image(70, 50, 4);
+  Heatmap map;
+  const Inspection a = inspector.explain(view_of(im), Region{5, 5, 60, 40}, map);
+  const Inspection b = inspector.inspect(view_of(im), Region{5, 5, 60, 40});
+  EXPECT_EQ(a.p_fail, b.p_fail);
+  EXPECT_EQ(a.verdict, b.verdict);
+  EXPECT_EQ(map.kind, Heatmap::Kind::kOcclusion);
+  EXPECT_GT(map.width, 1);
+  EXPECT_EQ(map.width, map.height);
+  ASSERT_EQ(map.values.size(), std::size_t(map.width) * map.height);
+  for (float v : map.values) {
+    EXPECT_GE(v, 0.0f);
+    EXPECT_LE(v, 1.0f);
+  }
+  // Where the evidence lies is tested on known activations (test_anomaly,
+  // Heatmaps.*): the tiny random trunk here has none to find. A region
+  // outside the image is refused as inspect() refuses it.
+  io::Image dark = random_image(64, 64, 2);
+  EXPECT_THROW(inspector.explain(view_of(dark), Region{60, 60, 10, 10}, map), Error);
+}
+
 TEST_F(InspectorTest, ScoresFollowTheImageTheModelWasTrainedToTell) {
   // The tiny bundle learned "bright is fail": a dark and a bright image must
   // get different scores, in that order.
