@@ -17,8 +17,9 @@
 #   deeppcb            docs/pipeline.md  aoi evaluate on the DeepPCB manifest, cold feature cache
 #   lean               README.md         scripts/build-lean.sh: static sizes, ldd, peak RSS of one inspection
 #   fuzz               docs/fuzzing.md   scripts/fuzz.sh 600: every libFuzzer target for ten minutes
-#   recipes            README.md         bench/compare_recipes.py: feature recipes on DeepPCB and a
-#                                        synthetic textured set (time-CV AUC, auto-pass, cost)
+#   accuracy           docs/accuracy.md  bench/compare_accuracy.py: recipes and modes on DeepPCB and
+#                      README.md         synthetic textured and EL-like sets (time-CV AUC, auto-pass,
+#                                        cost); the README gets the supervised rows (table recipes)
 #   serve              README.md         bench/serve_load.py: aoi serve for 2 minutes at 8 clients against
 #                                        aoi score on the same 64 DeepPCB images
 #
@@ -32,7 +33,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb lean fuzz recipes serve)
+all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb lean fuzz accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -99,12 +100,14 @@ for name in "${names[@]}"; do
     fuzz)
       scripts/fuzz.sh 600 >"$tmp/fuzz.md"
       report fuzz docs/fuzzing.md markdown "scripts/fuzz.sh 600" "$tmp/fuzz.md" ;;
-    recipes)
-      need "$deeppcb" "$build/src/cli/aoi" "$build/tools/aoi-make-textured-defects" "$weights"
-      cmd=(python3 bench/compare_recipes.py --recipes global,stages --textured-count 600 --threads 2)
-      "${cmd[@]}" --build "$build" --weights "$weights" --deeppcb "$deeppcb" --json "$tmp/recipes.json" \
-        >"$tmp/recipes.md"
-      report recipes README.md markdown "${cmd[*]}" "$tmp/recipes.md" "$tmp/recipes.json" ;;
+    accuracy)
+      need "$deeppcb" "$build/src/cli/aoi" "$build/tools/aoi-make-textured-defects" "$build/tools/aoi-make-el-cells" \
+        "$weights"
+      cmd=(python3 bench/compare_accuracy.py --count 600 --threads 2)
+      "${cmd[@]}" --build "$build" --weights "$weights" --deeppcb "$deeppcb" --json "$tmp/accuracy.json" \
+        --recipes-md "$tmp/recipes.md" >"$tmp/accuracy.md"
+      report accuracy docs/accuracy.md markdown "${cmd[*]}" "$tmp/accuracy.md" "$tmp/accuracy.json"
+      report recipes README.md markdown "${cmd[*]}" "$tmp/recipes.md" ;;
     serve)
       # A bundle from every 15th DeepPCB region of each label (enough for a real
       # model; the load does not depend on its quality), then the load.

@@ -127,7 +127,8 @@ nlohmann::json evaluation_json(const pipeline::Evaluation& ev, const pipeline::E
                      {"test_time_end", r.test_time_end},
                      {"auc", r.auc},
                      {"pr_auc", r.pr_auc},
-                     {"train_seconds", r.train_seconds}});
+                     {"train_seconds", r.train_seconds},
+                     {"score_seconds", r.score_seconds}});
     auc.push_back(r.auc);  // NaN (a fold with one class) is written as null
     pr.push_back(r.pr_auc);
   }

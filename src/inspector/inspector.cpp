@@ -57,7 +57,7 @@ struct Inspector::State {
         engine(std::move(e)),
         scorer(bundle.mode, bundle.model, bundle.banks, std::size_t(engine.recipe_dim()), engine.patch_count(),
                anomaly::kPatchDim) {
-    preprocess = engine.description().preprocess;
+    preprocess = engine.preprocess();
     preprocess.policy = bundle.policy;
     pool.reserve(64);
   }

@@ -37,7 +37,7 @@ void write_heatmap_png(const Inspector& inspector, const ImageRegion& item, cons
   Heatmap map;
   inspector.explain(PixelView{image.rgb.data(), image.width, image.height, std::ptrdiff_t(image.width) * 3, 3}, region,
                     map);
-  image::Preprocess pre = InspectorAccess::engine(inspector).description().preprocess;
+  image::Preprocess pre = InspectorAccess::engine(inspector).preprocess();
   pre.policy = InspectorAccess::bundle(inspector).policy;
   const io::Image fitted = image::fit_to_input(image, pre, item.roi, item.path);
   const auto& bundle = InspectorAccess::bundle(inspector);

@@ -53,6 +53,7 @@ struct Engine::State {
   EngineOptions options;
   std::unique_ptr<par::Arena> arena;
   std::optional<nn::PackedTrunk> packed;  // Backend::kAoi
+  std::optional<nn::PackedTrunk> packed_large;  // Backend::kAoi, kMultiScale: the trunk at twice the size
   kernels::GemmBackend reference_gemm = kernels::GemmBackend::kEigen;  // the other backends
   std::size_t workspace_floats = 0;
   // Recipe kStages: the output channels of res3 and res4 (tap stages 2, 3).
@@ -70,14 +71,15 @@ struct Engine::State {
             "threads must be 0 (all cores) or 1 to 1024");
     if (options.threads == 0) options.threads = par::default_threads();
     feature_dim = trunk.feature_dim();
-    if (options.recipe == FeatureRecipe::kStages || options.patches) {
+    if (recipe_pools_stages(options.recipe) || options.patches) {
       const auto& stages = trunk.stages();
       require(stages.size() == 4, ErrorKind::kUnsupported, weights.name(),
               "the stages recipe and anomaly mode need a trunk of four stages");
       res3_channels = stages[1].back().conv3.out_channels();
       res4_channels = stages[2].back().conv3.out_channels();
     }
-    if (options.recipe == FeatureRecipe::kStages) feature_dim += res3_channels + res4_channels;
+    if (recipe_pools_stages(options.recipe)) feature_dim += res3_channels + res4_channels;
+    feature_dim *= recipe_scale(options.recipe);  // kMultiScale: the same block at each size
     recipe_dim = feature_dim;
     if (options.patches) {
       projector.emplace(res3_channels, res4_channels);
@@ -93,10 +95,17 @@ struct Engine::State {
                     std::string("engine: instruction set ") + kernels::isa_name(isa) + " is not available on this CPU or build");
       packed.emplace(trunk, isa, s, &weights);
       workspace_floats = packed->workspace_floats(options.threads);
+      if (recipe_scale(options.recipe) > 1) {
+        packed_large.emplace(trunk, isa, s * recipe_scale(options.recipe), &weights);
+        workspace_floats = std::max(workspace_floats, packed_large->workspace_floats(options.threads));
+      }
     } else {
       reference_gemm = kernels::parse_gemm_backend(backend_name(options.backend));  // throws if this build lacks it
-      workspace_floats = trunk.workspace_floats(s, s);
+      const int large = s * recipe_scale(options.recipe);
+      workspace_floats = trunk.workspace_floats(large, large);
     }
+    // kMultiScale: the input at the base size, averaged from the large one.
+    if (recipe_scale(options.recipe) > 1) workspace_floats += std::size_t(3) * s * s;
     pool.reserve(64);
   }
 
@@ -152,14 +161,20 @@ std::uint64_t Engine::feature_identity() const {
   if (state_->options.patches) record.append("/patches=1");
   return XXH3_64bits(record.data(), record.size());
 }
-int Engine::input_size() const { return description().preprocess.input_size; }
+int Engine::input_size() const { return description().preprocess.input_size * recipe_scale(recipe()); }
+image::Preprocess Engine::preprocess() const {
+  image::Preprocess p = description().preprocess;
+  p.input_size *= recipe_scale(recipe());
+  p.resize_short *= recipe_scale(recipe());
+  return p;
+}
 int Engine::threads() const { return state_->options.threads; }
 Backend Engine::backend() const { return state_->options.backend; }
 kernels::Isa Engine::isa() const { return state_->packed ? state_->packed->isa() : kernels::Isa::kScalar; }
 
 void Engine::prepare(const io::Image& image, const std::optional<image::Roi>& roi,
                      std::optional<image::ResizePolicy> policy, const std::string& name, float* tensor) const {
-  image::Preprocess pre = description().preprocess;
+  image::Preprocess pre = preprocess();
   if (policy) pre.policy = *policy;
   image::to_tensor(image::fit_to_input(image, pre, roi, name), pre, tensor);
 }
@@ -179,7 +194,7 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
   // kStages: res3 and res4 are pooled into the features after res5's, from
   // the trunk's stage tap (the caller's tap, if any, still sees every stage);
   // with patches, the same taps fill the patch grid after the recipe's part.
-  const bool stages = st.options.recipe == FeatureRecipe::kStages;
+  const bool stages = recipe_pools_stages(st.options.recipe);
   std::vector<float> patch_scratch;
   if (st.projector) patch_scratch.resize(anomaly::PatchProjector::scratch_floats(st.patch_side));
   struct StagePooling {
@@ -191,6 +206,12 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
     const State* st;
     float* scratch;
   } pooling{&tap, nullptr, nullptr, st.res3_channels, stages, &st, patch_scratch.data()};
+  // kMultiScale runs the large input first with pooling alone, then the base
+  // one with everything (patches and the caller's tap see the base size).
+  const nn::StageTap large_tap = [p = &pooling](int stage, const float* data, int channels, int height, int width) {
+    (void)width;
+    if (stage == 2 || stage == 3) gem_pool(data, channels, height * height, p->extra + (stage == 2 ? 0 : p->res3));
+  };
   const nn::StageTap stage_tap = [p = &pooling](int stage, const float* data, int channels, int height, int width) {
     if (p->stages && (stage == 2 || stage == 3))
       gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
@@ -206,16 +227,41 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
     if (*p->user) (*p->user)(stage, data, channels, height, width);
   };
   const nn::StageTap& use_tap = stages || st.projector ? stage_tap : tap;
+  const int base = description().preprocess.input_size, scale = recipe_scale(st.options.recipe);
+  const std::size_t block = std::size_t(st.recipe_dim / scale);  // one size's features
+  float* small = scale > 1 ? workspace.get() + (st.workspace_floats - std::size_t(3) * base * base) : nullptr;
+  auto run = [&](const float* input, int side, float* out, const nn::StageTap& use) {
+    pooling.extra = out + st.trunk.feature_dim();
+    const nn::PackedTrunk* trunk = side == base ? (st.packed ? &*st.packed : nullptr)
+                                                : (st.packed_large ? &*st.packed_large : nullptr);
+    if (trunk)
+      trunk->forward(input, out, workspace.get(), st.options.threads, use);
+    else
+      st.trunk.forward(input, side, side, out, workspace.get(), st.reference_gemm, use);
+  };
   try {
     st.arena->execute([&] {
       for (int i = 0; i < n; ++i) {
         float* out = features.data() + std::size_t(i) * feature_dim();
-        pooling.extra = out + st.trunk.feature_dim();
+        const float* input = inputs.data() + per_image * i;
+        if (scale > 1) {
+          pooling.patches = nullptr;
+          run(input, s, out + block, large_tap);
+          // The base view: each output pixel the mean of the scale x scale
+          // input pixels under it (an area resize, exact for a factor of 2).
+          for (int c = 0; c < 3; ++c)
+            for (int y = 0; y < base; ++y)
+              for (int x = 0; x < base; ++x) {
+                float sum = 0;
+                for (int dy = 0; dy < scale; ++dy)
+                  for (int dx = 0; dx < scale; ++dx)
+                    sum += input[(std::size_t(c) * s + y * scale + dy) * s + x * scale + dx];
+                small[(std::size_t(c) * base + y) * base + x] = sum / float(scale * scale);
+              }
+          input = small;
+        }
         pooling.patches = st.projector ? out + st.recipe_dim : nullptr;
-        if (st.packed)
-          st.packed->forward(inputs.data() + per_image * i, out, workspace.get(), st.options.threads, use_tap);
-        else
-          st.trunk.forward(inputs.data() + per_image * i, s, s, out, workspace.get(), st.reference_gemm, use_tap);
+        run(input, base, out, use_tap);
       }
     });
   } catch (...) {

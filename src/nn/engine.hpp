@@ -57,7 +57,10 @@ class Engine {
   std::uint64_t feature_identity() const;
   // Bumped whenever aoi's features change meaning for the same weights.
   static constexpr int kFeatureVersion = 2;
-  int input_size() const;  // the side of the square input tensor
+  int input_size() const;  // the side of the square input tensor (the recipe's: twice the file's for multiscale)
+  // The weight file's preprocessing for this engine's input (input_size()
+  // and resize_short scaled with the recipe).
+  image::Preprocess preprocess() const;
   FeatureRecipe recipe() const;
   // The recipe's features come first (recipe_dim() of them); with
   // EngineOptions::patches, patch_count() patches of anomaly::kPatchDim

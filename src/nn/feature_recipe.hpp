@@ -12,7 +12,14 @@ namespace aoi {
 enum class FeatureRecipe {
   kGlobal,  // res5 mean-pooled (ResNet-50: 2048)
   kStages,  // + res3 and res4 generalised-mean pooled (p = 3): 2048 + 512 + 1024
+  // kStages at the input size, then kStages of the image at twice that size
+  // (the trunk run a second time, at 448 for 224): 2 x 3584.
+  kMultiScale,
 };
+// Whether the recipe pools res3 and res4 (stages layout first).
+inline bool recipe_pools_stages(FeatureRecipe r) { return r != FeatureRecipe::kGlobal; }
+// The side of the image the recipe reads, in multiples of the weights' input size.
+inline int recipe_scale(FeatureRecipe r) { return r == FeatureRecipe::kMultiScale ? 2 : 1; }
 
 struct FeatureRecipeInfo {
   FeatureRecipe recipe;

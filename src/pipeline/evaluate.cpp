@@ -69,7 +69,9 @@ Evaluation evaluate_time_cv(const LabelledData& data, const EvaluateOptions& opt
     result.test = fold.test;
     result.test_time_begin = fold.test_time_begin;
     result.test_time_end = fold.test_time_end;
+    const auto score_start = std::chrono::steady_clock::now();
     const auto proba = score_rows(learned, data, fold.test, options);
+    result.score_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - score_start).count();
     if (options.keep_models) ev.fold_models.push_back(std::make_shared<const Learned>(std::move(learned)));
     std::vector<float> scores(fold.test.size()), truth(fold.test.size());
     for (std::size_t r = 0; r < fold.test.size(); ++r) {

@@ -49,6 +49,7 @@ struct FoldResult {
   std::int64_t test_time_begin = 0, test_time_end = 0;
   double auc = 0, pr_auc = 0;     // NaN when the test block lacks a class
   double train_seconds = 0;
+  double score_seconds = 0;       // scoring the test block (anomaly modes: the nearest-neighbour search)
   std::vector<std::size_t> test;  // item indices
 };
 

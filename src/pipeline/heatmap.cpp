@@ -42,8 +42,8 @@ std::pair<int, int> cover(int i, int g, int s) {
 // Per channel: the sum of v^p over the layer (p = 1: mean pooling; p = 3:
 // generalised mean), and the same left out of one grid cell.
 struct Pooled {
-  const StageActivations::Layer* layer;
-  int p;
+  const StageActivations::Layer* layer = nullptr;
+  int p = 1;
   std::vector<double> total;
   void init(const StageActivations::Layer& l, int power) {
     layer = &l;
@@ -81,7 +81,8 @@ struct Pooled {
 Heatmap pooling_heatmap(const StageActivations& a, FeatureRecipe recipe, std::span<const float> features,
                         const std::function<float(const float* features)>& fail_score) {
   require(a.res5.side > 0 && a.res5.channels > 0, ErrorKind::kInvalidArgument, "heatmap", "res5 was not captured");
-  const bool stages = recipe == FeatureRecipe::kStages;
+  // kMultiScale: the base size's block, first in the row; the large one stays.
+  const bool stages = recipe_pools_stages(recipe);
   require(!stages || (a.res3.side > 0 && a.res4.side > 0), ErrorKind::kInvalidArgument, "heatmap",
           "res3 and res4 were not captured");
   const std::size_t recipe_dim =
@@ -169,7 +170,7 @@ io::Image fold_heatmap_overlay(const Engine& engine, const Evaluation& ev, const
     return fail_score_of(proba, data.num_classes);
   };
   const io::Image image = io::read_image(path, limits);
-  image::Preprocess pre = engine.description().preprocess;
+  image::Preprocess pre = engine.preprocess();
   pre.policy = policy;
   const io::Image fitted = image::fit_to_input(image, pre, roi, path);
   Heatmap map;

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   manifest << "path,label,time,group,defect,cell\n";
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
-  std::normal_distribution<float> sensor(0.0f, 5.0f);
+  std::normal_distribution<float> sensor(0.0f, 8.0f);
   const double s = size / 300.0;  // features scale with the cell
   for (int n = 0; n < count; ++n) {
     const bool mono = u(rng) < 0.5;
@@ -109,14 +109,17 @@ int main(int argc, char** argv) {
           if (dx + dy < corner) v *= 0.25;
         } else {
           int best = 0;
-          double bd = 1e18;
+          double bd = 1e18, second = 1e18;
           for (std::size_t k = 0; k < seeds.size(); ++k) {
             const double d = (x - seeds[k].first) * (x - seeds[k].first) + (y - seeds[k].second) * (y - seeds[k].second);
-            if (d < bd) bd = d, best = int(k);
+            if (d < bd) second = bd, bd = d, best = int(k);
+            else if (d < second) second = d;
           }
           v += grain_level[best] + 6 * grain_noise[i];
+          // Grain boundaries: thin dark lines, as a crack is, yet no defect.
+          if (std::sqrt(second) - std::sqrt(bd) < 1.2 * s) v *= 0.8;
           // Dislocation clouds: broad dark patches that are no defect.
-          v -= 30 * std::max(0.0f, cloud[i] - 0.3f);
+          v -= 45 * std::max(0.0f, cloud[i] - 0.2f);
         }
         // Vignetting toward the edges.
         const double r = std::hypot(x - size / 2.0, y - size / 2.0) / (size / 2.0);
@@ -141,18 +144,18 @@ int main(int argc, char** argv) {
       if (pick < 0.5) {
         kind = "crack";
         const auto path = crack_path(size, int((40 + 160 * u(rng)) * s), rng);
-        darken_line(cell, path, 0.35f + 0.25f * float(u(rng)), (0.8 + 0.8 * u(rng)) * s);
+        darken_line(cell, path, 0.55f + 0.3f * float(u(rng)), (0.6 + 0.6 * u(rng)) * s);
         if (u(rng) < 0.3 && path.size() > 10) {  // a branch
           const auto& [bx, by] = path[path.size() / 2];
           auto branch = crack_path(size, int((20 + 50 * u(rng)) * s), rng);
           for (auto& p : branch) p.first += bx - branch.front().first, p.second += by - branch.front().second;
-          darken_line(cell, branch, 0.5f, 0.8 * s);
+          darken_line(cell, branch, 0.7f, 0.6 * s);
         }
         if (u(rng) < 0.35 && path.size() > 2) {  // the crack cuts off an inactive, darker area
           kind = "crack_inactive";
           const auto [ax, ay] = path.front();
           const auto [bx, by] = path.back();
-          const float dim = 0.45f + 0.3f * float(u(rng));
+          const float dim = 0.65f + 0.25f * float(u(rng));
           const double nx = -(by - ay), ny = bx - ax;  // the side of the chord away from the centre
           const double side = (size / 2.0 - ax) * nx + (size / 2.0 - ay) * ny;
           for (int y = 0; y < size; ++y)
@@ -161,8 +164,8 @@ int main(int argc, char** argv) {
         }
       } else if (pick < 0.75) {
         kind = "spot";
-        const double r = (4 + 12 * u(rng)) * s, px = r + u(rng) * (size - 2 * r), py = r + u(rng) * (size - 2 * r);
-        const float depth = 0.35f + 0.35f * float(u(rng));
+        const double r = (3 + 7 * u(rng)) * s, px = r + u(rng) * (size - 2 * r), py = r + u(rng) * (size - 2 * r);
+        const float depth = 0.6f + 0.25f * float(u(rng));
         for (int y = int(py - r - 2); y <= int(py + r + 2); ++y)
           for (int x = int(px - r - 2); x <= int(px + r + 2); ++x) {
             if (!cell.inside(x, y)) continue;
@@ -177,7 +180,7 @@ int main(int argc, char** argv) {
           const int y0 = int(py + k * finger_pitch), len = int((10 + 25 * u(rng)) * s);
           for (int y = y0; y < y0 + int(finger_pitch); ++y)
             for (int x = int(px); x < int(px) + len; ++x)
-              if (cell.inside(x, y)) cell.at(x, y) *= 0.6f;
+              if (cell.inside(x, y)) cell.at(x, y) *= 0.75f;
         }
       }
     }
