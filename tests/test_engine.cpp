@@ -184,6 +184,79 @@ TEST(FeatureRecipe, StagesAppendsGemPooledRes3AndRes4ToTheGlobalFeatures) {
   }
 }
 
+// multiscale: the input is twice the side; its first block is the stages
+// features of the area-averaged base view, its second the stages features of
+// the large input itself. An input whose pixels are 2 x 2 copies of a base
+// image therefore gives exactly the base image's stages features first.
+TEST(FeatureRecipe, MultiscaleIsStagesAtTheBaseSizeThenAtTwiceIt) {
+  TinyResNetSpec spec;
+  auto bytes = tiny_weight_file(spec, kSize, std::filesystem::temp_directory_path() / "aoi_test_multiscale");
+  for (Backend backend : {Backend::kAoi, Backend::kEigen}) {
+    EngineOptions stages_options{2};
+    stages_options.backend = backend;
+    stages_options.recipe = FeatureRecipe::kStages;
+    EngineOptions multi_options = stages_options;
+    multi_options.recipe = FeatureRecipe::kMultiScale;
+    const Engine stages(weights::WeightFile::from_bytes(bytes, "tiny"), stages_options);
+    const Engine multi(weights::WeightFile::from_bytes(bytes, "tiny"), multi_options);
+    const int d = stages.feature_dim();
+    ASSERT_EQ(multi.feature_dim(), 2 * d);
+    ASSERT_EQ(multi.input_size(), 2 * kSize);
+    EXPECT_EQ(multi.preprocess().input_size, 2 * kSize);
+    EXPECT_EQ(multi.preprocess().resize_short, 2 * stages.preprocess().resize_short);
+    EXPECT_NE(multi.feature_identity(), stages.feature_identity());
+    std::mt19937 rng(5);
+    const auto base = random_floats(3 * kSize * kSize, rng, -2, 2);
+    const int big = 2 * kSize;
+    std::vector<float> large(std::size_t(3) * big * big);
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < big; ++y)
+        for (int x = 0; x < big; ++x)
+          large[(std::size_t(c) * big + y) * big + x] = base[(std::size_t(c) * kSize + y / 2) * kSize + x / 2];
+    std::vector<float> sf(static_cast<std::size_t>(d)), mf(static_cast<std::size_t>(2 * d));
+    stages.featurize(base, 1, sf);
+    multi.featurize(large, 1, mf);
+    for (int k = 0; k < d; ++k) ASSERT_EQ(mf[std::size_t(k)], sf[std::size_t(k)]) << backend_name(backend) << " " << k;
+    // The second block: the trunk on the large input (a reference pass on it).
+    const nn::Trunk trunk(multi.weights());
+    std::vector<float> ws(trunk.workspace_floats(big, big)), res5(std::size_t(trunk.feature_dim()));
+    trunk.forward(large.data(), big, big, res5.data(), ws.data(), kernels::GemmBackend::kEigen);
+    for (int k = 0; k < trunk.feature_dim(); ++k)
+      EXPECT_NEAR(mf[std::size_t(d + k)], res5[std::size_t(k)], 1e-4 * (1 + std::abs(res5[std::size_t(k)])))
+          << backend_name(backend) << " " << k;
+  }
+}
+
+// EngineOptions::patches appends the patch grid after the recipe's features
+// and leaves those unchanged.
+TEST(FeatureRecipe, PatchesFollowTheRecipesFeaturesUnchanged) {
+  TinyResNetSpec spec;
+  auto bytes = tiny_weight_file(spec, kSize, std::filesystem::temp_directory_path() / "aoi_test_patches");
+  EngineOptions plain{2};
+  plain.recipe = FeatureRecipe::kStages;
+  EngineOptions with = plain;
+  with.patches = true;
+  const Engine a(weights::WeightFile::from_bytes(bytes, "tiny"), plain);
+  const Engine b(weights::WeightFile::from_bytes(bytes, "tiny"), with);
+  EXPECT_EQ(b.recipe_dim(), a.feature_dim());
+  EXPECT_EQ(b.patch_grid_side(), 8);
+  EXPECT_EQ(b.patch_count(), 64);
+  EXPECT_EQ(b.feature_dim(), a.feature_dim() + 64 * 128);
+  EXPECT_NE(a.feature_identity(), b.feature_identity());
+  std::mt19937 rng(6);
+  const auto in = random_floats(2 * 3 * kSize * kSize, rng, -2, 2);
+  std::vector<float> fa(std::size_t(2) * a.feature_dim()), fb(std::size_t(2) * b.feature_dim());
+  a.featurize(in, 2, fa);
+  b.featurize(in, 2, fb);
+  for (int i = 0; i < 2; ++i) {
+    for (int k = 0; k < a.feature_dim(); ++k)
+      ASSERT_EQ(fb[std::size_t(i) * b.feature_dim() + k], fa[std::size_t(i) * a.feature_dim() + k]);
+    double norm = 0;
+    for (int k = a.feature_dim(); k < b.feature_dim(); ++k) norm += std::abs(fb[std::size_t(i) * b.feature_dim() + k]);
+    EXPECT_GT(norm, 0) << "the patch grid is filled";
+  }
+}
+
 TEST(FeatureRecipe, NamesParseAndUnknownOnesAreRefused) {
   for (const auto& r : feature_recipes()) EXPECT_EQ(parse_feature_recipe(r.name), r.recipe);
   try {
