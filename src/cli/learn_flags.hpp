@@ -17,7 +17,7 @@ struct LearnFlags {
   EngineFlags engine;
   CacheFlags cache;
   ClassFlags classes;
-  std::string manifest, policy, mode = "supervised";
+  std::string manifest, policy, mode = pipeline::mode_name(pipeline::kDefaultMode);
   std::size_t bank_points = anomaly::BankParams{}.max_points;
   std::vector<std::string> params;
   int folds = 5, gap = 0, batch = 8;

@@ -20,6 +20,9 @@ struct ModeInfo {
 };
 
 std::span<const ModeInfo> modes();
+// What evaluate, train and retrain use without --mode: the mode that
+// measured best overall at an acceptable cost (docs/accuracy.md).
+inline constexpr Mode kDefaultMode = Mode::kCombined;
 const char* mode_name(Mode mode);
 // Throws aoi::Error(kInvalidArgument) naming the known modes.
 Mode parse_mode(const std::string& name);
