@@ -14,7 +14,6 @@
 #   per_layer          docs/kernels.md   bench/per_layer.py: aoi's steps against oneDNN's primitives
 #   xgboost_synthetic  docs/gbdt.md      bench/compare_xgboost.py (python3-xgboost) on bench/make_synthetic.py's set
 #   xgboost_deeppcb    docs/gbdt.md      the same on DeepPCB trunk features
-#   deeppcb            docs/pipeline.md  aoi evaluate on the DeepPCB manifest, cold feature cache
 #   lean               README.md         scripts/build-lean.sh: static sizes, ldd, peak RSS of one inspection
 #   fuzz               docs/fuzzing.md   scripts/fuzz.sh 600: every libFuzzer target for ten minutes
 #   accuracy           docs/accuracy.md  bench/compare_accuracy.py: recipes and modes on DeepPCB and
@@ -33,7 +32,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer xgboost_synthetic xgboost_deeppcb deeppcb lean fuzz accuracy serve)
+all=(peers per_layer xgboost_synthetic xgboost_deeppcb lean fuzz accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -85,14 +84,6 @@ for name in "${names[@]}"; do
       python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/deeppcb" >"$tmp/xd.md"
       report xgboost_deeppcb docs/gbdt.md markdown \
         "bench/deeppcb_split.py M.csv F.npy /tmp/dp && bench/compare_xgboost.py --data /tmp/dp" "$tmp/xd.md" ;;
-    deeppcb)
-      need "$deeppcb" "$build/src/cli/aoi" "$weights"
-      mkdir -p "$tmp/ev"
-      python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$tmp/ev/manifest.csv"
-      "$build/src/cli/aoi" evaluate --weights "$weights" --cache "$tmp/ev/cache" --manifest "$tmp/ev/manifest.csv" \
-        --cv time --folds 5 --json "$tmp/ev/E.json"
-      report deeppcb docs/pipeline.md evaluation \
-        "aoi evaluate --manifest M.csv --cv time --folds 5 --json E.json (empty feature cache)" "$tmp/ev/E.json" ;;
     lean)
       need "$build/tests/make_capi_fixture" "$weights"
       AOI_BUILD_DIR=$build scripts/build-lean.sh >"$tmp/lean.md"
