@@ -86,6 +86,14 @@ AOI_API aoi_status aoi_inspect_file(aoi_inspector *inspector, const char *image_
 AOI_API aoi_status aoi_inspect_pixels(aoi_inspector *inspector, const unsigned char *pixels, int width, int height,
                                       int stride_bytes, int channels, const aoi_roi *roi, aoi_result *out);
 
+/* aoi_inspect_file and where the evidence lies (docs/anomaly.md): a grid of
+ * *width x *height values in [0, 1], row by row, over the region as the
+ * trunk saw it, written to `heat` when it holds them (`capacity` floats).
+ * Too small a `heat` (or NULL) gives AOI_ERR_ARGUMENT with *out, *width
+ * and *height set, so a caller can size the buffer and call again. */
+AOI_API aoi_status aoi_explain_file(aoi_inspector *inspector, const char *image_path, const aoi_roi *roi,
+                                    aoi_result *out, float *heat, int capacity, int *width, int *height);
+
 /* The bundle's model_version ("aoi-" and 16 hex digits). */
 AOI_API const char *aoi_inspector_model_version(const aoi_inspector *inspector);
 

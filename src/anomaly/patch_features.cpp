@@ -53,6 +53,19 @@ void bilinear_tap(int i, int in, int out, int& i0, int& i1, float& w1) {
   w1 = src - float(i0);
 }
 
+// Projects a layer (channels x side x side) to kLayerDim planes and pools
+// each over 3 x 3 cells; returns the pooled planes (inside scratch).
+const float* project_and_pool(const std::vector<float>& r, int channels, const float* layer, int side,
+                               float* scratch) {
+  const int cells = side * side;
+  float* projected = scratch;  // kLayerDim x cells
+  float* pooled = scratch + std::size_t(kLayerDim) * cells;
+  kernels::sgemm(kernels::GemmBackend::kEigen, kLayerDim, cells, channels, r.data(), channels, layer, cells, projected,
+                 cells);
+  for (int d = 0; d < kLayerDim; ++d) box3(projected + std::size_t(d) * cells, side, pooled + std::size_t(d) * cells);
+  return pooled;
+}
+
 }  // namespace
 
 int patch_grid_side(int input_size) {
@@ -72,22 +85,14 @@ std::size_t PatchProjector::scratch_floats(int side) { return std::size_t(2) * k
 
 void PatchProjector::add_res3(const float* res3, int side, float* patches, float* scratch) const {
   const int cells = side * side;
-  float* projected = scratch;  // kLayerDim x cells
-  float* pooled = scratch + std::size_t(kLayerDim) * cells;
-  kernels::sgemm(kernels::GemmBackend::kEigen, kLayerDim, cells, res3_channels_, r3_.data(), res3_channels_, res3,
-                 cells, projected, cells);
-  for (int d = 0; d < kLayerDim; ++d) box3(projected + std::size_t(d) * cells, side, pooled + std::size_t(d) * cells);
+  const float* pooled = project_and_pool(r3_, res3_channels_, res3, side, scratch);
   for (int p = 0; p < cells; ++p)
     for (int d = 0; d < kLayerDim; ++d) patches[std::size_t(p) * kPatchDim + d] = pooled[std::size_t(d) * cells + p];
 }
 
 void PatchProjector::add_res4(const float* res4, int s4, int side, float* patches, float* scratch) const {
   const int cells4 = s4 * s4;
-  float* projected = scratch;  // kLayerDim x cells4
-  float* pooled = scratch + std::size_t(kLayerDim) * cells4;
-  kernels::sgemm(kernels::GemmBackend::kEigen, kLayerDim, cells4, res4_channels_, r4_.data(), res4_channels_, res4,
-                 cells4, projected, cells4);
-  for (int d = 0; d < kLayerDim; ++d) box3(projected + std::size_t(d) * cells4, s4, pooled + std::size_t(d) * cells4);
+  const float* pooled = project_and_pool(r4_, res4_channels_, res4, s4, scratch);
   for (int y = 0; y < side; ++y) {
     int y0, y1;
     float wy;

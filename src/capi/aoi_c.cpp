@@ -3,6 +3,7 @@
 // per-thread message.
 #include "aoi/aoi.h"
 
+#include <algorithm>
 #include <exception>
 #include <new>
 #include <optional>
@@ -102,6 +103,25 @@ aoi_status aoi_inspect_pixels(aoi_inspector* inspector, const unsigned char* pix
       throw aoi::Error(aoi::ErrorKind::kInvalidArgument, "aoi_inspect_pixels: inspector, pixels and out must not be NULL");
     const aoi::PixelView view{pixels, width, height, stride_bytes, channels};
     store(inspector->inspector.inspect(view, region_of(roi)), out);
+  });
+}
+
+aoi_status aoi_explain_file(aoi_inspector* inspector, const char* image_path, const aoi_roi* roi, aoi_result* out,
+                            float* heat, int capacity, int* width, int* height) {
+  return guarded([&] {
+    if (!inspector || !image_path || !out || !width || !height)
+      throw aoi::Error(aoi::ErrorKind::kInvalidArgument,
+                       "aoi_explain_file: inspector, image_path, out, width and height must not be NULL");
+    aoi::Heatmap map;
+    store(inspector->inspector.explain_file(image_path, region_of(roi), map), out);
+    *width = map.width;
+    *height = map.height;
+    const std::size_t need = map.values.size();
+    if (!heat || capacity < 0 || std::size_t(capacity) < need)
+      throw aoi::Error(aoi::ErrorKind::kInvalidArgument, "aoi_explain_file: heat must hold " + std::to_string(need) +
+                                                             " floats (" + std::to_string(map.width) + " x " +
+                                                             std::to_string(map.height) + ")");
+    std::copy(map.values.begin(), map.values.end(), heat);
   });
 }
 

@@ -1,6 +1,6 @@
 #include "nn/feature_recipe.hpp"
 
-#include "aoi/error.hpp"
+#include "core/named_values.hpp"
 
 namespace aoi {
 namespace {
@@ -19,18 +19,11 @@ constexpr FeatureRecipeInfo kRecipes[] = {
 std::span<const FeatureRecipeInfo> feature_recipes() { return kRecipes; }
 
 const char* feature_recipe_name(FeatureRecipe recipe) {
-  for (const auto& r : kRecipes)
-    if (r.recipe == recipe) return r.name;
-  return "?";
+  return name_in(feature_recipes(), &FeatureRecipeInfo::recipe, recipe);
 }
 
 FeatureRecipe parse_feature_recipe(const std::string& name) {
-  std::string known;
-  for (const auto& r : kRecipes) {
-    if (name == r.name) return r.recipe;
-    known += (known.empty() ? "" : ", ") + std::string(r.name);
-  }
-  throw Error(ErrorKind::kInvalidArgument, "unknown feature recipe '" + name + "' (known: " + known + ")");
+  return parse_name_in(feature_recipes(), &FeatureRecipeInfo::recipe, name, "feature recipe");
 }
 
 }  // namespace aoi

@@ -29,7 +29,7 @@ struct FeatureRecipeInfo {
 
 std::span<const FeatureRecipeInfo> feature_recipes();
 // What evaluate, train, retrain and featurize use without --features: the
-// recipe that measured best overall (docs/pipeline.md, "Feature recipes").
+// recipe that measured best overall (docs/accuracy.md).
 inline constexpr FeatureRecipe kDefaultRecipe = FeatureRecipe::kStages;
 const char* feature_recipe_name(FeatureRecipe recipe);
 // Throws aoi::Error(kInvalidArgument) naming the known recipes.

@@ -1,6 +1,6 @@
 #include "pipeline/mode.hpp"
 
-#include "aoi/error.hpp"
+#include "core/named_values.hpp"
 
 namespace aoi::pipeline {
 namespace {
@@ -16,19 +16,8 @@ constexpr ModeInfo kModes[] = {
 
 std::span<const ModeInfo> modes() { return kModes; }
 
-const char* mode_name(Mode mode) {
-  for (const auto& m : kModes)
-    if (m.mode == mode) return m.name;
-  return "?";
-}
+const char* mode_name(Mode mode) { return name_in(modes(), &ModeInfo::mode, mode); }
 
-Mode parse_mode(const std::string& name) {
-  std::string known;
-  for (const auto& m : kModes) {
-    if (name == m.name) return m.mode;
-    known += (known.empty() ? "" : ", ") + std::string(m.name);
-  }
-  throw Error(ErrorKind::kInvalidArgument, "unknown mode '" + name + "' (known: " + known + ")");
-}
+Mode parse_mode(const std::string& name) { return parse_name_in(modes(), &ModeInfo::mode, name, "mode"); }
 
 }  // namespace aoi::pipeline

@@ -172,6 +172,23 @@ static void test_inspect_file(aoi_inspector *insp) {
   CHECK(contains(aoi_last_error(), "NULL"));
 }
 
+static void test_explain_file(aoi_inspector *insp) {
+  aoi_result r = {-1.0f, AOI_PASS};
+  int w = -1, h = -1;
+  float heat[4096];
+  /* No buffer: the size comes back with the error. */
+  CHECK(aoi_explain_file(insp, path("pattern.png"), NULL, &r, NULL, 0, &w, &h) == AOI_ERR_ARGUMENT);
+  CHECK(w > 0 && h > 0 && w * h <= 4096);
+  CHECK(contains(aoi_last_error(), "heat must hold"));
+  for (int i = 0; i < 4096; ++i) heat[i] = -1.0f;
+  CHECK(aoi_explain_file(insp, path("pattern.png"), NULL, &r, heat, 4096, &w, &h) == AOI_OK);
+  CHECK(same(r.p_fail, expect_whole.p_fail)); /* the same decision as aoi_inspect_file */
+  for (int i = 0; i < w * h; ++i) CHECK(heat[i] >= 0.0f && heat[i] <= 1.0f);
+  CHECK(heat[w * h] == -1.0f); /* nothing written past the map */
+  CHECK(aoi_explain_file(insp, path("missing.png"), NULL, &r, heat, 4096, &w, &h) == AOI_ERR_IO);
+  CHECK(aoi_explain_file(insp, path("pattern.png"), NULL, &r, heat, 4096, NULL, &h) == AOI_ERR_ARGUMENT);
+}
+
 static void test_inspect_pixels(aoi_inspector *insp) {
   aoi_result r = {-1.0f, AOI_PASS};
   aoi_roi roi = {10, 5, 40, 30};
@@ -318,6 +335,7 @@ int main(int argc, char **argv) {
   insp = open_default();
   if (!insp) return 1;
   test_inspect_file(insp);
+  test_explain_file(insp);
   test_inspect_pixels(insp);
   test_model_version(insp);
   test_two_threads_one_inspector(insp);

@@ -1,0 +1,32 @@
+// Tables that declare an enum's values once, with a name and a doc each
+// (feature recipes, modes): the name of a value, and parsing a name with an
+// error that lists the known ones.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "aoi/error.hpp"
+
+namespace aoi {
+
+// `key` is the table's member holding the value; every entry has `name`.
+template <class Info, class Value>
+const char* name_in(std::span<const Info> table, Value Info::*key, Value value) {
+  for (const auto& entry : table)
+    if (entry.*key == value) return entry.name;
+  return "?";
+}
+
+// Throws aoi::Error(kInvalidArgument): "unknown WHAT 'NAME' (known: a, b)".
+template <class Info, class Value>
+Value parse_name_in(std::span<const Info> table, Value Info::*key, const std::string& name, const char* what) {
+  std::string known;
+  for (const auto& entry : table) {
+    if (name == entry.name) return entry.*key;
+    known += (known.empty() ? "" : ", ") + std::string(entry.name);
+  }
+  throw Error(ErrorKind::kInvalidArgument, std::string("unknown ") + what + " '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace aoi
