@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "aoi/version.h"
+#include "core/parallel.hpp"
 #include "core/require.hpp"
 #include "gbdt/model.hpp"
 #include "image/preprocess.hpp"
@@ -58,6 +59,7 @@ struct Inspector::State {
         scorer(bundle.mode, bundle.model, bundle.banks, std::size_t(engine.recipe_dim()), engine.patch_count(),
                anomaly::kPatchDim) {
     preprocess = engine.preprocess();
+    if (scorer.has_banks()) arena = std::make_unique<par::Arena>(engine.threads());
     preprocess.policy = bundle.policy;
     pool.reserve(64);
   }
@@ -112,13 +114,30 @@ struct Inspector::State {
       }
       engine.featurize(std::span<const float>(scratch->inputs.data(), per_image * n), int(n),
                        std::span<float>(scratch->features.data(), std::size_t(d) * n));
-      for (std::size_t i = 0; i < n; ++i)
-        out[i] = decide(scratch->features.data() + std::size_t(d) * i, scratch->proba.data(), scratch->scoring);
+      decide_rows(scratch->features.data(), n, out.data(), scratch->scoring, scratch->proba.data());
     } catch (...) {
       give_back(std::move(scratch));
       throw;
     }
     give_back(std::move(scratch));
+  }
+
+  // Rows [0, n) of features into out: one after the other when deciding is
+  // a GBDT walk, across the threads when it searches a memory bank.
+  void decide_rows(const float* features, std::size_t n, Inspection* out, pipeline::RowScorer::Scratch& scoring,
+                   float* proba) const {
+    const std::size_t d = std::size_t(engine.feature_dim());
+    if (!arena || n < 2) {
+      for (std::size_t i = 0; i < n; ++i) out[i] = decide(features + d * i, proba, scoring);
+      return;
+    }
+    arena->execute([&] {
+      par::for_each_index(0, int(n), [&](int i) {
+        float own[1000];  // Model::validate caps outputs at 1000 classes
+        thread_local pipeline::RowScorer::Scratch local;
+        out[i] = decide(features + d * std::size_t(i), own, local);
+      });
+    });
   }
 
   // One sample's inspection and heatmap (Inspector::explain).
@@ -163,6 +182,7 @@ struct Inspector::State {
   Engine engine;
   pipeline::RowScorer scorer;
   image::Preprocess preprocess;
+  std::unique_ptr<par::Arena> arena;  // deciding rows in parallel (modes with a memory bank)
   // Scratch of finished calls, one per concurrent caller ever seen.
   mutable std::mutex mutex;
   mutable std::vector<std::unique_ptr<Scratch>> pool;
@@ -256,6 +276,12 @@ std::span<const std::string> Inspector::classes() const { return state_->bundle.
 
 const Engine& InspectorAccess::engine(const Inspector& inspector) { return inspector.state_->engine; }
 const pipeline::ModelBundle& InspectorAccess::bundle(const Inspector& inspector) { return inspector.state_->bundle; }
+void InspectorAccess::decide_rows(const Inspector& inspector, const float* features, std::size_t n, Inspection* out) {
+  float proba[1000];
+  thread_local pipeline::RowScorer::Scratch scoring;
+  inspector.state_->decide_rows(features, n, out, scoring, proba);
+}
+
 Inspection InspectorAccess::decide(const Inspector& inspector, const float* features) {
   // Called once per scored item, so no allocation: Model::validate caps a
   // model's outputs at 1000 classes.

@@ -17,6 +17,10 @@ struct InspectorAccess {
   static const pipeline::ModelBundle& bundle(const Inspector& inspector);
   // P(fail) and the verdict of one image's trunk features (engine().feature_dim() floats).
   static Inspection decide(const Inspector& inspector, const float* features);
+  // The same for n rows (n x feature_dim floats) into out[0, n): in
+  // parallel on the inspector's threads when deciding is costly (modes with
+  // a memory bank search it per row).
+  static void decide_rows(const Inspector& inspector, const float* features, std::size_t n, Inspection* out);
 };
 
 }  // namespace aoi

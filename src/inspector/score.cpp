@@ -23,10 +23,10 @@ ScoreRun score_regions(const Inspector& inspector, const std::vector<ImageRegion
   FeaturizeResult features = featurize_regions(engine, items, fo, progress);
   ScoreRun run;
   run.errors = std::move(features.errors);
+  std::vector<Inspection> decided(features.rows.size());
+  InspectorAccess::decide_rows(inspector, features.features.data(), decided.size(), decided.data());
   run.scored.reserve(features.rows.size());
-  const std::size_t d = std::size_t(engine.feature_dim());
-  for (std::size_t r = 0; r < features.rows.size(); ++r)
-    run.scored.push_back({features.rows[r], InspectorAccess::decide(inspector, features.features.data() + r * d)});
+  for (std::size_t r = 0; r < features.rows.size(); ++r) run.scored.push_back({features.rows[r], decided[r]});
   return run;
 }
 

@@ -68,8 +68,10 @@ void Batcher::process(std::vector<Job*>& batch) {
     engine.featurize(std::span<const float>(inputs_.data(), per_image * n), int(n),
                      std::span<float>(features_.data(), d * n));
     records_.clear();
+    decided_.resize(n);
+    InspectorAccess::decide_rows(inspector, features_.data(), n, decided_.data());
     for (std::size_t i = 0; i < n; ++i) {
-      const Inspection r = InspectorAccess::decide(inspector, features_.data() + d * i);
+      const Inspection& r = decided_[i];
       store::InspectionRecord record = batch[i]->record;
       record.p_fail = r.p_fail;
       record.verdict = verdict_name(r.verdict);

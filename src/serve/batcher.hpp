@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "aoi/inspector.hpp"
 #include "serve/metrics.hpp"
 #include "serve/model_slot.hpp"
 #include "store/results_store.hpp"
@@ -57,6 +58,7 @@ class Batcher {
   std::deque<Job*> queue_;
   bool stopping_ = false;
   std::vector<float> inputs_, features_;
+  std::vector<Inspection> decided_;
   std::vector<store::InspectionRecord> records_;
   std::thread thread_;
 };
