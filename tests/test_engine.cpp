@@ -258,7 +258,7 @@ TEST(FeatureRecipe, PatchesFollowTheRecipesFeaturesUnchanged) {
 }
 
 TEST(FeatureRecipe, NamesParseAndUnknownOnesAreRefused) {
-  for (const auto& r : feature_recipes()) EXPECT_EQ(parse_feature_recipe(r.name), r.recipe);
+  for (const auto& r : feature_recipes()) EXPECT_EQ(parse_feature_recipe(r.name), r.value);
   try {
     parse_feature_recipe("tiles");
     FAIL() << "no error";

@@ -10,20 +10,26 @@
 
 namespace aoi {
 
-// `key` is the table's member holding the value; every entry has `name`.
-template <class Info, class Value>
-const char* name_in(std::span<const Info> table, Value Info::*key, Value value) {
+template <class Value>
+struct NamedValue {
+  Value value;
+  const char* name;
+  const char* doc;
+};
+
+template <class Value>
+const char* name_in(std::span<const NamedValue<Value>> table, Value value) {
   for (const auto& entry : table)
-    if (entry.*key == value) return entry.name;
+    if (entry.value == value) return entry.name;
   return "?";
 }
 
 // Throws aoi::Error(kInvalidArgument): "unknown WHAT 'NAME' (known: a, b)".
-template <class Info, class Value>
-Value parse_name_in(std::span<const Info> table, Value Info::*key, const std::string& name, const char* what) {
+template <class Value>
+Value parse_name_in(std::span<const NamedValue<Value>> table, const std::string& name, const char* what) {
   std::string known;
   for (const auto& entry : table) {
-    if (name == entry.name) return entry.*key;
+    if (name == entry.name) return entry.value;
     known += (known.empty() ? "" : ", ") + std::string(entry.name);
   }
   throw Error(ErrorKind::kInvalidArgument, std::string("unknown ") + what + " '" + name + "' (known: " + known + ")");

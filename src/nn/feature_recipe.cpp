@@ -19,11 +19,11 @@ constexpr FeatureRecipeInfo kRecipes[] = {
 std::span<const FeatureRecipeInfo> feature_recipes() { return kRecipes; }
 
 const char* feature_recipe_name(FeatureRecipe recipe) {
-  return name_in(feature_recipes(), &FeatureRecipeInfo::recipe, recipe);
+  return name_in(feature_recipes(), recipe);
 }
 
 FeatureRecipe parse_feature_recipe(const std::string& name) {
-  return parse_name_in(feature_recipes(), &FeatureRecipeInfo::recipe, name, "feature recipe");
+  return parse_name_in(feature_recipes(), name, "feature recipe");
 }
 
 }  // namespace aoi

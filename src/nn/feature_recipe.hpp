@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 
+#include "core/named_values.hpp"
+
 namespace aoi {
 
 enum class FeatureRecipe {
@@ -21,11 +23,7 @@ inline bool recipe_pools_stages(FeatureRecipe r) { return r != FeatureRecipe::kG
 // The side of the image the recipe reads, in multiples of the weights' input size.
 inline int recipe_scale(FeatureRecipe r) { return r == FeatureRecipe::kMultiScale ? 2 : 1; }
 
-struct FeatureRecipeInfo {
-  FeatureRecipe recipe;
-  const char* name;
-  const char* doc;
-};
+using FeatureRecipeInfo = NamedValue<FeatureRecipe>;
 
 std::span<const FeatureRecipeInfo> feature_recipes();
 // What evaluate, train, retrain and featurize use without --features: the

@@ -16,8 +16,8 @@ constexpr ModeInfo kModes[] = {
 
 std::span<const ModeInfo> modes() { return kModes; }
 
-const char* mode_name(Mode mode) { return name_in(modes(), &ModeInfo::mode, mode); }
+const char* mode_name(Mode mode) { return name_in(modes(), mode); }
 
-Mode parse_mode(const std::string& name) { return parse_name_in(modes(), &ModeInfo::mode, name, "mode"); }
+Mode parse_mode(const std::string& name) { return parse_name_in(modes(), name, "mode"); }
 
 }  // namespace aoi::pipeline

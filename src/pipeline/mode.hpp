@@ -5,6 +5,8 @@
 #include <span>
 #include <string>
 
+#include "core/named_values.hpp"
+
 namespace aoi::pipeline {
 
 enum class Mode {
@@ -13,11 +15,7 @@ enum class Mode {
   kCombined,    // GBDT on the recipe's features plus the anomaly score
 };
 
-struct ModeInfo {
-  Mode mode;
-  const char* name;
-  const char* doc;
-};
+using ModeInfo = NamedValue<Mode>;
 
 std::span<const ModeInfo> modes();
 // What evaluate, train and retrain use without --mode: the mode that
