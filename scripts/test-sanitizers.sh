@@ -42,6 +42,6 @@ start=$SECONDS
 # its SIGTERM-driven tests cannot stop it (its load, reload and intake tests
 # ran clean under TSan by hand; docs/sanitizers.md).
 sanitize build-tsan thread std OFF \
-  -R 'Parallel|Inspector|CApi|Engine|Gbdt|Train|Predict|FeatureCache|Evaluate|CliPipeline|OnEachIsa|PackedConv|NoAllocation|Golden.*aoi_avx|TsanCanary' \
+  -R 'Parallel|Inspector|CApi|Engine|Gbdt|Train|Predict|FeatureCache|Evaluate|CliPipeline|OnEachIsa|PackedConv|NoAllocation|Golden.*aoi_avx|TsanCanary|Anomaly|MemoryBank' \
   -E 'FullDisk'
 echo "test-sanitizers: TSan passed in $((SECONDS - start)) s"
