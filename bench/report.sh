@@ -95,9 +95,9 @@ for name in "${names[@]}"; do
       need "$deeppcb" "$build/src/cli/aoi" "$build/tools/aoi-make-textured-defects" "$build/tools/aoi-make-el-cells" \
         "$weights"
       cmd=(python3 bench/compare_accuracy.py --count 600 --threads 2)
-      "${cmd[@]}" --build "$build" --weights "$weights" --deeppcb "$deeppcb" --json "$tmp/accuracy.json" \
+      "${cmd[@]}" --build "$build" --weights "$weights" --deeppcb "$deeppcb" \
         --recipes-md "$tmp/recipes.md" >"$tmp/accuracy.md"
-      report accuracy docs/accuracy.md markdown "${cmd[*]}" "$tmp/accuracy.md" "$tmp/accuracy.json"
+      report accuracy docs/accuracy.md markdown "${cmd[*]}" "$tmp/accuracy.md"
       report recipes README.md markdown "${cmd[*]}" "$tmp/recipes.md" ;;
     serve)
       # A bundle from every 15th DeepPCB region of each label (enough for a real

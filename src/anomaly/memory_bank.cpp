@@ -39,8 +39,13 @@ MemoryBank::MemoryBank(std::vector<float> points, int dim, float scale)
   require(dim > 0 && !points_.empty() && points_.size() % std::size_t(dim) == 0, ErrorKind::kInvalidArgument,
           "memory bank", "points must be a non-empty rows x dim array");
   require(std::isfinite(scale) && scale > 0, ErrorKind::kInvalidArgument, "memory bank", "scale must be positive");
-  norms_.resize(size());
-  for (std::size_t i = 0; i < size(); ++i) norms_[i] = squared_norm(points_.data() + i * dim_, dim_);
+  const std::size_t m = size();
+  norms_.resize(m);
+  transposed_.resize(points_.size());
+  for (std::size_t i = 0; i < m; ++i) {
+    norms_[i] = squared_norm(points_.data() + i * dim_, dim_);
+    for (int d = 0; d < dim_; ++d) transposed_[std::size_t(d) * m + i] = points_[i * dim_ + d];
+  }
 }
 
 MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_per_image, int dim,
@@ -140,12 +145,11 @@ float MemoryBank::nearest(const float* patches, int count, float* distances, std
   require(dim_ > 0, ErrorKind::kInvalidArgument, "memory bank", "empty bank");
   const std::size_t m = size();
   const std::size_t chunk = std::min<std::size_t>(m, kChunk);
-  // Transposed bank chunks (dim x chunk) then the product (count x chunk)
-  // and the running minimum of squared distances.
-  const std::size_t need = std::size_t(dim_) * chunk + std::size_t(count) * chunk + 2 * std::size_t(count);
+  // The product with a chunk of the bank (count x chunk), then the running
+  // minimum of squared distances and the queries' squared norms.
+  const std::size_t need = std::size_t(count) * chunk + 2 * std::size_t(count);
   if (scratch.size() < need) scratch.resize(need);
-  float* bt = scratch.data();
-  float* product = bt + std::size_t(dim_) * chunk;
+  float* product = scratch.data();
   float* best = product + std::size_t(count) * chunk;
   float* qnorm = best + count;
   for (int i = 0; i < count; ++i) {
@@ -154,10 +158,8 @@ float MemoryBank::nearest(const float* patches, int count, float* distances, std
   }
   for (std::size_t start = 0; start < m; start += chunk) {
     const std::size_t cols = std::min(chunk, m - start);
-    for (std::size_t j = 0; j < cols; ++j)
-      for (int d = 0; d < dim_; ++d) bt[std::size_t(d) * cols + j] = points_[(start + j) * dim_ + d];
-    kernels::sgemm(kernels::GemmBackend::kEigen, count, int(cols), dim_, patches, dim_, bt, int(cols), product,
-                   int(cols));
+    kernels::sgemm(kernels::GemmBackend::kEigen, count, int(cols), dim_, patches, dim_, transposed_.data() + start,
+                   int(m), product, int(cols));
     for (int i = 0; i < count; ++i) {
       const float* row = product + std::size_t(i) * cols;
       float b = best[i];

@@ -160,9 +160,7 @@ struct Inspector::State {
       if (scorer.has_banks()) {
         std::vector<float> distances(std::size_t(engine.patch_count()));
         r = decide(scratch->features.data(), scratch->proba.data(), scratch->scoring, distances.data());
-        double scale = 0;
-        for (const auto& bank : bundle.banks) scale += bank.scale();
-        map = pipeline::distance_heatmap(distances, engine.patch_grid_side(), float(scale / bundle.banks.size()));
+        map = pipeline::bank_heatmap(distances, bundle.banks);
       } else {
         r = decide(scratch->features.data(), scratch->proba.data(), scratch->scoring);
         map = pipeline::pooling_heatmap(activations, engine.recipe(), scratch->features, [&](const float* features) {

@@ -20,6 +20,14 @@ Heatmap distance_heatmap(std::span<const float> distances, int side, float scale
   return map;
 }
 
+Heatmap bank_heatmap(std::span<const float> distances, std::span<const anomaly::MemoryBank> banks) {
+  require(!banks.empty(), ErrorKind::kInvalidArgument, "heatmap", "no memory bank");
+  double scale = 0;
+  for (const auto& bank : banks) scale += bank.scale();
+  const int side = int(std::lround(std::sqrt(double(distances.size()))));
+  return distance_heatmap(distances, side, float(scale / double(banks.size())));
+}
+
 nn::StageTap StageActivations::tap() {
   return [this](int stage, const float* data, int channels, int height, int width) {
     Layer* layer = stage == 2 ? &res3 : stage == 3 ? &res4 : stage == 4 ? &res5 : nullptr;
@@ -177,10 +185,7 @@ io::Image fold_heatmap_overlay(const Engine& engine, const Evaluation& ev, const
   if (scorer.has_banks()) {
     std::vector<float> distances(std::size_t(data.patch_count));
     scorer.score(data.row(index), proba.data(), scratch, -1, distances.data());
-    double scale = 0;
-    for (const auto& bank : learned.banks) scale += bank.scale();
-    const int side = int(std::lround(std::sqrt(double(data.patch_count))));
-    map = distance_heatmap(distances, side, float(scale / learned.banks.size()));
+    map = bank_heatmap(distances, learned.banks);
   } else {
     const int s = engine.input_size();
     std::vector<float> tensor(std::size_t(3) * s * s), features(std::size_t(engine.feature_dim()));

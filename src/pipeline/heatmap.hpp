@@ -28,6 +28,9 @@ namespace aoi::pipeline {
 
 // The patch map from per-patch distances (side x side, row by row).
 Heatmap distance_heatmap(std::span<const float> distances, int side, float scale);
+// The same for distances averaged over `banks` (RowScorer::score's): a square
+// grid, mapped with the banks' mean scale.
+Heatmap bank_heatmap(std::span<const float> distances, std::span<const anomaly::MemoryBank> banks);
 
 // res3, res4 and res5 of one image as the engine's stage tap shows them
 // (NCHW), kept for pooling_heatmap.
