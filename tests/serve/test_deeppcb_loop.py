@@ -3,6 +3,9 @@ on the older half (with a loose recall target), post the newer half, label
 it from the manifest's truth through the API, retrain, gate, promote, and
 see the served version change; a model trained on inverted labels is
 refused by the gate. Every 5th board keeps it to a few minutes on 2 cores.
+The served model uses the default mode (combined: trunk features plus the
+memory bank); the retrained ones are supervised, whose features the cache
+holds, so the gate also compares models of different modes.
 
 Needs ../shared/datasets/deeppcb and the converted weights; skipped without
 them unless AOI_REQUIRE_WEIGHTS is set (scripts/test.sh sets it when
@@ -98,7 +101,7 @@ def test_label_retrain_gate_promote_on_deeppcb(aoi, fixture, tmp_path):
             assert status == 200
         # Retrain on the older half plus the labels, gate against the one in service, promote.
         code, _, err = run_aoi(aoi, "retrain", "--store", store, "--manifest", older, "-o", tmp_path / "second.json",
-                               "--promote", "--registry", reg, "--by", "engineer", *w, *env_cache, timeout=1800)
+                               "--mode", "supervised", "--promote", "--registry", reg, "--by", "engineer", *w, *env_cache, timeout=1800)
         second = json.loads((tmp_path / "second.json").read_text())["model_version"]
         gate = json.loads((reg / "versions" / second / "gate.json").read_text())
         assert code == 0 and gate["passed"], err
@@ -108,7 +111,7 @@ def test_label_retrain_gate_promote_on_deeppcb(aoi, fixture, tmp_path):
         assert s.json("GET", "/healthz", key=None)[1]["model_version"] == second
         assert gate["candidate"]["auc"] > 0.9
         # A model trained on inverted labels is refused and changes nothing.
-        assert run_aoi(aoi, "train", "--manifest", inverted, "-o", tmp_path / "bad.json", *w, *env_cache)[0] == 0
+        assert run_aoi(aoi, "train", "--manifest", inverted, "-o", tmp_path / "bad.json", "--mode", "supervised", *w, *env_cache)[0] == 0
         bad = run_aoi(aoi, "models", "--registry", reg, "add", tmp_path / "bad.json")[1].strip()
         code, _, err = run_aoi(aoi, "models", "--registry", reg, "promote", bad, "--gate", "--store", store, *w)
         assert code == 1 and "refused" in err
