@@ -270,6 +270,61 @@ TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
     }
 }
 
+TEST_P(OnEachIsa, PackedBuffersRunBitIdenticallyFromAnotherPlace) {
+  // A layer rebuilt over a copy of another's packed buffers (as from a pack
+  // file) computes the very same bits, for each layout: GEMM panels (1x1,
+  // strided, padded 3x3) and Winograd points (F(2,3), F(4,3)).
+  struct Case {
+    ConvSpec spec;
+    ConvAlgorithm algo;
+    int size;
+  };
+  const Case cases[] = {{{24, 40, 1, 1, 0}, ConvAlgorithm::kGemm, 9},
+                        {{16, 33, 1, 2, 0}, ConvAlgorithm::kGemm, 11},
+                        {{5, 19, 3, 1, 1}, ConvAlgorithm::kGemm, 7},
+                        {{12, 20, 3, 1, 1}, ConvAlgorithm::kWinogradF2, 10},
+                        {{8, 17, 3, 1, 1}, ConvAlgorithm::kWinogradF4, 13}};
+  std::uint32_t seed = 900;
+  for (const auto& c : cases) {
+    std::mt19937 rng(seed++);
+    const auto& s = c.spec;
+    const auto weight = random_floats(std::size_t(s.out_channels) * s.in_channels * s.kernel * s.kernel, rng);
+    const auto bias = random_floats(s.out_channels, rng);
+    const auto input = random_floats(std::size_t(c.size) * c.size * s.in_channels, rng);
+    const PackedConv made(s, weight, bias, GetParam(), c.algo);
+    std::vector<AlignedFloats> copies;
+    std::vector<std::span<const float>> views;
+    for (const auto& b : made.packed_buffers()) {
+      copies.push_back(allocate_floats(b.size()));
+      std::copy(b.begin(), b.end(), copies.back().get());
+      views.emplace_back(copies.back().get(), b.size());
+    }
+    const PackedConv borrowed = PackedConv::from_packed(s, GetParam(), c.algo, views);
+    EXPECT_EQ(borrowed.algorithm(), made.algorithm());
+    const int o = s.out_size(c.size);
+    std::vector<float> a(std::size_t(o) * o * s.out_channels), b(a.size());
+    aoi::par::Arena arena(2);
+    arena.execute([&] {
+      kernels::Scratch scratch;
+      scratch.slots = aoi::par::max_concurrency();
+      scratch.floats_per_slot = made.scratch_floats(c.size, c.size);
+      std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
+      scratch.data = memory.data();
+      made.forward(input.data(), c.size, c.size, a.data(), nullptr, true, scratch);
+      borrowed.forward(input.data(), c.size, c.size, b.data(), nullptr, true, scratch);
+    });
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << "case " << seed;
+    // Buffers of another size are refused, not read past.
+    views[1] = views[1].first(views[1].size() - 1);
+    try {
+      (void)PackedConv::from_packed(s, GetParam(), c.algo, views);
+      ADD_FAILURE() << "a short buffer was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kBadWeights);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, OnEachIsa, ::testing::ValuesIn(runnable_isas()), isa_param_name);
 
 TEST(PackedConv, RejectsBadShapesAndWeights) {

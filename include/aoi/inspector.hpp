@@ -71,6 +71,11 @@ struct Heatmap {
 struct InspectorOptions {
   int threads = 0;                    // 0: all cores; else 1..1024
   std::filesystem::path weights = {};  // empty: $AOI_WEIGHTS, else ${XDG_DATA_HOME:-~/.local/share}/aoi/resnet50-imagenet.aoiw
+  // A folder for pack files: the trunk's weights packed for this CPU, written
+  // by the first open and mapped by every later one, which then starts in a
+  // fraction of the time and shares the memory with other processes
+  // (docs/embedding.md). Empty: $AOI_PACK_DIR if set ("off": none), else none.
+  std::filesystem::path pack_dir = {};
 };
 
 // One item of a batch.

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "core/require.hpp"
+#include "nn/pack_file.hpp"
 #include "weights/location.hpp"
 
 namespace aoi::cli {
@@ -43,6 +44,7 @@ EngineOptions engine_options(const EngineFlags& flags) {
   if (!flags.isa.empty()) options.isa = kernels::parse_isa(flags.isa);  // the engine checks the CPU can run it
   options.recipe = parse_feature_recipe(flags.features);
   options.patches = flags.patches;
+  options.pack_dir = nn::pack_dir_from_environment(true);
   return options;
 }
 

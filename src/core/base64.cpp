@@ -8,14 +8,16 @@ namespace aoi {
 namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int value_of(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+// -1 for every byte outside the alphabet ('=' included: padding is handled
+// apart).
+struct DecodeTable {
+  std::int8_t value[256];
+  constexpr DecodeTable() : value() {
+    for (int c = 0; c < 256; ++c) value[c] = -1;
+    for (int k = 0; k < 64; ++k) value[static_cast<unsigned char>(kAlphabet[k])] = std::int8_t(k);
+  }
+};
+constexpr DecodeTable kDecode;
 }  // namespace
 
 std::string base64_encode(std::span<const std::uint8_t> bytes) {
@@ -44,27 +46,38 @@ std::string base64_encode(std::span<const std::uint8_t> bytes) {
 
 std::string base64_decode(const std::string& text, const std::string& name) {
   require(text.size() % 4 == 0, ErrorKind::kBadData, name, "base64 length is not a multiple of 4");
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = text[i + k];
-      const bool last_group = i + 4 == text.size();
-      if (c == '=' && last_group && k >= 2 && (k == 3 || text[i + 3] == '=')) {
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      v[k] = value_of(c);
-      require(v[k] >= 0 && pad == 0, ErrorKind::kBadData, name,
-              "invalid base64 character at offset " + std::to_string(i + k));
+  std::size_t pad = 0;
+  if (!text.empty() && text.back() == '=') pad = text[text.size() - 2] == '=' ? 2 : 1;
+  std::string out(text.size() / 4 * 3 - pad, '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  auto bad = [&](std::size_t at) {
+    throw Error(ErrorKind::kBadData, name + ": invalid base64 character at offset " + std::to_string(at));
+  };
+  // Whole groups, the last one apart when it is padded. A bank is megabytes
+  // of base64 and a bundle loads at every start: no work per byte but the
+  // table look-up.
+  const std::size_t groups = text.size() / 4 - (pad ? 1 : 0);
+  for (std::size_t g = 0; g < groups; ++g) {
+    const unsigned char* c = in + 4 * g;
+    const int a = kDecode.value[c[0]], b = kDecode.value[c[1]], d = kDecode.value[c[2]], e = kDecode.value[c[3]];
+    if ((a | b | d | e) < 0) {
+      for (int k = 0; k < 4; ++k)
+        if (kDecode.value[c[k]] < 0) bad(4 * g + k);
     }
-    const unsigned w = (unsigned(v[0]) << 18) | (unsigned(v[1]) << 12) | (unsigned(v[2]) << 6) | unsigned(v[3]);
-    out += char(w >> 16);
-    if (pad < 2) out += char((w >> 8) & 255);
-    if (pad < 1) out += char(w & 255);
+    const unsigned w = (unsigned(a) << 18) | (unsigned(b) << 12) | (unsigned(d) << 6) | unsigned(e);
+    out[3 * g] = char(w >> 16), out[3 * g + 1] = char((w >> 8) & 255), out[3 * g + 2] = char(w & 255);
+  }
+  if (pad) {
+    const unsigned char* c = in + 4 * groups;
+    const int kept = 4 - int(pad);
+    unsigned w = 0;
+    for (int k = 0; k < 4; ++k) {
+      const int v = k < kept ? kDecode.value[c[k]] : 0;
+      if (v < 0) bad(4 * groups + k);
+      w |= unsigned(v) << (18 - 6 * k);
+    }
+    out[3 * groups] = char(w >> 16);
+    if (pad == 1) out[3 * groups + 1] = char((w >> 8) & 255);
   }
   return out;
 }

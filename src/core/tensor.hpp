@@ -20,7 +20,10 @@ namespace aoi {
 
 struct AlignedFree {
   std::align_val_t alignment = std::align_val_t(64);  // what allocate_floats asked for
-  void operator()(float* p) const noexcept { ::operator delete[](p, alignment); }
+  bool owned = true;  // false: a view of memory owned elsewhere (borrow_floats)
+  void operator()(float* p) const noexcept {
+    if (owned) ::operator delete[](p, alignment);
+  }
 };
 using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
 
@@ -40,6 +43,13 @@ inline AlignedFloats allocate_floats(std::size_t count) {
   if (alignment != std::align_val_t(64)) ::madvise(p, bytes, MADV_HUGEPAGE);
 #endif
   return AlignedFloats(p, AlignedFree{alignment});
+}
+
+// A read-only view in AlignedFloats' clothing, for packed weights that live
+// in a mapped pack file (nn/pack_file.hpp), which must outlive it. The memory
+// is mapped read-only, so a stray write faults rather than corrupts.
+inline AlignedFloats borrow_floats(const float* p) {
+  return AlignedFloats(const_cast<float*>(p), AlignedFree{std::align_val_t(64), false});
 }
 
 class Tensor {

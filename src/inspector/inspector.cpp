@@ -14,6 +14,7 @@
 #include "gbdt/model.hpp"
 #include "image/preprocess.hpp"
 #include "inspector/inspector_access.hpp"
+#include "nn/pack_file.hpp"
 #include "io/image.hpp"
 #include "anomaly/patch_features.hpp"
 #include "pipeline/evaluate.hpp"
@@ -196,6 +197,7 @@ Inspector Inspector::open(const std::filesystem::path& bundle_path, const Inspec
           "must be 0 (all cores) or 1 to 1024, not " + std::to_string(options.threads));
   EngineOptions eo;
   eo.threads = options.threads;
+  eo.pack_dir = options.pack_dir.empty() ? nn::pack_dir_from_environment(false) : options.pack_dir;
   return InspectorAccess::open(bundle_path, options.weights, eo);
 }
 

@@ -39,6 +39,12 @@ mode_t current_umask() {
 
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
                            Durability durability) {
+  const std::span<const std::uint8_t> pieces[] = {bytes};
+  write_pieces_atomically(path, pieces, durability);
+}
+
+void write_pieces_atomically(const std::filesystem::path& path, std::span<const std::span<const std::uint8_t>> pieces,
+                             Durability durability) {
   if (std::error_code ec; std::filesystem::is_directory(path, ec))
     throw Error(ErrorKind::kIo, path.string() + ": is a folder, not a file");
   const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
@@ -54,14 +60,16 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
   };
   // mkstemp makes the file 0600; outputs get the usual permissions.
   ::fchmod(fd, 0666 & ~current_umask());
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      abandon("write failed", errno);
+  for (const auto bytes : pieces) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        abandon("write failed", errno);
+      }
+      done += std::size_t(n);
     }
-    done += std::size_t(n);
   }
   if (durability == Durability::kDurable && ::fsync(fd) != 0) abandon("fsync failed", errno);
   if (::close(fd) != 0) {

@@ -21,6 +21,9 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
                            Durability durability = Durability::kDurable);
 void write_file_atomically(const std::filesystem::path& path, std::string_view text,
                            Durability durability = Durability::kDurable);
+// The same for a file made of pieces, written in order (no joined copy).
+void write_pieces_atomically(const std::filesystem::path& path, std::span<const std::span<const std::uint8_t>> pieces,
+                             Durability durability = Durability::kDurable);
 
 // fsync of a folder, so that entries made or renamed in it survive a crash;
 // throws aoi::Error(kIo) naming the folder when it fails.

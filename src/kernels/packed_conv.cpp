@@ -140,15 +140,11 @@ ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w) {
   return ConvAlgorithm::kGemm;
 }
 
-PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias, Isa isa,
-                       ConvAlgorithm algorithm)
+PackedConv::PackedConv(const ConvSpec& spec, Isa isa, ConvAlgorithm algorithm)
     : spec_(spec), impl_(std::make_unique<Impl>()) {
   const auto& s = spec_;
   require(s.in_channels > 0 && s.out_channels > 0 && s.kernel > 0 && s.stride > 0 && s.pad >= 0 && s.pad < s.kernel,
           ErrorKind::kInvalidArgument, "conv", "bad convolution shape");
-  require(oihw.size() == std::size_t(s.out_channels) * s.in_channels * s.kernel * s.kernel &&
-              bias.size() == std::size_t(s.out_channels),
-          ErrorKind::kBadWeights, "conv", "weight or bias size does not match the layer");
   require(isa_supported(isa), ErrorKind::kUnsupported, "conv",
           std::string("instruction set ") + isa_name(isa) + " is not available here");
   const bool winograd = algorithm == ConvAlgorithm::kWinogradF2 || algorithm == ConvAlgorithm::kWinogradF4;
@@ -158,12 +154,9 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
   m.kernel = &micro_kernel(isa);
   const int nr = m.kernel->nr;
   m.panels = (s.out_channels + nr - 1) / nr;
-  m.bias = allocate_floats(std::size_t(m.panels) * nr);
-  std::fill(m.bias.get(), m.bias.get() + std::size_t(m.panels) * nr, 0.0f);
-  std::copy(bias.begin(), bias.end(), m.bias.get());
   if (winograd || (algorithm == ConvAlgorithm::kAuto && winograd_shape(s))) {
     const int tile = algorithm == ConvAlgorithm::kWinogradF2 ? 2 : 4;
-    m.winograd = std::make_unique<WinogradWeights>(tile, s.in_channels, s.out_channels, oihw, nr,
+    m.winograd = std::make_unique<WinogradWeights>(tile, s.in_channels, s.out_channels, nr,
                                                    balanced_depth_block(*m.kernel, s.in_channels));
     return;
   }
@@ -173,6 +166,25 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
   // if its k blocks respect kernel rows.
   if (s.pad == 0 && s.kernel > 1)
     if (const int kc = segment_depth_block(*m.kernel, s.kernel, s.in_channels); kc > 0) m.kc_max = kc;
+}
+
+PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias, Isa isa,
+                       ConvAlgorithm algorithm)
+    : PackedConv(spec, isa, algorithm) {
+  const auto& s = spec_;
+  require(oihw.size() == std::size_t(s.out_channels) * s.in_channels * s.kernel * s.kernel &&
+              bias.size() == std::size_t(s.out_channels),
+          ErrorKind::kBadWeights, "conv", "weight or bias size does not match the layer");
+  auto& m = *impl_;
+  const int nr = m.kernel->nr;
+  m.bias = allocate_floats(std::size_t(m.panels) * nr);
+  std::fill(m.bias.get(), m.bias.get() + std::size_t(m.panels) * nr, 0.0f);
+  std::copy(bias.begin(), bias.end(), m.bias.get());
+  if (m.winograd) {
+    m.winograd = std::make_unique<WinogradWeights>(m.winograd->m, s.in_channels, s.out_channels, oihw, nr,
+                                                   m.winograd->kc_max);
+    return;
+  }
   const std::size_t taps = std::size_t(s.kernel) * s.kernel, packed = std::size_t(m.panels) * m.k * nr;
   m.weights = allocate_floats(packed);
   std::fill(m.weights.get(), m.weights.get() + packed, 0.0f);  // the padding columns of the last panel
@@ -181,6 +193,29 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
       const int tap = k / s.in_channels, ci = k % s.in_channels;
       m.weights[packed_b_at(k, oc, m.k, m.kc_max, m.panels, nr)] = oihw[(std::size_t(oc) * s.in_channels + ci) * taps + tap];
     }
+}
+
+std::vector<std::span<const float>> PackedConv::packed_buffers() const {
+  const auto& m = *impl_;
+  const std::size_t bias = std::size_t(m.panels) * m.kernel->nr;
+  if (m.winograd) return {{m.bias.get(), bias}, {m.winograd->u.get(), m.winograd->floats()}};
+  return {{m.bias.get(), bias}, {m.weights.get(), bias * m.k}};
+}
+
+PackedConv PackedConv::from_packed(const ConvSpec& spec, Isa isa, ConvAlgorithm algorithm,
+                                   std::span<const std::span<const float>> buffers) {
+  PackedConv layer(spec, isa, algorithm);
+  auto& m = *layer.impl_;
+  const std::size_t bias = std::size_t(m.panels) * m.kernel->nr;
+  const std::size_t weights = m.winograd ? m.winograd->floats() : bias * m.k;
+  require(buffers.size() == 2 && buffers[0].size() == bias && buffers[1].size() == weights, ErrorKind::kBadWeights,
+          "conv", "packed weights do not match the layer's layout");
+  for (const auto& b : buffers)
+    require(reinterpret_cast<std::uintptr_t>(b.data()) % 64 == 0, ErrorKind::kBadWeights, "conv",
+            "packed weights must start on a 64-byte line");
+  m.bias = borrow_floats(buffers[0].data());
+  (m.winograd ? m.winograd->u : m.weights) = borrow_floats(buffers[1].data());
+  return layer;
 }
 
 PackedConv::PackedConv(PackedConv&&) noexcept = default;

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <span>
+#include <vector>
 
 #include "core/tensor.hpp"
 #include "kernels/cpu.hpp"
@@ -53,6 +54,11 @@ class PackedConv {
   // kAuto takes F(4,3) for 3x3 stride-1 shapes and the GEMM otherwise.
   PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias, Isa isa,
              ConvAlgorithm algorithm = ConvAlgorithm::kAuto);
+  // A layer over buffers packed earlier for the same spec, ISA and algorithm
+  // (another layer's packed_buffers(), e.g. mapped from a pack file), which
+  // must outlive it. Throws kBadWeights if their sizes do not match.
+  static PackedConv from_packed(const ConvSpec& spec, Isa isa, ConvAlgorithm algorithm,
+                                std::span<const std::span<const float>> buffers);
   PackedConv(PackedConv&&) noexcept;
   PackedConv& operator=(PackedConv&&) noexcept;
   ~PackedConv();
@@ -64,6 +70,9 @@ class PackedConv {
   std::size_t scratch_floats(int h, int w) const;
   // Bytes of packed weights a forward pass reads (Winograd's are larger).
   std::size_t packed_weight_bytes() const;
+  // The packed form, as from_packed takes it back: the bias, then the GEMM's
+  // or Winograd's weights. Spans into this layer.
+  std::vector<std::span<const float>> packed_buffers() const;
 
   // output (oh x ow x out) = relu?(conv(input) + bias + residual?), input
   // h x w x in. Parallel over output tiles in the caller's TBB arena; every
@@ -81,6 +90,7 @@ class PackedConv {
                const Scratch& scratch, int output_border = 0) const;
 
  private:
+  PackedConv(const ConvSpec& spec, Isa isa, ConvAlgorithm algorithm);  // the layout; no buffers
   struct Impl;
   ConvSpec spec_;
   std::unique_ptr<Impl> impl_;

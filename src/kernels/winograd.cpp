@@ -22,9 +22,13 @@ constexpr double kG4[6][3] = {{1.0 / 4, 0, 0},
 
 }  // namespace
 
-WinogradWeights::WinogradWeights(int tile_out, int in, int out, std::span<const float> oihw, int nr_, int kc_max_)
+WinogradWeights::WinogradWeights(int tile_out, int in, int out, int nr_, int kc_max_)
     : m(tile_out), in_channels(in), out_channels(out), nr(nr_), panels((out + nr_ - 1) / nr_), kc_max(kc_max_) {
   require(m == 2 || m == 4, ErrorKind::kInvalidArgument, "winograd", "tile must be F(2,3) or F(4,3)");
+}
+
+WinogradWeights::WinogradWeights(int tile_out, int in, int out, std::span<const float> oihw, int nr_, int kc_max_)
+    : WinogradWeights(tile_out, in, out, nr_, kc_max_) {
   const int a = m + 2;
   const double* g_rows = m == 2 ? &kG2[0][0] : &kG4[0][0];
   auto G = [&](int i, int j) { return g_rows[i * 3 + j]; };

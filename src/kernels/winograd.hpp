@@ -20,10 +20,14 @@ namespace aoi::kernels {
 // as micro-kernel panels in k blocks of kc_max (gemm_blocking.hpp).
 struct WinogradWeights {
   WinogradWeights(int tile_out, int in_channels, int out_channels, std::span<const float> oihw, int nr, int kc_max);
+  // The layout alone: u is left empty for the caller to point at packed
+  // weights made earlier (PackedConv::from_packed).
+  WinogradWeights(int tile_out, int in_channels, int out_channels, int nr, int kc_max);
   int m;  // outputs per tile side: 2 or 4
   int in_channels, out_channels, nr, panels, kc_max;
   AlignedFloats u;
   int points() const { return (m + 2) * (m + 2); }
+  std::size_t floats() const { return std::size_t(points()) * panels * in_channels * nr; }
 };
 
 // The per-tile data transforms, one set per ISA (each compiled for it). A

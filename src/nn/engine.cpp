@@ -11,7 +11,9 @@
 #include "core/parallel.hpp"
 #include "core/tensor.hpp"
 #include "anomaly/patch_features.hpp"
+#include "nn/pack_file.hpp"
 #include "nn/packed_trunk.hpp"
+#include "aoi/version.h"
 
 namespace aoi {
 namespace {
@@ -51,6 +53,7 @@ struct Engine::State {
   weights::WeightFile weights;
   nn::Trunk trunk;
   EngineOptions options;
+  std::vector<nn::PackFile> pack_files;  // mapped weights the packed trunks borrow: outlive them
   std::unique_ptr<par::Arena> arena;
   std::optional<nn::PackedTrunk> packed;  // Backend::kAoi
   std::optional<nn::PackedTrunk> packed_large;  // Backend::kAoi, kMultiScale: the trunk at twice the size
@@ -93,10 +96,10 @@ struct Engine::State {
       if (!kernels::isa_supported(isa))
         throw Error(ErrorKind::kUnsupported,
                     std::string("engine: instruction set ") + kernels::isa_name(isa) + " is not available on this CPU or build");
-      packed.emplace(trunk, isa, s, &weights);
+      packed.emplace(pack_trunk(isa, s));
       workspace_floats = packed->workspace_floats(options.threads);
       if (recipe_scale(options.recipe) > 1) {
-        packed_large.emplace(trunk, isa, s * recipe_scale(options.recipe), &weights);
+        packed_large.emplace(pack_trunk(isa, s * recipe_scale(options.recipe)));
         workspace_floats = std::max(workspace_floats, packed_large->workspace_floats(options.threads));
       }
     } else {
@@ -107,6 +110,39 @@ struct Engine::State {
     // kMultiScale: the input at the base size, averaged from the large one.
     if (recipe_scale(options.recipe) > 1) workspace_floats += std::size_t(3) * s * s;
     pool.reserve(64);
+  }
+
+  // The trunk packed for inputs of `size`: borrowed from a matching pack file
+  // in options.pack_dir, else packed here and, with a pack_dir, written there
+  // for the next process (best effort: a folder that cannot be written costs
+  // only the next start-up).
+  nn::PackedTrunk pack_trunk(kernels::Isa isa, int size) {
+    if (options.pack_dir.empty()) return nn::PackedTrunk(trunk, isa, size, &weights);
+    const auto& d = weights.description();
+    std::string record = "aoi-pack/" + std::to_string(nn::PackFile::kFormatVersion) + "/" + AOI_VERSION_STRING + "/" +
+                         kernels::isa_name(isa) + "/" + std::to_string(size) + "/" + d.architecture + "/" + d.variant;
+    for (int b : d.blocks) record += "/" + std::to_string(b);
+    record += "/" + std::to_string(weights.payload_hash());
+    const std::uint64_t identity = XXH3_64bits(record.data(), record.size());
+    char name[64];
+    std::snprintf(name, sizeof name, "trunk-%016llx.aoipack", static_cast<unsigned long long>(identity));
+    const std::filesystem::path path = options.pack_dir / name;
+    if (auto file = nn::PackFile::open(path, identity)) {
+      try {
+        nn::PackedTrunk borrowed(trunk, isa, size, file->buffers(), &weights);
+        pack_files.push_back(std::move(*file));
+        return borrowed;
+      } catch (const Error&) {
+        // Packed by a build with another layout: packed again and replaced.
+      }
+    }
+    nn::PackedTrunk made(trunk, isa, size, &weights);
+    try {
+      std::filesystem::create_directories(options.pack_dir);
+      nn::PackFile::write(path, identity, made.packed_buffers());
+    } catch (const std::exception&) {
+    }
+    return made;
   }
 
   AlignedFloats take_workspace() {

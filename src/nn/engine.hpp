@@ -38,6 +38,10 @@ struct EngineOptions {
   // Append the patch grid anomaly mode scores (anomaly/patch_features.hpp)
   // after the recipe's features.
   bool patches = false;
+  // A folder of pack files (nn/pack_file.hpp): the trunk's packed weights are
+  // mapped from the one matching these weights, ISA and input size, or packed
+  // and written there for the next process. Empty: packed in memory only.
+  std::filesystem::path pack_dir{};
 };
 
 class Engine {

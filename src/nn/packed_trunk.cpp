@@ -1,7 +1,9 @@
 #include "nn/packed_trunk.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
+#include <cstdint>
 
 #include "core/require.hpp"
 #include "kernels/pool_nhwc.hpp"
@@ -22,16 +24,32 @@ kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa, bool padde
   return kernels::PackedConv(spec, weight, bias, isa, kernels::choose_algorithm(spec, size, size));
 }
 
+// The first layers are re-packed to check a pack made elsewhere: in
+// ResNet-50 the stem and res2's ten, which hold every kind of layout (GEMM
+// panels for 7x7 and 1x1, Winograd points) in about 1 MB of weights.
+constexpr int kCheckedLayers = 11;
+
 // Every area of the workspace starts on a 64-byte line.
 std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
 }  // namespace
 
 PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source)
+    : PackedTrunk(trunk, isa, input_size, source, {}) {}
+
+PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size,
+                         std::span<const std::span<const float>> packed, const weights::WeightFile* check)
+    : PackedTrunk(trunk, isa, input_size, check, packed) {
+  require(!packed.empty(), ErrorKind::kInvalidArgument, "trunk", "no packed weights given");
+}
+
+PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source,
+                         std::span<const std::span<const float>> packed)
     : isa_(isa), input_size_(input_size), feature_dim_(trunk.feature_dim()) {
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
   std::vector<float> copy;
-  if (source) {
+  std::size_t next_packed = 0;  // the next of `packed`, two per layer
+  if (source && packed.empty()) {
     std::size_t largest = 0;
     auto grow = [&](const Conv2d& c) { largest = std::max(largest, c.weight().size() + c.bias().size()); };
     grow(trunk.stem());
@@ -42,9 +60,41 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
       }
     copy.reserve(largest);
   }
-  // Packs a layer for its input size and grows the plan to hold its output
-  // and scratch.
+  // Grows the plan to hold a layer's output and scratch.
+  auto finish_layer = [&](kernels::PackedConv layer, int size, int output_border) {
+    const int out = layer.spec().out_size(size) + 2 * output_border;
+    plan_.activation = std::max(plan_.activation, std::size_t(out) * out * layer.spec().out_channels);
+    plan_.per_slot = std::max(plan_.per_slot, layer.scratch_floats(size, size));
+    return layer;
+  };
+  // Packs a layer for its input size (or takes it from `packed`) and plans
+  // for it.
   auto plan_layer = [&](const Conv2d& conv, int size, bool padded_input = false, int output_border = 0) {
+    if (!packed.empty()) {
+      const kernels::ConvSpec spec = spec_of(conv, padded_input);
+      require(next_packed + 2 <= packed.size(), ErrorKind::kBadWeights, "trunk",
+              "the packed weights hold fewer layers than the trunk");
+      const auto mine = packed.subspan(next_packed, 2);
+      next_packed += 2;
+      // The small layers are packed again and must come out the same: a
+      // pack made by a build that lays weights out differently is refused.
+      if (source && next_packed / 2 <= std::size_t(kCheckedLayers)) {
+        std::vector<float> raw(conv.weight().size() + conv.bias().size());
+        source->copy_out(conv.weight(), raw.data());
+        source->copy_out(conv.bias(), raw.data() + conv.weight().size());
+        const auto fresh = pack(conv, size, isa, padded_input, {raw.data(), conv.weight().size()},
+                                {raw.data() + conv.weight().size(), conv.bias().size()});
+        const auto theirs = fresh.packed_buffers();
+        for (int i = 0; i < 2; ++i)
+          require(theirs[i].size() == mine[i].size() &&
+                      std::equal(theirs[i].begin(), theirs[i].end(), mine[i].begin(),
+                                 [](float a, float b) { return std::bit_cast<std::uint32_t>(a) ==
+                                                               std::bit_cast<std::uint32_t>(b); }),
+                  ErrorKind::kBadWeights, "trunk", "the packed weights differ from this build's packing");
+      }
+      return finish_layer(kernels::PackedConv::from_packed(spec, isa, kernels::choose_algorithm(spec, size, size), mine),
+                          size, output_border);
+    }
     std::span<const float> weight = conv.weight(), bias = conv.bias();
     if (source) {
       // Through one buffer for all layers: one allocation, no heap churn
@@ -57,11 +107,7 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
       weight = std::span<const float>(copy.data(), weight.size());
       bias = std::span<const float>(copy.data() + weight.size(), bias.size());
     }
-    kernels::PackedConv packed = pack(conv, size, isa, padded_input, weight, bias);
-    const int out = packed.spec().out_size(size) + 2 * output_border;
-    plan_.activation = std::max(plan_.activation, std::size_t(out) * out * packed.spec().out_channels);
-    plan_.per_slot = std::max(plan_.per_slot, packed.scratch_floats(size, size));
-    return packed;
+    return finish_layer(pack(conv, size, isa, padded_input, weight, bias), size, output_border);
   };
   // The stem reads an input padded here, at conversion to NHWC: unpadded, it
   // reads its patch rows in place instead of gathering them (PackedConv).
@@ -89,6 +135,22 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
     }
     stages_.push_back(std::move(blocks));
   }
+  require(next_packed == packed.size(), ErrorKind::kBadWeights, "trunk",
+          "the packed weights hold more layers than the trunk");
+}
+
+std::vector<std::span<const float>> PackedTrunk::packed_buffers() const {
+  std::vector<std::span<const float>> out;
+  auto add = [&](const kernels::PackedConv& c) {
+    for (const auto& b : c.packed_buffers()) out.push_back(b);
+  };
+  add(*stem_);
+  for (const auto& stage : stages_)
+    for (const auto& b : stage) {
+      add(b.conv1), add(b.conv2), add(b.conv3);
+      if (b.downsample) add(*b.downsample);
+    }
+  return out;
 }
 
 std::size_t PackedTrunk::workspace_floats(int slots) const {

@@ -34,6 +34,16 @@ class PackedTrunk {
   // not SIGBUS) and their pages released once packed, so raw and packed
   // weights are never resident together.
   PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source = nullptr);
+  // Over weights packed earlier by a PackedTrunk of the same trunk, ISA and
+  // input size (its packed_buffers(), e.g. mapped from a PackFile), which
+  // must outlive this one. Throws kBadWeights if they do not fit the layers,
+  // or, given `check` (the trunk's weight file), if the small layers packed
+  // again from it differ (a pack from a build with another layout).
+  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, std::span<const std::span<const float>> packed,
+              const weights::WeightFile* check = nullptr);
+  // Every layer's packed form, in a fixed order: the stem, then block by
+  // block conv1, conv2, conv3 and the downsample; two buffers a layer.
+  std::vector<std::span<const float>> packed_buffers() const;
 
   kernels::Isa isa() const { return isa_; }
   int input_size() const { return input_size_; }
@@ -49,6 +59,8 @@ class PackedTrunk {
                const StepTimer& timer = {}) const;
 
  private:
+  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source,
+              std::span<const std::span<const float>> packed);
   struct Block {
     kernels::PackedConv conv1, conv2, conv3;
     std::optional<kernels::PackedConv> downsample;

@@ -1,5 +1,9 @@
 #include "weights/guarded_read.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <csetjmp>
 #include <csignal>
 #include <cstring>
@@ -63,11 +67,30 @@ bool guarded_copy(void* dst, const void* src, std::size_t bytes) noexcept {
   return guarded([&] { std::memcpy(dst, src, bytes); });
 }
 
-bool guarded_hash(const void* src, std::size_t bytes, std::uint64_t& hash) noexcept {
-  std::uint64_t h = 0;
-  const bool ok = guarded([&] { h = XXH3_64bits(src, bytes); });
-  if (ok) hash = h;
-  return ok;
+bool guarded_hash(const void* src, std::size_t bytes, std::uint64_t& hash, bool release_pages) noexcept {
+  if (!release_pages) {
+    std::uint64_t h = 0;
+    const bool ok = guarded([&] { h = XXH3_64bits(src, bytes); });
+    if (ok) hash = h;
+    return ok;
+  }
+  // In chunks, each chunk's whole pages dropped from this process once
+  // hashed (they stay in the page cache): reading a file of 100 MB then
+  // never makes 100 MB resident at once.
+  constexpr std::size_t kChunk = std::size_t(4) << 20;
+  const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  const auto* p = static_cast<const std::uint8_t*>(src);
+  for (std::size_t at = 0; at < bytes; at += kChunk) {
+    const std::size_t n = std::min(kChunk, bytes - at);
+    if (!guarded([&] { XXH3_64bits_update(&state, p + at, n); })) return false;
+    const std::uintptr_t first = (reinterpret_cast<std::uintptr_t>(p + at) + page - 1) / page * page;
+    const std::uintptr_t last = reinterpret_cast<std::uintptr_t>(p + at + n) / page * page;
+    if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  }
+  hash = XXH3_64bits_digest(&state);
+  return true;
 }
 
 }  // namespace aoi::weights::detail

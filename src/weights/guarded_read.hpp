@@ -13,6 +13,9 @@
 namespace aoi::weights::detail {
 
 bool guarded_copy(void* dst, const void* src, std::size_t bytes) noexcept;
-bool guarded_hash(const void* src, std::size_t bytes, std::uint64_t& hash) noexcept;
+// release_pages: src is a private read-only file mapping whose pages may be
+// dropped once hashed (MADV_DONTNEED), so hashing adds nothing to the peak
+// resident size.
+bool guarded_hash(const void* src, std::size_t bytes, std::uint64_t& hash, bool release_pages = false) noexcept;
 
 }  // namespace aoi::weights::detail

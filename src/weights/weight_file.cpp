@@ -91,7 +91,7 @@ struct WeightFile::State {
     const char* header = header_text.data();
     if (::aoi::detail::kVerifyChecksums && XXH3_64bits(header, pre.header_bytes) != pre.header_hash) throw bad("header checksum mismatch (corrupted)");
     payload = bytes + pre.payload_offset;
-    if (!detail::guarded_hash(payload, pre.payload_bytes, payload_hash)) throw changed();
+    if (!detail::guarded_hash(payload, pre.payload_bytes, payload_hash, mapping != nullptr)) throw changed();
     if (::aoi::detail::kVerifyChecksums && payload_hash != pre.payload_hash) throw bad("payload checksum mismatch (corrupted)");
 
     nlohmann::json j;
