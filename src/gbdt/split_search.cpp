@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace aoi::gbdt::detail {
@@ -13,7 +14,14 @@ namespace {
 // fraction num/den, compared by cross-multiplying: the gain of a threshold is
 // gl^2/(hl+l2) + gr^2/(hr+l2) - parent, and a division per threshold made the
 // divider the loop's bottleneck. Only the winner is divided out.
+// Eight lanes where one register holds them (AVX-512), else four: eight
+// doubles in two ymm (or four xmm) registers left too few registers for the
+// running bests, and GCC spilled them to the stack on every step.
+#if defined(__AVX512F__)
 constexpr int kLanes = 8;
+#else
+constexpr int kLanes = 4;
+#endif
 typedef double Vec __attribute__((vector_size(kLanes * sizeof(double))));
 typedef long long Mask __attribute__((vector_size(kLanes * sizeof(double))));
 
@@ -81,6 +89,20 @@ class ThresholdScan {
     last_right_ = has_missing_ ? n : n - 1, last_left_ = has_missing_ ? n - 1 : 0;
     // A threshold must beat gain min_gain: num/den > parent + min_gain.
     right_ = {splat(parent_ + rules.min_gain), splat(1), splat(-1)}, left_ = right_;
+  }
+
+  // Whether a threshold whose values left of it (missing values apart) sum
+  // to hessian h and count c may be valid, missing values on either side:
+  // both sides need min_sum_hessian and min_data. Left sums only grow with
+  // the bin, so the thresholds that may be valid form one run of bins,
+  // found by binary search; the scan skips the rest, which late in training
+  // (small hessians) is most of them. The bounds are widened a little, so
+  // the run holds every threshold the exact tests in consider() accept.
+  bool may_be_valid_from(double h, double c) const {
+    return h >= rules_.min_sum_hessian - missing_.h - slack_ && c >= rules_.min_data - missing_.count - 0.5;
+  }
+  bool may_be_valid_up_to(double h, double c) const {
+    return h <= leaf_.h - rules_.min_sum_hessian + slack_ && c <= leaf_.count - rules_.min_data + 0.5;
   }
 
   void add(Vec gl, Vec hl, Vec cl, Vec bin) {
@@ -154,10 +176,33 @@ class ThresholdScan {
   const LeafSums leaf_;
   const SplitRules rules_;
   const bool has_missing_;
+  const double slack_ = 1e-9 * (1 + std::abs(leaf_.h));
   double parent_ = 0;
   int last_right_ = 0, last_left_ = 0;
   LaneBest right_, left_;
 };
+
+// The run [first, last] of positions 0..n-1 whose left sums (h(i), c(i),
+// non-decreasing in i) may give a valid threshold; first > last if none.
+template <class SumsAt>
+std::pair<int, int> valid_run(const ThresholdScan& scan, int n, SumsAt sums_at) {
+  int lo = 0, hi = n;  // first position that may start the run
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    const auto [h, c] = sums_at(mid);
+    if (scan.may_be_valid_from(h, c)) hi = mid;
+    else lo = mid + 1;
+  }
+  const int first = lo;
+  lo = first, hi = n;  // first position past the run
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    const auto [h, c] = sums_at(mid);
+    if (scan.may_be_valid_up_to(h, c)) lo = mid + 1;
+    else hi = mid;
+  }
+  return {first, lo - 1};
+}
 
 }  // namespace
 
@@ -172,10 +217,19 @@ Split best_threshold(int feature, const HistBin* hist, int bins, const LeafSums&
   double* pc = ph + padded;
   const Runs runs = run_sums(hist, n, pg, ph, pc);
 
-  const Vec lane_index = {0, 1, 2, 3, 4, 5, 6, 7};
-  // Lanes past the last bin hold stale sums; `bin < last` masks them.
-  for (int r = 0; r < kRuns; ++r) {
-    const int begin = r * runs.length, end = std::min(n, begin + runs.length);
+  const auto [first, last] = valid_run(scan, n, [&](int b) {
+    const int r = b / runs.length;
+    return std::pair<double, double>(ph[b] + runs.h[r], pc[b] + runs.c[r]);
+  });
+  if (first > last) return scan.none();
+  Vec lane_index;
+  for (int k = 0; k < kLanes; ++k) lane_index[k] = k;
+  // Lanes past the last bin hold stale sums; `bin < last` masks them. Each
+  // run's vectors start at whole vectors from the run's start, as the sums
+  // were laid out.
+  for (int r = first / runs.length; r <= last / runs.length && r < kRuns; ++r) {
+    const int run_begin = r * runs.length, end = std::min({n, run_begin + runs.length, last + 1});
+    const int begin = run_begin + std::max(0, first - run_begin) / kLanes * kLanes;
     for (int b = begin; b < end; b += kLanes)
       scan.add(load(pg + b) + runs.g[r], load(ph + b) + runs.h[r], load(pc + b) + runs.c[r], lane_index + double(b));
   }
@@ -200,24 +254,32 @@ std::uint64_t mark_bits(const std::uint8_t* marks) {
   return bits;
 }
 
-// Running sums of eight lanes: lane i gets lanes 0..i (three shift-and-add
-// steps).
+// Running sums of the lanes: lane i gets lanes 0..i (a shift-and-add step
+// per doubling).
 // GCC and clang spell the two-vector shuffle differently.
 #if defined(__clang__)
 #define AOI_SHUFFLE8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) __builtin_shufflevector(a, b, i0, i1, i2, i3, i4, i5, i6, i7)
+#define AOI_SHUFFLE4(a, b, i0, i1, i2, i3) __builtin_shufflevector(a, b, i0, i1, i2, i3)
 #else
 #define AOI_SHUFFLE8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
   __builtin_shuffle(a, b, Index{i0, i1, i2, i3, i4, i5, i6, i7})
+#define AOI_SHUFFLE4(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, Index{i0, i1, i2, i3})
 #endif
 Vec prefix_sums(Vec x) {
   [[maybe_unused]] typedef long long Index __attribute__((vector_size(kLanes * sizeof(long long))));
   const Vec zero{};
+#if defined(__AVX512F__)
   x += AOI_SHUFFLE8(x, zero, 8, 0, 1, 2, 3, 4, 5, 6);
   x += AOI_SHUFFLE8(x, zero, 8, 8, 0, 1, 2, 3, 4, 5);
   x += AOI_SHUFFLE8(x, zero, 8, 8, 8, 8, 0, 1, 2, 3);
+#else
+  x += AOI_SHUFFLE4(x, zero, 4, 0, 1, 2);
+  x += AOI_SHUFFLE4(x, zero, 4, 4, 0, 1);
+#endif
   return x;
 }
 #undef AOI_SHUFFLE8
+#undef AOI_SHUFFLE4
 
 // The thresholds of one feature whose rows are summed in `hist` and marked
 // in `used`: every threshold from a bin in use up to the next one splits the
@@ -258,8 +320,12 @@ Split search_used_bins(int feature, int n, RowBin* hist, std::uint8_t* used, con
     const Vec g = prefix_sums(load(cg + i)) + gl, h = prefix_sums(load(ch + i)) + hl, c = prefix_sums(load(cc + i)) + cl;
     std::memcpy(cg + i, &g, sizeof g), std::memcpy(ch + i, &h, sizeof h), std::memcpy(cc + i, &c, sizeof c);
     gl = splat(g[kLanes - 1]), hl = splat(h[kLanes - 1]), cl = splat(c[kLanes - 1]);
-    scan.add(g, h, c, load(cb + i));
   }
+  const auto [first, last] =
+      valid_run(scan, count, [&](int i) { return std::pair<double, double>(ch[i], cc[i]); });
+  if (first > last) return scan.none();
+  for (int i = first / kLanes * kLanes; i <= last; i += kLanes)
+    scan.add(load(cg + i), load(ch + i), load(cc + i), load(cb + i));
   const ThresholdScan::Winner w = scan.winner();
   if (w.bin < 0) return scan.none();
   const int at = int(std::lower_bound(cb, cb + count, double(w.bin)) - cb);

@@ -151,7 +151,13 @@ void TreeLearner::search_rows(Leaf& leaf, const float* g, const float* h) {
 
 bool TreeLearner::may_split(const Leaf& leaf) const {
   if (config_.max_depth > 0 && leaf.depth >= config_.max_depth) return false;
-  return double(leaf.count) >= 2 * config_.rules.min_data;
+  // Both sides of a split need min_data rows and min_sum_hessian of hessian,
+  // so a leaf with less than twice either has no split: no search. Late in
+  // training, when the model is confident, hessians are small and most
+  // leaves of a small data set end here. (The slack keeps a leaf whose sum
+  // rounds just below the bound.)
+  const double min_h = config_.rules.min_sum_hessian;
+  return double(leaf.count) >= 2 * config_.rules.min_data && leaf.h >= 2 * min_h - 1e-9 * (1 + leaf.h);
 }
 
 // Serial reduction in feature order: ties go to the lower feature index, so
