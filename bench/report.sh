@@ -14,6 +14,10 @@
 #   per_layer          docs/kernels.md   bench/per_layer.py: aoi's steps against oneDNN's primitives
 #   xgboost_synthetic  docs/gbdt.md      bench/compare_xgboost.py (python3-xgboost) on bench/make_synthetic.py's set
 #   xgboost_deeppcb    docs/gbdt.md      the same on DeepPCB trunk features
+#   xgboost_small      docs/gbdt.md      the same on a new line's first set: the 1,625 earliest DeepPCB
+#                                        crops, res5's 2048 features
+#   cold_start         README.md         bench/cold_start.py: one-image featurize and score, whole
+#                                        process, packing at start against a mapped pack file
 #   lean               README.md         scripts/build-lean.sh: static sizes, ldd, peak RSS of one inspection
 #   fuzz               docs/fuzzing.md   scripts/fuzz.sh 600: every libFuzzer target for ten minutes
 #   accuracy           docs/accuracy.md  bench/compare_accuracy.py: recipes and modes on DeepPCB and
@@ -32,7 +36,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer xgboost_synthetic xgboost_deeppcb lean fuzz accuracy serve)
+all=(peers per_layer xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -84,6 +88,24 @@ for name in "${names[@]}"; do
       python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/deeppcb" >"$tmp/xd.md"
       report xgboost_deeppcb docs/gbdt.md markdown \
         "bench/deeppcb_split.py M.csv F.npy /tmp/dp && bench/compare_xgboost.py --data /tmp/dp" "$tmp/xd.md" ;;
+    xgboost_small)
+      deeppcb_features
+      python3 bench/deeppcb_split.py "$tmp/dp/manifest.csv" "$tmp/dp/F.npy" "$tmp/dp/small" --first 1625 --columns 2048
+      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/small" >"$tmp/xsm.md"
+      report xgboost_small docs/gbdt.md markdown \
+        "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small" \
+        "$tmp/xsm.md" ;;
+    cold_start)
+      need "$deeppcb" "$build/src/cli/aoi" "$weights"
+      mkdir -p "$tmp/cs"
+      python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$tmp/cs/all.csv"
+      awk -F, 'NR == 1 || NR % 15 == 2 || NR % 15 == 3' "$tmp/cs/all.csv" >"$tmp/cs/manifest.csv"
+      "$build/src/cli/aoi" --quiet train --weights "$weights" --no-cache --manifest "$tmp/cs/manifest.csv" \
+        -o "$tmp/cs/model.json"
+      image=$(find "$deeppcb/PCBData" -name '*_test.jpg' | sort | sed -n 1p)
+      cmd=(python3 bench/cold_start.py --runs 9 --threads 2)
+      AOI_WEIGHTS=$weights "${cmd[@]}" --build "$build" --image "$image" --model "$tmp/cs/model.json" >"$tmp/cold.md"
+      report cold_start README.md markdown "${cmd[*]} --image <a DeepPCB *_test.jpg> --model <bundle>" "$tmp/cold.md" ;;
     lean)
       need "$build/tests/make_capi_fixture" "$weights"
       AOI_BUILD_DIR=$build scripts/build-lean.sh >"$tmp/lean.md"
