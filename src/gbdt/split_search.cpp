@@ -6,6 +6,15 @@
 #include <utility>
 #include <vector>
 
+// A portable x86-64 build (no AVX2 assumed) gets the scans twice, for
+// x86-64-v3 (AVX2, FMA) and the baseline, picked at load time: the vector
+// code below is written once and compiled for each.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
+#define AOI_SCAN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define AOI_SCAN_CLONES
+#endif
+
 namespace aoi::gbdt::detail {
 namespace {
 
@@ -206,7 +215,8 @@ std::pair<int, int> valid_run(const ThresholdScan& scan, int n, SumsAt sums_at) 
 
 }  // namespace
 
-Split best_threshold(int feature, const HistBin* hist, int bins, const LeafSums& leaf, const SplitRules& rules) {
+AOI_SCAN_CLONES Split best_threshold(int feature, const HistBin* hist, int bins, const LeafSums& leaf,
+                                     const SplitRules& rules) {
   const int n = bins;
   ThresholdScan scan(hist[n], n, leaf, rules);
   const int padded = kRuns * ((n + kRuns - 1) / kRuns + kLanes) + kLanes;
@@ -292,7 +302,7 @@ Vec prefix_sums(Vec x) {
 // lowest first: no dependency from one bin to the next but clearing a bit),
 // then summed eight at a time in registers; summing while walking the marks
 // made each bin wait on the one before.
-Split search_used_bins(int feature, int n, RowBin* hist, std::uint8_t* used, const LeafSums& leaf,
+AOI_SCAN_CLONES Split search_used_bins(int feature, int n, RowBin* hist, std::uint8_t* used, const LeafSums& leaf,
                        const SplitRules& rules) {
   const HistBin missing{hist[n].g, hist[n].h, hist[n].count};
   hist[n] = RowBin{}, used[n] = 0;
@@ -334,7 +344,7 @@ Split search_used_bins(int feature, int n, RowBin* hist, std::uint8_t* used, con
 
 }  // namespace
 
-void best_thresholds_of_rows(const RowFeature* features, int feature_count, std::size_t stride,
+AOI_SCAN_CLONES void best_thresholds_of_rows(const RowFeature* features, int feature_count, std::size_t stride,
                              const std::uint32_t* rows, const float* g, const float* h, std::size_t count,
                              const LeafSums& leaf, const SplitRules& rules, SparseScratch& scratch, Split* out) {
   typedef double Sums __attribute__((vector_size(4 * sizeof(double))));
