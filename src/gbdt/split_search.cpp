@@ -215,8 +215,11 @@ std::pair<int, int> valid_run(const ThresholdScan& scan, int n, SumsAt sums_at) 
 
 }  // namespace
 
-AOI_SCAN_CLONES Split best_threshold(int feature, const HistBin* hist, int bins, const LeafSums& leaf,
-                                     const SplitRules& rules) {
+// The entry points below are thin wrappers: the clones of a function with
+// external linkage would be exported from libaoi.so (GCC gives the
+// dispatcher default visibility), static ones stay inside.
+AOI_SCAN_CLONES static Split scan_histogram(int feature, const HistBin* hist, int bins, const LeafSums& leaf,
+                                            const SplitRules& rules) {
   const int n = bins;
   ThresholdScan scan(hist[n], n, leaf, rules);
   const int padded = kRuns * ((n + kRuns - 1) / kRuns + kLanes) + kLanes;
@@ -344,9 +347,9 @@ AOI_SCAN_CLONES Split search_used_bins(int feature, int n, RowBin* hist, std::ui
 
 }  // namespace
 
-AOI_SCAN_CLONES void best_thresholds_of_rows(const RowFeature* features, int feature_count, std::size_t stride,
-                             const std::uint32_t* rows, const float* g, const float* h, std::size_t count,
-                             const LeafSums& leaf, const SplitRules& rules, SparseScratch& scratch, Split* out) {
+AOI_SCAN_CLONES static void scan_rows(const RowFeature* features, int feature_count, std::size_t stride,
+                      const std::uint32_t* rows, const float* g, const float* h, std::size_t count,
+                      const LeafSums& leaf, const SplitRules& rules, SparseScratch& scratch, Split* out) {
   typedef double Sums __attribute__((vector_size(4 * sizeof(double))));
   auto add = [&](int k, std::size_t at, Sums row_sums) {
     const int b = features[k].column[at];
@@ -372,6 +375,16 @@ AOI_SCAN_CLONES void best_thresholds_of_rows(const RowFeature* features, int fea
   }
   for (int k = 0; k < feature_count; ++k)
     out[k] = search_used_bins(features[k].feature, features[k].bins, scratch.bins[k], scratch.used[k], leaf, rules);
+}
+
+Split best_threshold(int feature, const HistBin* hist, int bins, const LeafSums& leaf, const SplitRules& rules) {
+  return scan_histogram(feature, hist, bins, leaf, rules);
+}
+
+void best_thresholds_of_rows(const RowFeature* features, int feature_count, std::size_t stride,
+                             const std::uint32_t* rows, const float* g, const float* h, std::size_t count,
+                             const LeafSums& leaf, const SplitRules& rules, SparseScratch& scratch, Split* out) {
+  scan_rows(features, feature_count, stride, rows, g, h, count, leaf, rules, scratch, out);
 }
 
 Split best_threshold_reference(int feature, const HistBin* hist, int bins, const LeafSums& leaf,

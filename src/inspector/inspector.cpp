@@ -39,6 +39,14 @@ struct Scratch {
   pipeline::RowScorer::Scratch scoring;
 };
 
+// Each worker thread's scoring scratch for decide_rows. Out here, not a
+// static local of a lambda in Inspector::State, which as a member of an
+// exported class would be exported from libaoi.so.
+pipeline::RowScorer::Scratch& worker_scoring_scratch() {
+  thread_local pipeline::RowScorer::Scratch scratch;
+  return scratch;
+}
+
 }  // namespace
 
 const char* verdict_name(Verdict verdict) {
@@ -135,8 +143,7 @@ struct Inspector::State {
     arena->execute([&] {
       par::for_each_index(0, int(n), [&](int i) {
         float own[1000];  // Model::validate caps outputs at 1000 classes
-        thread_local pipeline::RowScorer::Scratch local;
-        out[i] = decide(features + d * std::size_t(i), own, local);
+        out[i] = decide(features + d * std::size_t(i), own, worker_scoring_scratch());
       });
     });
   }
