@@ -56,6 +56,16 @@ need() {
   done
 }
 
+# A bundle from every 15th DeepPCB region of each label, in DIR/model.json:
+# enough for a real model where a benchmark does not depend on its quality.
+sample_bundle() {
+  need "$deeppcb" "$build/src/cli/aoi" "$weights"
+  mkdir -p "$1"
+  python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$1/all.csv"
+  awk -F, 'NR == 1 || NR % 15 == 2 || NR % 15 == 3' "$1/all.csv" >"$1/manifest.csv"
+  "$build/src/cli/aoi" --quiet train --weights "$weights" --no-cache --manifest "$1/manifest.csv" -o "$1/model.json"
+}
+
 # The DeepPCB manifest and its features, made once per run.
 deeppcb_features() {
   [ -f "$tmp/dp/F.npy" ] && return
@@ -96,12 +106,7 @@ for name in "${names[@]}"; do
         "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small" \
         "$tmp/xsm.md" ;;
     cold_start)
-      need "$deeppcb" "$build/src/cli/aoi" "$weights"
-      mkdir -p "$tmp/cs"
-      python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$tmp/cs/all.csv"
-      awk -F, 'NR == 1 || NR % 15 == 2 || NR % 15 == 3' "$tmp/cs/all.csv" >"$tmp/cs/manifest.csv"
-      "$build/src/cli/aoi" --quiet train --weights "$weights" --no-cache --manifest "$tmp/cs/manifest.csv" \
-        -o "$tmp/cs/model.json"
+      sample_bundle "$tmp/cs"
       image=$(find "$deeppcb/PCBData" -name '*_test.jpg' | sort | sed -n 1p)
       cmd=(python3 bench/cold_start.py --runs 9 --threads 2)
       AOI_WEIGHTS=$weights "${cmd[@]}" --build "$build" --image "$image" --model "$tmp/cs/model.json" >"$tmp/cold.md"
@@ -122,14 +127,7 @@ for name in "${names[@]}"; do
       report accuracy docs/accuracy.md markdown "${cmd[*]}" "$tmp/accuracy.md"
       report recipes README.md markdown "${cmd[*]}" "$tmp/recipes.md" ;;
     serve)
-      # A bundle from every 15th DeepPCB region of each label (enough for a real
-      # model; the load does not depend on its quality), then the load.
-      need "$deeppcb" "$build/src/cli/aoi" "$weights"
-      mkdir -p "$tmp/sv"
-      python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$tmp/sv/all.csv"
-      awk -F, 'NR == 1 || NR % 15 == 2 || NR % 15 == 3' "$tmp/sv/all.csv" >"$tmp/sv/manifest.csv"
-      "$build/src/cli/aoi" --quiet train --weights "$weights" --no-cache --manifest "$tmp/sv/manifest.csv" \
-        -o "$tmp/sv/model.json"
+      sample_bundle "$tmp/sv"
       images=$(find "$deeppcb/PCBData" -name '*_test.jpg' | sort | sed -n 1,64p)
       cmd=(python3 bench/serve_load.py --seconds 120 --concurrency 8 --threads 2)
       # shellcheck disable=SC2086

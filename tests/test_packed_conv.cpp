@@ -92,6 +92,21 @@ std::vector<double> to_nchw(const std::vector<float>& x, int c, int h, int w) {
   return out;
 }
 
+// Runs f(scratch) in an arena of `threads`, with scratch for conv on an
+// h x w input in every thread slot.
+template <class F>
+void with_scratch(int threads, const PackedConv& conv, int h, int w, F&& f) {
+  aoi::par::Arena arena(threads);
+  arena.execute([&] {
+    kernels::Scratch scratch;
+    scratch.slots = aoi::par::max_concurrency();
+    scratch.floats_per_slot = conv.scratch_floats(h, w);
+    std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
+    scratch.data = memory.data();
+    f(scratch);
+  });
+}
+
 struct ConvRun {
   std::vector<float> output;
   double rel_err;
@@ -116,16 +131,10 @@ ConvRun run_conv(const ConvCase& cc, Isa isa, ConvAlgorithm algo, Residual how, 
   const auto res = random_floats(std::size_t(oh) * ow * cc.out, rng);
 
   const PackedConv conv(spec, weight, bias, isa, algo);
-  aoi::par::Arena arena(threads);
   const int bh = oh + 2 * border, bw = ow + 2 * border;
   std::vector<float> out(std::size_t(bh) * bw * cc.out, -7.0f);
   if (how == Residual::kInPlace) out = res;
-  arena.execute([&] {
-    kernels::Scratch scratch;
-    scratch.slots = aoi::par::max_concurrency();
-    scratch.floats_per_slot = conv.scratch_floats(cc.h, cc.w);
-    std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
-    scratch.data = memory.data();
+  with_scratch(threads, conv, cc.h, cc.w, [&](const kernels::Scratch& scratch) {
     const float* residual_at = how == Residual::kSeparate ? res.data() : how == Residual::kInPlace ? out.data() : nullptr;
     conv.forward(input.data(), cc.h, cc.w, out.data(), residual_at, relu, scratch, border);
   });
@@ -303,13 +312,7 @@ TEST_P(OnEachIsa, PackedBuffersRunBitIdenticallyFromAnotherPlace) {
     EXPECT_EQ(borrowed.algorithm(), made.algorithm());
     const int o = s.out_size(c.size);
     std::vector<float> a(std::size_t(o) * o * s.out_channels), b(a.size());
-    aoi::par::Arena arena(2);
-    arena.execute([&] {
-      kernels::Scratch scratch;
-      scratch.slots = aoi::par::max_concurrency();
-      scratch.floats_per_slot = made.scratch_floats(c.size, c.size);
-      std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
-      scratch.data = memory.data();
+    with_scratch(2, made, c.size, c.size, [&](const kernels::Scratch& scratch) {
       made.forward(input.data(), c.size, c.size, a.data(), nullptr, true, scratch);
       borrowed.forward(input.data(), c.size, c.size, b.data(), nullptr, true, scratch);
     });
