@@ -17,7 +17,7 @@ std::array<float, 3> float3(const json& j, const std::string& what) {
 
 json to_json(const ModelDescription& d) {
   const auto& p = d.preprocess;
-  return json{
+  json j{
       {"architecture", d.architecture},
       {"variant", d.variant},
       {"blocks", d.blocks},
@@ -32,6 +32,11 @@ json to_json(const ModelDescription& d) {
         {"resize_short", p.resize_short},
         {"policy", image::policy_name(p.policy)}}},
   };
+  if (d.precision != "fp32") {
+    j["precision"] = d.precision;
+    j["quantization"] = d.quantization.empty() ? json::object() : json::parse(d.quantization);
+  }
+  return j;
 }
 
 ModelDescription description_from_json(const json& j, const std::string& name) {
@@ -49,6 +54,13 @@ ModelDescription description_from_json(const json& j, const std::string& name) {
       if (b < 1 || b > 64) throw bad("a stage must have 1 to 64 blocks");
     d.source = j.value("source", "");
     d.labels = j.value("labels", std::vector<std::string>{});
+    d.precision = j.value("precision", "fp32");
+    if (d.precision != "fp32" && d.precision != "int8" && d.precision != "bf16")
+      throw bad("precision '" + d.precision + "' is not one aoi runs (expected fp32, int8 or bf16)");
+    if (j.contains("quantization")) {
+      if (!j.at("quantization").is_object()) throw bad("quantization must be an object");
+      d.quantization = j.at("quantization").dump();
+    }
     const json& p = j.at("preprocess");
     const auto order = p.at("channel_order").get<std::string>();
     if (order != "RGB" && order != "BGR") throw bad("channel_order must be RGB or BGR");

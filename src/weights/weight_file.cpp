@@ -46,7 +46,39 @@ static_assert(sizeof(Preamble) == kPreambleBytes);
 
 std::uint64_t align_up(std::uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
+float widen_bf16(std::uint16_t v) {
+  const std::uint32_t bits = std::uint32_t(v) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// Round to nearest even; NaN stays NaN.
+std::uint16_t narrow_bf16(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return std::uint16_t((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return std::uint16_t(bits >> 16);
+}
+
 }  // namespace
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::kS8: return "s8";
+    case DType::kBF16: return "bf16";
+    default: return "f32";
+  }
+}
+
+std::size_t dtype_bytes(DType t) {
+  switch (t) {
+    case DType::kS8: return 1;
+    case DType::kBF16: return 2;
+    default: return 4;
+  }
+}
 
 struct WeightFile::State {
   std::string name;
@@ -60,6 +92,8 @@ struct WeightFile::State {
   ModelDescription description;
   std::vector<TensorInfo> tensors;
   std::unordered_map<std::string, std::size_t> index;
+  // bf16 tensors widened to float32 at open, what data() returns for them.
+  std::unordered_map<std::string, std::vector<float>> widened;
   const std::uint8_t* payload = nullptr;
   std::uint64_t payload_hash = 0;
 
@@ -106,18 +140,22 @@ struct WeightFile::State {
         TensorInfo info;
         info.name = t.at("name").get<std::string>();
         info.shape = ::aoi::detail::json_numbers<std::int64_t>(t.at("shape"), name + ": tensor shape", ErrorKind::kBadWeights);
-        if (t.at("dtype").get<std::string>() != "f32") throw bad("tensor " + info.name + " is not f32");
+        const auto dtype = t.at("dtype").get<std::string>();
+        if (dtype == "f32") info.dtype = DType::kF32;
+        else if (dtype == "s8") info.dtype = DType::kS8;
+        else if (dtype == "bf16") info.dtype = DType::kBF16;
+        else throw bad("tensor " + info.name + " has dtype '" + dtype + "' (expected f32, s8 or bf16)");
         info.offset = ::aoi::detail::json_number<std::uint64_t>(t.at("offset"), name + ": tensor offset", ErrorKind::kBadWeights);
         info.nbytes = ::aoi::detail::json_number<std::uint64_t>(t.at("nbytes"), name + ": tensor nbytes", ErrorKind::kBadWeights);
         // Checked: a product of large dimensions must not wrap around.
         std::uint64_t count = 1;
-        const std::uint64_t max_count = pre.payload_bytes / sizeof(float);
+        const std::uint64_t max_count = pre.payload_bytes / dtype_bytes(info.dtype);
         for (auto d : info.shape) {
           if (d <= 0 || d > (1 << 24)) throw bad("tensor " + info.name + " has a bad shape");
           if (count > max_count / static_cast<std::uint64_t>(d)) throw bad("tensor " + info.name + " is larger than the payload");
           count *= static_cast<std::uint64_t>(d);
         }
-        if (count * sizeof(float) != info.nbytes) throw bad("tensor " + info.name + " size does not match its shape");
+        if (count * dtype_bytes(info.dtype) != info.nbytes) throw bad("tensor " + info.name + " size does not match its shape");
         if (info.offset % kAlign != 0 || info.offset > pre.payload_bytes || info.nbytes > pre.payload_bytes - info.offset)
           throw bad("tensor " + info.name + " lies outside the payload");
         if (!index.emplace(info.name, tensors.size()).second) throw bad("tensor " + info.name + " appears twice");
@@ -125,6 +163,14 @@ struct WeightFile::State {
       }
     } catch (const nlohmann::json::exception& e) {
       throw bad(std::string("malformed tensor table: ") + e.what());
+    }
+    for (const auto& t : tensors) {
+      if (t.dtype != DType::kBF16) continue;
+      std::vector<std::uint16_t> raw(t.nbytes / 2);
+      if (!detail::guarded_copy(raw.data(), payload + t.offset, t.nbytes)) throw changed();
+      std::vector<float> wide(raw.size());
+      for (std::size_t i = 0; i < raw.size(); ++i) wide[i] = widen_bf16(raw[i]);
+      widened.emplace(t.name, std::move(wide));
     }
   }
 };
@@ -208,26 +254,62 @@ const TensorInfo& WeightFile::info(const std::string& tensor) const {
   return state_->tensors[it->second];
 }
 
+namespace {
+
+void check_shape(const std::string& file, const TensorInfo& t, const std::vector<std::int64_t>& shape) {
+  if (shape.empty() || shape == t.shape) return;
+  auto str = [](const std::vector<std::int64_t>& s) {
+    std::string r = "[";
+    for (std::size_t i = 0; i < s.size(); ++i) r.append(i ? "," : "").append(std::to_string(s[i]));
+    return r + "]";
+  };
+  throw Error(ErrorKind::kBadWeights, file + ": tensor " + t.name + " has shape " + str(t.shape) + ", expected " + str(shape));
+}
+
+}  // namespace
+
 std::span<const float> WeightFile::data(const std::string& tensor, const std::vector<std::int64_t>& shape) const {
   const TensorInfo& t = info(tensor);
-  if (!shape.empty() && shape != t.shape) {
-    auto str = [](const std::vector<std::int64_t>& s) {
-      std::string r = "[";
-      for (std::size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
-      return r + "]";
-    };
-    throw Error(ErrorKind::kBadWeights,
-                state_->name + ": tensor " + tensor + " has shape " + str(t.shape) + ", expected " + str(shape));
+  check_shape(state_->name, t, shape);
+  if (t.dtype == DType::kBF16) {
+    const auto& wide = state_->widened.at(t.name);
+    return {wide.data(), wide.size()};
   }
+  require(t.dtype == DType::kF32, ErrorKind::kBadWeights, state_->name,
+          "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values; this layer needs f32 or bf16");
   return {reinterpret_cast<const float*>(state_->payload + t.offset), t.nbytes / sizeof(float)};
 }
 
-void WeightWriter::add(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> values) {
-  std::size_t count = 1;
-  for (auto d : shape) count *= static_cast<std::size_t>(d);
-  require(count == values.size(), ErrorKind::kInvalidArgument, name, "value count does not match the shape");
+std::span<const std::int8_t> WeightFile::data_s8(const std::string& tensor, const std::vector<std::int64_t>& shape) const {
+  const TensorInfo& t = info(tensor);
+  check_shape(state_->name, t, shape);
+  require(t.dtype == DType::kS8, ErrorKind::kBadWeights, state_->name,
+          "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values, not s8");
+  return {reinterpret_cast<const std::int8_t*>(state_->payload + t.offset), t.nbytes};
+}
+
+void WeightWriter::add_bytes(const std::string& name, std::vector<std::int64_t> shape, DType dtype,
+                            const void* values, std::size_t count) {
+  std::size_t expected = 1;
+  for (auto d : shape) expected *= static_cast<std::size_t>(d);
+  require(count == expected, ErrorKind::kInvalidArgument, name, "value count does not match the shape");
   require(!has(name), ErrorKind::kInvalidArgument, name, "tensor added twice");
-  entries_.push_back({name, std::move(shape), std::move(values)});
+  const auto* p = static_cast<const std::uint8_t*>(values);
+  entries_.push_back({name, std::move(shape), dtype, std::vector<std::uint8_t>(p, p + count * dtype_bytes(dtype))});
+}
+
+void WeightWriter::add(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> values) {
+  add_bytes(name, std::move(shape), DType::kF32, values.data(), values.size());
+}
+
+void WeightWriter::add_s8(const std::string& name, std::vector<std::int64_t> shape, std::vector<std::int8_t> values) {
+  add_bytes(name, std::move(shape), DType::kS8, values.data(), values.size());
+}
+
+void WeightWriter::add_bf16(const std::string& name, std::vector<std::int64_t> shape, const std::vector<float>& values) {
+  std::vector<std::uint16_t> narrow(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) narrow[i] = narrow_bf16(values[i]);
+  add_bytes(name, std::move(shape), DType::kBF16, narrow.data(), narrow.size());
 }
 
 bool WeightWriter::has(const std::string& name) const {
@@ -241,8 +323,9 @@ std::vector<std::uint8_t> WeightWriter::serialize(const ModelDescription& descri
   header["tensors"] = nlohmann::json::array();
   std::uint64_t offset = 0;
   for (const auto& e : entries_) {
-    const std::uint64_t nbytes = e.values.size() * sizeof(float);
-    header["tensors"].push_back({{"name", e.name}, {"shape", e.shape}, {"dtype", "f32"}, {"offset", offset}, {"nbytes", nbytes}});
+    const std::uint64_t nbytes = e.bytes.size();
+    header["tensors"].push_back(
+        {{"name", e.name}, {"shape", e.shape}, {"dtype", dtype_name(e.dtype)}, {"offset", offset}, {"nbytes", nbytes}});
     offset = align_up(offset + nbytes);
   }
   const std::string text = header.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -258,8 +341,8 @@ std::vector<std::uint8_t> WeightWriter::serialize(const ModelDescription& descri
   std::memcpy(out.data() + pre.header_offset, text.data(), text.size());
   std::uint64_t at = 0;
   for (const auto& e : entries_) {
-    std::memcpy(out.data() + pre.payload_offset + at, e.values.data(), e.values.size() * sizeof(float));
-    at = align_up(at + e.values.size() * sizeof(float));
+    if (!e.bytes.empty()) std::memcpy(out.data() + pre.payload_offset + at, e.bytes.data(), e.bytes.size());
+    at = align_up(at + e.bytes.size());
   }
   pre.header_hash = XXH3_64bits(out.data() + pre.header_offset, pre.header_bytes);
   pre.payload_hash = XXH3_64bits(out.data() + pre.payload_offset, pre.payload_bytes);

@@ -1,6 +1,6 @@
 // The .aoiw weight file: a JSON header describing the model (architecture,
-// preprocessing, tensor table) and a 64-byte aligned float32 payload that is
-// memory-mapped and used in place. See weights/FORMAT.md.
+// preprocessing, precision, tensor table) and a 64-byte aligned payload that
+// is memory-mapped and used in place. See weights/FORMAT.md.
 #pragma once
 
 #include <cstdint>
@@ -24,13 +24,24 @@ struct ModelDescription {
   image::Preprocess preprocess;
   std::string source;                   // where the weights came from, for people
   std::vector<std::string> labels;      // classifier labels when fc.* is present
+  // "fp32", or what `aoi quantize` made: "int8" (s8 conv weights with
+  // per-channel scales and calibrated input scales) or "bf16".
+  std::string precision = "fp32";
+  std::string quantization;  // int8/bf16: the header's "quantization" object as JSON text
 };
+
+// How a tensor's values are stored: little-endian float32, signed 8-bit
+// integers, or bfloat16 (float32's upper half).
+enum class DType { kF32, kS8, kBF16 };
+const char* dtype_name(DType t);
+std::size_t dtype_bytes(DType t);
 
 struct TensorInfo {
   std::string name;
   std::vector<std::int64_t> shape;
   std::uint64_t offset = 0;  // from the start of the payload, a multiple of 64
   std::uint64_t nbytes = 0;
+  DType dtype = DType::kF32;
 };
 
 class WeightFile {
@@ -51,7 +62,11 @@ class WeightFile {
   bool has(const std::string& tensor) const;
   const TensorInfo& info(const std::string& tensor) const;  // throws if absent
   // The tensor's float32 values, checked against `shape` when it is given.
+  // A bf16 tensor comes widened to float32 (a copy made at open); an s8 one
+  // throws (data_s8).
   std::span<const float> data(const std::string& tensor, const std::vector<std::int64_t>& shape = {}) const;
+  // An s8 tensor's values, in place; throws for another dtype.
+  std::span<const std::int8_t> data_s8(const std::string& tensor, const std::vector<std::int64_t>& shape = {}) const;
   // XXH3-64 of the payload: the identity of these weights (feature caches key on it).
   std::uint64_t payload_hash() const;
   std::uint64_t file_bytes() const;
@@ -77,6 +92,9 @@ class WeightFile {
 class WeightWriter {
  public:
   void add(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> values);
+  void add_s8(const std::string& name, std::vector<std::int64_t> shape, std::vector<std::int8_t> values);
+  // Stored as bfloat16, each value rounded to nearest even.
+  void add_bf16(const std::string& name, std::vector<std::int64_t> shape, const std::vector<float>& values);
   bool has(const std::string& name) const;
   void write(const std::filesystem::path& path, const ModelDescription& description) const;
   std::vector<std::uint8_t> serialize(const ModelDescription& description) const;
@@ -85,8 +103,11 @@ class WeightWriter {
   struct Entry {
     std::string name;
     std::vector<std::int64_t> shape;
-    std::vector<float> values;
+    DType dtype;
+    std::vector<std::uint8_t> bytes;  // little-endian values of dtype
   };
+  void add_bytes(const std::string& name, std::vector<std::int64_t> shape, DType dtype, const void* values,
+                 std::size_t count);
   std::vector<Entry> entries_;
 };
 

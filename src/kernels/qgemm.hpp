@@ -1,0 +1,74 @@
+// Int8 GEMM micro-kernels: C[rows x cols] = A[rows x k] * B[k x 16] with A
+// unsigned 8-bit activations, B signed 8-bit weights, and the sum in s32
+// registers over the whole depth; then the epilogue dequantizes, adds bias
+// and residual, applies ReLU and writes float32 and/or requantized u8.
+//
+// Every ISA reads one packed layout (kQNr columns, depth in groups of four:
+// b[(k / 4) * kQNr * 4 + j * 4 + k % 4], the order vpdpbusd and sdot read),
+// and computes exactly the same integers and the same float epilogue
+// (multiply, then add: never fused), so int8 results are bit-identical on
+// every path. Weights lie in [-kQWeightMax, kQWeightMax]: AVX2's vpmaddubsw
+// adds two u8 x s8 products into a saturating s16, and 2 x 255 x 64 fits.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/cpu.hpp"
+
+namespace aoi::kernels {
+
+constexpr int kQNr = 16;
+constexpr int kQWeightMax = 64;
+
+struct QEpilogue {
+  const float* scale = nullptr;  // per column: input step x weight step
+  const float* bias = nullptr;   // per column
+  const float* residual = nullptr;  // float32 added before ReLU, or null
+  std::ptrdiff_t ld_residual = 0;
+  bool relu = false;
+  float* out_f32 = nullptr;  // float32 output, or null
+  std::ptrdiff_t ld_f32 = 0;
+  std::uint8_t* out_u8 = nullptr;  // u8 output round(v / out_step) clamped to 0..255, or null
+  std::ptrdiff_t ld_u8 = 0;
+  float out_inv_step = 0;
+};
+
+struct QTileArgs {
+  int k = 0;  // a multiple of 4
+  const std::uint8_t* a = nullptr;  // row r at a + r * a_row_stride; rows >= `rows` never read
+  std::ptrdiff_t a_row_stride = 0;
+  const std::int8_t* b = nullptr;  // one packed panel of kQNr columns
+  int rows = 0, cols = 0;          // valid part of the tile
+  QEpilogue ep;                    // pointers at the tile's first row and column
+};
+
+struct QMicroKernel {
+  Isa isa;
+  int mr;
+  void (*run)(const QTileArgs&);
+};
+
+QMicroKernel qmicrokernel_scalar();
+QMicroKernel qmicrokernel_avx2();
+// The int8 kernel for a path: AVX-512 machines run the AVX2 one, other
+// paths without their own run the scalar one. Throws if the build or CPU
+// cannot run `isa`.
+const QMicroKernel& qmicro_kernel(Isa isa);
+
+// The epilogue of one value, shared by the kernels that finish from arrays
+// (and by tests as the definition): v = acc * scale + bias (+ residual),
+// then ReLU. Whatever includes it compiles with -ffp-contract=off, or the
+// compiler may fuse the two steps and round once.
+inline float q_dequantize(std::int32_t acc, float scale, float bias) {
+  float v = float(acc) * scale;
+  return v + bias;
+}
+inline std::uint8_t q_requantize(float v, float inv_step) {
+  const float x = std::min(std::max(v * inv_step, 0.0f), 255.0f);
+  return std::uint8_t(std::nearbyint(x));  // nearest, ties to even: what cvtps2dq does
+}
+
+}  // namespace aoi::kernels

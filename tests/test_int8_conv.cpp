@@ -1,0 +1,168 @@
+// The int8 convolution against a naive one over random shapes (odd sizes,
+// strides, padding, partial tiles and panels, residuals, both outputs), on
+// every instruction set this CPU runs: integer sums are exact and the
+// epilogue is defined once (kernels/qgemm.hpp), so every path must give the
+// same bits as the reference, whatever the thread count.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "core/parallel.hpp"
+#include "core/require.hpp"
+#include "kernels/int8_conv.hpp"
+
+namespace aoi::test {
+namespace {
+
+using kernels::ConvSpec;
+using kernels::Isa;
+using kernels::QuantizedConv;
+
+std::vector<Isa> runnable_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
+    if (kernels::isa_supported(isa)) out.push_back(isa);
+  return out;
+}
+
+struct Case {
+  ConvSpec spec;
+  int h, w;
+  std::vector<std::uint8_t> input;   // h x w x in
+  std::vector<std::int8_t> weight;   // OIHW
+  std::vector<float> weight_scale, bias, residual;
+  float input_scale, out_step;
+};
+
+Case random_case(std::mt19937& rng, int trial) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  Case c;
+  const int kernel = std::array{1, 1, 3, 3, 5, 7}[pick(0, 5)];
+  c.spec.kernel = kernel;
+  c.spec.stride = pick(1, 2);
+  c.spec.pad = trial % 3 == 0 ? 0 : pick(0, kernel / 2);
+  // Channels: multiples of 4 (read in place) and odd counts (gathered, padded depth).
+  c.spec.in_channels = trial % 2 ? 4 * pick(1, 24) : pick(1, 37);
+  c.spec.out_channels = pick(1, 70);
+  c.h = pick(kernel, 19), c.w = pick(kernel, 23);
+  const ConvSpec& s = c.spec;
+  c.input.resize(std::size_t(c.h) * c.w * s.in_channels);
+  for (auto& v : c.input) v = std::uint8_t(pick(0, 255));
+  c.weight.resize(std::size_t(s.out_channels) * s.in_channels * kernel * kernel);
+  // Extremes often: saturation of vpmaddubsw's pairs is what could go wrong.
+  for (auto& v : c.weight) v = std::int8_t(trial % 4 == 0 ? (pick(0, 1) ? 64 : -64) : pick(-64, 64));
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (int o = 0; o < s.out_channels; ++o) {
+    c.weight_scale.push_back(0.001f + 0.01f * (u(rng) + 1));
+    c.bias.push_back(u(rng));
+  }
+  c.input_scale = 0.02f + 0.01f * u(rng);
+  c.out_step = 0.05f + 0.04f * u(rng);
+  c.residual.resize(std::size_t(s.out_size(c.h)) * s.out_size(c.w) * s.out_channels);
+  for (auto& v : c.residual) v = 3 * u(rng);
+  return c;
+}
+
+// The definition: exact integer sums over the zero-padded input, then the
+// epilogue's steps in the order qgemm.hpp fixes.
+void naive(const Case& c, bool with_residual, bool relu, std::vector<float>& f32, std::vector<std::uint8_t>& u8) {
+  const ConvSpec& s = c.spec;
+  const int oh = s.out_size(c.h), ow = s.out_size(c.w);
+  f32.assign(std::size_t(oh) * ow * s.out_channels, 0.0f);
+  u8.assign(f32.size(), 0);
+  for (int oy = 0; oy < oh; ++oy)
+    for (int ox = 0; ox < ow; ++ox)
+      for (int o = 0; o < s.out_channels; ++o) {
+        std::int32_t acc = 0;
+        for (int ky = 0; ky < s.kernel; ++ky)
+          for (int kx = 0; kx < s.kernel; ++kx) {
+            const int iy = oy * s.stride - s.pad + ky, ix = ox * s.stride - s.pad + kx;
+            if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+            for (int i = 0; i < s.in_channels; ++i)
+              acc += std::int32_t(c.input[(std::size_t(iy) * c.w + ix) * s.in_channels + i]) *
+                     c.weight[((std::size_t(o) * s.in_channels + i) * s.kernel + ky) * s.kernel + kx];
+          }
+        const std::size_t at = (std::size_t(oy) * ow + ox) * s.out_channels + o;
+        float v = kernels::q_dequantize(acc, c.input_scale * c.weight_scale[o], c.bias[o]);
+        if (with_residual) v += c.residual[at];
+        if (relu) v = v > 0.0f ? v : 0.0f;
+        f32[at] = v;
+        u8[at] = kernels::q_requantize(v, 1.0f / c.out_step);
+      }
+}
+
+void run(const QuantizedConv& conv, const Case& c, int threads, const QuantizedConv::Output& out,
+         const float* residual, bool relu) {
+  par::Arena arena(threads);
+  arena.execute([&] {
+    kernels::Scratch scratch;
+    scratch.slots = par::max_concurrency();
+    scratch.floats_per_slot = (conv.scratch_bytes(c.h, c.w) + 3) / 4;
+    std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
+    scratch.data = memory.data();
+    conv.forward(c.input.data(), c.h, c.w, out, residual, relu, scratch);
+  });
+}
+
+class Int8OnEachIsa : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(Int8OnEachIsa, ConvolutionIsBitIdenticalToTheNaiveDefinition) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 120; ++trial) {
+    const Case c = random_case(rng, trial);
+    const bool relu = trial % 3 != 1;
+    const int mode = trial % 3;  // 0: no residual; 1: separate; 2: in place in the f32 output
+    SCOPED_TRACE(testing::Message() << "trial " << trial << ": " << c.spec.in_channels << "->" << c.spec.out_channels
+                                    << " k" << c.spec.kernel << " s" << c.spec.stride << " p" << c.spec.pad << " on "
+                                    << c.h << "x" << c.w);
+    std::vector<float> want_f32;
+    std::vector<std::uint8_t> want_u8;
+    naive(c, mode != 0, relu, want_f32, want_u8);
+    const QuantizedConv conv(c.spec, c.weight, c.weight_scale, c.bias, c.input_scale, GetParam());
+    for (int threads : {1, 2}) {
+      std::vector<float> f32 = mode == 2 ? c.residual : std::vector<float>(want_f32.size(), -7.0f);
+      std::vector<std::uint8_t> u8(want_u8.size(), 7);
+      const float* residual = mode == 1 ? c.residual.data() : mode == 2 ? f32.data() : nullptr;
+      run(conv, c, threads, {f32.data(), u8.data(), c.out_step}, residual, relu);
+      ASSERT_EQ(0, std::memcmp(f32.data(), want_f32.data(), f32.size() * sizeof(float))) << threads << " threads";
+      ASSERT_EQ(u8, want_u8) << threads << " threads";
+    }
+  }
+}
+
+TEST_P(Int8OnEachIsa, WritesOnlyTheOutputsAsked) {
+  std::mt19937 rng(5);
+  const Case c = random_case(rng, 1);
+  const QuantizedConv conv(c.spec, c.weight, c.weight_scale, c.bias, c.input_scale, GetParam());
+  std::vector<float> want_f32;
+  std::vector<std::uint8_t> want_u8;
+  naive(c, false, true, want_f32, want_u8);
+  std::vector<std::uint8_t> u8(want_u8.size(), 0);
+  run(conv, c, 2, {nullptr, u8.data(), c.out_step}, nullptr, true);
+  EXPECT_EQ(u8, want_u8);
+  std::vector<float> f32(want_f32.size(), 0.0f);
+  run(conv, c, 2, {f32.data(), nullptr, 1.0f}, nullptr, true);
+  EXPECT_EQ(f32, want_f32);
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, Int8OnEachIsa, ::testing::ValuesIn(runnable_isas()),
+                         [](const auto& info) { return std::string(kernels::isa_name(info.param)); });
+
+TEST(Int8Conv, RefusesWeightsOutsideTheRangeEveryPathSums) {
+  const ConvSpec spec{4, 2, 1, 1, 0};
+  std::vector<std::int8_t> w(8, 1);
+  w[3] = 65;
+  try {
+    QuantizedConv(spec, w, std::vector<float>{1, 1}, std::vector<float>{0, 0}, 0.1f, Isa::kScalar);
+    FAIL() << "accepted a weight of 65";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("outside"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(QuantizedConv(spec, std::vector<std::int8_t>(8, 1), std::vector<float>{1, 1}, std::vector<float>{0, 0},
+                             0.0f, Isa::kScalar),
+               Error);
+}
+
+}  // namespace
+}  // namespace aoi::test
