@@ -16,6 +16,7 @@ Command add_gbdt(CLI::App& app);
 Command add_train(CLI::App& app);
 Command add_evaluate(CLI::App& app);
 Command add_score(CLI::App& app);
+Command add_quantize(CLI::App& app);
 #ifdef AOI_WITH_SERVE
 Command add_serve(CLI::App& app);
 Command add_store(CLI::App& app);

@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "no progress output on stderr (errors and summaries still print)");
   std::map<CLI::App*, aoi::cli::Command> commands;
   std::vector<aoi::cli::Command (*)(CLI::App&)> adders = {aoi::cli::add_featurize, aoi::cli::add_classify,
-      aoi::cli::add_info, aoi::cli::add_gbdt, aoi::cli::add_train, aoi::cli::add_evaluate, aoi::cli::add_score};
+      aoi::cli::add_info, aoi::cli::add_gbdt, aoi::cli::add_train, aoi::cli::add_evaluate, aoi::cli::add_score,
+      aoi::cli::add_quantize};
 #ifdef AOI_WITH_SERVE
   adders.push_back(aoi::cli::add_serve);
   adders.push_back(aoi::cli::add_store);

@@ -13,6 +13,7 @@
 #include "anomaly/patch_features.hpp"
 #include "nn/pack_file.hpp"
 #include "nn/packed_trunk.hpp"
+#include "nn/quantized_trunk.hpp"
 #include "aoi/version.h"
 
 namespace aoi {
@@ -57,6 +58,8 @@ struct Engine::State {
   std::unique_ptr<par::Arena> arena;
   std::optional<nn::PackedTrunk> packed;  // Backend::kAoi
   std::optional<nn::PackedTrunk> packed_large;  // Backend::kAoi, kMultiScale: the trunk at twice the size
+  // An int8 weight file: these instead of packed and packed_large.
+  std::optional<nn::QuantizedTrunk> quantized, quantized_large;
   kernels::GemmBackend reference_gemm = kernels::GemmBackend::kEigen;  // the other backends
   std::size_t workspace_floats = 0;
   // Recipe kStages: the output channels of res3 and res4 (tap stages 2, 3).
@@ -96,13 +99,24 @@ struct Engine::State {
       if (!kernels::isa_supported(isa))
         throw Error(ErrorKind::kUnsupported,
                     std::string("engine: instruction set ") + kernels::isa_name(isa) + " is not available on this CPU or build");
-      packed.emplace(pack_trunk(isa, s));
-      workspace_floats = packed->workspace_floats(options.threads);
-      if (recipe_scale(options.recipe) > 1) {
-        packed_large.emplace(pack_trunk(isa, s * recipe_scale(options.recipe)));
-        workspace_floats = std::max(workspace_floats, packed_large->workspace_floats(options.threads));
+      if (weights.description().precision == "int8") {
+        quantized.emplace(trunk, isa, s);
+        workspace_floats = quantized->workspace_floats(options.threads);
+        if (recipe_scale(options.recipe) > 1) {
+          quantized_large.emplace(trunk, isa, s * recipe_scale(options.recipe));
+          workspace_floats = std::max(workspace_floats, quantized_large->workspace_floats(options.threads));
+        }
+      } else {
+        packed.emplace(pack_trunk(isa, s));
+        workspace_floats = packed->workspace_floats(options.threads);
+        if (recipe_scale(options.recipe) > 1) {
+          packed_large.emplace(pack_trunk(isa, s * recipe_scale(options.recipe)));
+          workspace_floats = std::max(workspace_floats, packed_large->workspace_floats(options.threads));
+        }
       }
     } else {
+      require(weights.description().precision != "int8", ErrorKind::kUnsupported, weights.name(),
+              "int8 weights run on aoi's own kernels only (backend aoi)");
       reference_gemm = kernels::parse_gemm_backend(backend_name(options.backend));  // throws if this build lacks it
       const int large = s * recipe_scale(options.recipe);
       workspace_floats = trunk.workspace_floats(large, large);
@@ -215,7 +229,10 @@ image::Preprocess Engine::preprocess() const {
 }
 int Engine::threads() const { return state_->options.threads; }
 Backend Engine::backend() const { return state_->options.backend; }
-kernels::Isa Engine::isa() const { return state_->packed ? state_->packed->isa() : kernels::Isa::kScalar; }
+kernels::Isa Engine::isa() const {
+  if (state_->quantized) return state_->quantized->isa();
+  return state_->packed ? state_->packed->isa() : kernels::Isa::kScalar;
+}
 
 void Engine::prepare(const io::Image& image, const std::optional<image::Roi>& roi,
                      std::optional<image::ResizePolicy> policy, const std::string& name, float* tensor) const {
@@ -279,8 +296,12 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
     pooling.extra = out + st.trunk.feature_dim();
     const nn::PackedTrunk* trunk = side == base ? (st.packed ? &*st.packed : nullptr)
                                                 : (st.packed_large ? &*st.packed_large : nullptr);
-    if (trunk)
-      trunk->forward(input, out, workspace.get(), st.options.threads, use);
+    const nn::QuantizedTrunk* q = side == base ? (st.quantized ? &*st.quantized : nullptr)
+                                               : (st.quantized_large ? &*st.quantized_large : nullptr);
+    if (q)
+      q->forward(input, out, workspace.get(), st.options.threads, use);
+    else if (trunk)
+      trunk->forward(input, out, workspace.get(), st.options.threads, use, {}, st.options.conv_inputs);
     else
       st.trunk.forward(input, side, side, out, workspace.get(), st.reference_gemm, use);
   };

@@ -42,6 +42,10 @@ struct EngineOptions {
   // mapped from the one matching these weights, ISA and input size, or packed
   // and written there for the next process. Empty: packed in memory only.
   std::filesystem::path pack_dir{};
+  // Sees every bottleneck convolution's float32 input (calibration for
+  // `aoi quantize`); float32 weights and backend aoi only. May be called
+  // from several threads at once.
+  nn::ConvInputTap conv_inputs{};
 };
 
 class Engine {

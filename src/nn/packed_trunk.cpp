@@ -161,7 +161,7 @@ std::size_t PackedTrunk::workspace_floats(int slots) const {
 }
 
 void PackedTrunk::forward(const float* image, float* features, float* workspace, int slots, const StageTap& tap,
-                          const StepTimer& timer) const {
+                          const StepTimer& timer, const ConvInputTap& inputs) const {
   const std::size_t act = whole_lines(plan_.activation);
   float* input = workspace;
   float* x = input + whole_lines(plan_.input);
@@ -200,11 +200,14 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       const Block& b = stages_[s][i];
       const int block = int(i);
+      if (inputs) inputs({"conv1", stage, block}, x, std::size_t(size) * size * b.conv1.spec().in_channels);
       step("conv1", stage, block,
            [&] { b.conv1.forward(x, size, size, t1, nullptr, true, scratch, b.conv1_border); });
       const int s1 = b.conv1.spec().out_size(size) + 2 * b.conv1_border;
+      if (inputs) inputs({"conv2", stage, block}, t1, std::size_t(s1) * s1 * b.conv2.spec().in_channels);
       step("conv2", stage, block, [&] { b.conv2.forward(t1, s1, s1, t2, nullptr, true, scratch); });
       const int s2 = b.conv2.spec().out_size(s1);
+      if (inputs) inputs({"conv3", stage, block}, t2, std::size_t(s2) * s2 * b.conv3.spec().in_channels);
       // conv3 adds the block's identity in place (PackedConv::forward): into
       // x itself, or into the projection written to t1 (free again), which
       // then becomes x. Each output line is then read once and written once,

@@ -14,16 +14,6 @@
 
 namespace aoi::nn {
 
-// One step of PackedTrunk::forward, for per-layer profiling: `layer` is
-// "input" (the padded NHWC conversion), "stem", "max_pool", "conv1",
-// "conv2", "downsample", "conv3" or "global_pool"; a block's layers carry
-// its stage (2-5, as res2-res5) and block index, the others stage 0.
-struct TrunkStep {
-  const char* layer;
-  int stage, block;
-};
-// Called after each step with the seconds it took (bench/trunk_steps.cpp).
-using StepTimer = std::function<void(const TrunkStep& step, double seconds)>;
 
 class PackedTrunk {
  public:
@@ -56,7 +46,7 @@ class PackedTrunk {
   // threads. The tap, when set, sees each stage's activation in NCHW; the
   // timer, when set, each step's time (unset, no clock is read).
   void forward(const float* image, float* features, float* workspace, int slots, const StageTap& tap = {},
-               const StepTimer& timer = {}) const;
+               const StepTimer& timer = {}, const ConvInputTap& inputs = {}) const;
 
  private:
   PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source,

@@ -4,6 +4,7 @@
 #include "nn/trunk.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/require.hpp"
 
@@ -33,6 +34,14 @@ Conv2d load_conv(const weights::WeightFile& f, const std::string& name, int stri
           name + " takes " + std::to_string(in) + " input channels; it must take " + std::to_string(in_channels) +
               " (the RGB image)");
   const int pad = name == "stem" ? kStemPad : k / 2;
+  if (info.dtype == weights::DType::kS8) {
+    const auto input_scale = f.data(name + ".input_scale", {1});
+    require(std::isfinite(input_scale[0]) && input_scale[0] > 0, ErrorKind::kBadWeights, f.name(),
+            name + ".input_scale must be a positive number");
+    const QuantizedWeights q{f.data_s8(name + ".weight"), f.data(name + ".weight_scale", {out}),
+                                      input_scale[0]};
+    return Conv2d(name, q, f.data(name + ".bias", {out}), in, out, k, stride, pad);
+  }
   return Conv2d(name, f.data(name + ".weight"), f.data(name + ".bias", {out}), in, out, k, stride, pad);
 }
 

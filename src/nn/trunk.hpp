@@ -21,6 +21,21 @@ struct Bottleneck {
 // that activation (channels x height x width) of the current image.
 using StageTap = std::function<void(int stage, const float* data, int channels, int height, int width)>;
 
+// One step of the packed trunks' forward, for per-layer profiling: `layer` is
+// "input" (the padded NHWC conversion), "stem", "max_pool", "conv1",
+// "conv2", "downsample", "conv3" or "global_pool"; a block's layers carry
+// its stage (2-5, as res2-res5) and block index, the others stage 0.
+struct TrunkStep {
+  const char* layer;
+  int stage, block;
+};
+// Called after each step with the seconds it took (bench/trunk_steps.cpp).
+using StepTimer = std::function<void(const TrunkStep& step, double seconds)>;
+// Called before each bottleneck convolution with its float32 input (NHWC,
+// `count` values; conv1's is the block input, which the downsample reads
+// too): what `aoi quantize` calibrates the int8 input steps on.
+using ConvInputTap = std::function<void(const TrunkStep& step, const float* nhwc, std::size_t count)>;
+
 class Trunk {
  public:
   explicit Trunk(const weights::WeightFile& file);

@@ -21,6 +21,15 @@ Conv2d::Conv2d(std::string name, std::span<const float> weight, std::span<const 
           ErrorKind::kBadWeights, name_, "weight or bias size does not match the layer");
 }
 
+Conv2d::Conv2d(std::string name, QuantizedWeights quantized, std::span<const float> bias, int in_channels,
+               int out_channels, int kernel, int stride, int pad)
+    : name_(std::move(name)), quantized_(quantized), bias_(bias), in_channels_(in_channels),
+      out_channels_(out_channels), kernel_(kernel), stride_(stride), pad_(pad) {
+  require(quantized_.weight.size() == std::size_t(out_channels) * in_channels * kernel * kernel &&
+              quantized_.weight_scale.size() == std::size_t(out_channels) && bias_.size() == std::size_t(out_channels),
+          ErrorKind::kBadWeights, name_, "weight, scale or bias size does not match the layer");
+}
+
 kernels::ConvGeometry Conv2d::geometry(int in_height, int in_width) const {
   return {in_channels_, in_height, in_width, out_channels_, kernel_, kernel_, stride_, pad_};
 }
@@ -32,6 +41,7 @@ std::size_t Conv2d::scratch_floats(int in_height, int in_width) const {
 
 void Conv2d::forward(const float* input, int in_height, int in_width, float* output, const float* residual,
                      bool relu, const ForwardContext& ctx) const {
+  require(!quantized(), ErrorKind::kUnsupported, name_, "int8 weights run on aoi's own kernels only (backend aoi)");
   const auto g = geometry(in_height, in_width);
   const int m = g.out_channels, n = g.out_pixels(), k = g.patch_size();
   const float* columns = input;

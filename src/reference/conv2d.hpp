@@ -1,7 +1,10 @@
 // One convolution layer with batch norm already folded into its weights and
-// bias, borrowing both from the weight file (no copy).
+// bias, borrowing both from the weight file (no copy). A layer of an int8
+// file (`aoi quantize`) holds s8 weights, their per-channel steps and its
+// input's step instead of float weights; only aoi's kernels run it.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -16,9 +19,17 @@ struct ForwardContext {
   float* columns = nullptr;  // im2col scratch, at least Conv2d::scratch_floats()
 };
 
+struct QuantizedWeights {
+  std::span<const std::int8_t> weight;     // OIHW
+  std::span<const float> weight_scale;     // one per output channel
+  float input_scale = 0;                   // the step of the layer's u8 input
+};
+
 class Conv2d {
  public:
   Conv2d(std::string name, std::span<const float> weight, std::span<const float> bias, int in_channels,
+         int out_channels, int kernel, int stride, int pad);
+  Conv2d(std::string name, QuantizedWeights quantized, std::span<const float> bias, int in_channels,
          int out_channels, int kernel, int stride, int pad);
 
   const std::string& name() const { return name_; }
@@ -27,7 +38,9 @@ class Conv2d {
   int kernel() const { return kernel_; }
   int stride() const { return stride_; }
   int pad() const { return pad_; }
-  std::span<const float> weight() const { return weight_; }  // OIHW
+  std::span<const float> weight() const { return weight_; }  // OIHW; empty when quantized
+  bool quantized() const { return !quantized_.weight.empty(); }
+  const QuantizedWeights& quantized_weights() const { return quantized_; }
   std::span<const float> bias() const { return bias_; }
   kernels::ConvGeometry geometry(int in_height, int in_width) const;
   std::size_t scratch_floats(int in_height, int in_width) const;
@@ -41,6 +54,7 @@ class Conv2d {
  private:
   std::string name_;
   std::span<const float> weight_;  // OIHW
+  QuantizedWeights quantized_;
   std::span<const float> bias_;
   int in_channels_, out_channels_, kernel_, stride_, pad_;
 };

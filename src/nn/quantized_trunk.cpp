@@ -1,0 +1,165 @@
+#include "nn/quantized_trunk.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/parallel.hpp"
+#include "core/require.hpp"
+#include "kernels/pool_nhwc.hpp"
+
+namespace aoi::nn {
+namespace {
+
+std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
+
+kernels::QuantizedConv quantized(const Conv2d& c, kernels::Isa isa) {
+  require(c.quantized(), ErrorKind::kBadWeights, c.name(), "this layer of an int8 trunk holds float weights");
+  const auto& q = c.quantized_weights();
+  return kernels::QuantizedConv({c.in_channels(), c.out_channels(), c.kernel(), c.stride(), c.pad()}, q.weight,
+                                q.weight_scale, c.bias(), q.input_scale, isa);
+}
+
+// x (float32, the max pool's output) to u8 at `step`.
+void quantize_activation(const float* x, std::size_t count, float step, std::uint8_t* out) {
+  const float inv = 1.0f / step;
+  constexpr std::size_t kChunk = 1 << 14;
+  par::for_each_index(0, int((count + kChunk - 1) / kChunk), [&](int chunk) {
+    const std::size_t begin = std::size_t(chunk) * kChunk, end = std::min(count, begin + kChunk);
+    for (std::size_t i = begin; i < end; ++i) out[i] = kernels::q_requantize(x[i], inv);
+  });
+}
+
+}  // namespace
+
+QuantizedTrunk::QuantizedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
+    : isa_(isa), input_size_(input_size), feature_dim_(trunk.feature_dim()) {
+  require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
+  const Conv2d& stem = trunk.stem();
+  require(!stem.quantized(), ErrorKind::kBadWeights, stem.name(), "the stem of an int8 trunk must be float32");
+  stem_pad_ = stem.pad();
+  int size = input_size + 2 * stem_pad_;
+  const kernels::ConvSpec stem_spec{stem.in_channels(), stem.out_channels(), stem.kernel(), stem.stride(), 0};
+  stem_.emplace(stem_spec, stem.weight(), stem.bias(), isa, kernels::choose_algorithm(stem_spec, size, size));
+  plan_.input = std::size_t(3) * size * size;
+  plan_.per_slot = stem_->scratch_floats(size, size);
+  size = stem_spec.out_size(size);
+  plan_.activation = std::size_t(size) * size * stem.out_channels();
+  size = Trunk::pooled_size(size);
+  auto grow = [&](const kernels::QuantizedConv& c, int in_size) {
+    const int out = c.spec().out_size(in_size);
+    const std::size_t values = std::size_t(out) * out * c.spec().out_channels;
+    plan_.activation = std::max(plan_.activation, values);
+    plan_.bytes = std::max(plan_.bytes, std::max(values, std::size_t(in_size) * in_size * c.spec().in_channels));
+    plan_.per_slot = std::max(plan_.per_slot, (c.scratch_bytes(in_size, in_size) + 3) / 4);
+  };
+  for (const auto& stage : trunk.stages()) {
+    std::vector<Block> blocks;
+    for (const auto& b : stage) {
+      Block q{quantized(b.conv1, isa), quantized(b.conv2, isa), quantized(b.conv3, isa), std::nullopt};
+      if (b.downsample) {
+        q.downsample.emplace(quantized(*b.downsample, isa));
+        require(q.downsample->input_scale() == q.conv1.input_scale(), ErrorKind::kBadWeights, b.downsample->name(),
+                "reads the block input as conv1 does, so its input scale must be conv1's");
+      }
+      const int s1 = q.conv1.spec().out_size(size), s2 = q.conv2.spec().out_size(s1);
+      grow(q.conv1, size), grow(q.conv2, s1), grow(q.conv3, s2);
+      if (q.downsample) grow(*q.downsample, size);
+      size = q.conv3.spec().out_size(s2);
+      blocks.push_back(std::move(q));
+    }
+    stages_.push_back(std::move(blocks));
+  }
+}
+
+std::size_t QuantizedTrunk::packed_weight_bytes() const {
+  std::size_t bytes = 0;
+  for (const auto& stage : stages_)
+    for (const auto& b : stage) {
+      bytes += b.conv1.packed_weight_bytes() + b.conv2.packed_weight_bytes() + b.conv3.packed_weight_bytes();
+      if (b.downsample) bytes += b.downsample->packed_weight_bytes();
+    }
+  return bytes + stem_->packed_weight_bytes();
+}
+
+std::size_t QuantizedTrunk::workspace_floats(int slots) const {
+  // The input; two float32 activations (x and the projection r); three u8
+  // activations (the block input, conv1's and conv2's outputs); per-slot scratch.
+  return whole_lines(plan_.input) + 2 * whole_lines(plan_.activation) + 3 * whole_lines((plan_.bytes + 3) / 4) +
+         std::size_t(slots) * whole_lines(plan_.per_slot);
+}
+
+void QuantizedTrunk::forward(const float* image, float* features, float* workspace, int slots, const StageTap& tap,
+                             const StepTimer& timer) const {
+  const std::size_t act = whole_lines(plan_.activation), bytes = whole_lines((plan_.bytes + 3) / 4);
+  float* input = workspace;
+  float* x = input + whole_lines(plan_.input);
+  float* r = x + act;
+  auto* xq = reinterpret_cast<std::uint8_t*>(r + act);
+  auto* t1 = reinterpret_cast<std::uint8_t*>(r + act + bytes);
+  auto* t2 = reinterpret_cast<std::uint8_t*>(r + act + 2 * bytes);
+  kernels::Scratch scratch;
+  scratch.data = r + act + 3 * bytes;
+  scratch.floats_per_slot = whole_lines(plan_.per_slot);
+  scratch.slots = slots;
+  auto step = [&](const char* layer, int stage, int block, auto&& run) {
+    if (!timer) return run();
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    timer({layer, stage, block}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+
+  int size = input_size_ + 2 * stem_pad_;
+  step("input", 0, 0, [&] { kernels::nchw_to_nhwc_padded(image, 3, input_size_, input_size_, stem_pad_, input); });
+  step("stem", 0, 0, [&] { stem_->forward(input, size, size, r, nullptr, true, scratch); });
+  size = stem_->spec().out_size(size);
+  int channels = stem_->spec().out_channels;
+  step("max_pool", 0, 0, [&] {
+    kernels::max_pool_nhwc(r, size, size, channels, Trunk::kPoolKernel, Trunk::kPoolStride, Trunk::kPoolPad, x);
+  });
+  size = Trunk::pooled_size(size);
+  step("quantize", 0, 0, [&] {
+    quantize_activation(x, std::size_t(size) * size * channels, stages_[0][0].conv1.input_scale(), xq);
+  });
+  auto emit = [&](int stage) {
+    if (!tap) return;
+    kernels::nhwc_to_nchw(x, size, size, channels, r);  // r holds nothing the next block reads
+    tap(stage, r, channels, size, size);
+  };
+  emit(0);
+  for (std::size_t s = 0; s < stages_.size(); ++s) {
+    const int stage = int(s) + 2;
+    for (std::size_t i = 0; i < stages_[s].size(); ++i) {
+      const Block& b = stages_[s][i];
+      const int block = int(i);
+      step("conv1", stage, block, [&] {
+        b.conv1.forward(xq, size, size, {nullptr, t1, b.conv2.input_scale()}, nullptr, true, scratch);
+      });
+      const int s1 = b.conv1.spec().out_size(size);
+      step("conv2", stage, block, [&] {
+        b.conv2.forward(t1, s1, s1, {nullptr, t2, b.conv3.input_scale()}, nullptr, true, scratch);
+      });
+      const int s2 = b.conv2.spec().out_size(s1);
+      // The next block's input in u8, written over xq (no longer read here
+      // once the projection has run): none after the last block.
+      const Block* next = i + 1 < stages_[s].size() ? &stages_[s][i + 1]
+                          : s + 1 < stages_.size()   ? &stages_[s + 1][0]
+                                                     : nullptr;
+      std::uint8_t* next_q = next ? xq : nullptr;
+      const float next_step = next ? next->conv1.input_scale() : 1.0f;
+      if (b.downsample) {
+        step("downsample", stage, block, [&] {
+          b.downsample->forward(xq, size, size, {r, nullptr, 1.0f}, nullptr, false, scratch);
+        });
+        step("conv3", stage, block, [&] { b.conv3.forward(t2, s2, s2, {r, next_q, next_step}, r, true, scratch); });
+        std::swap(x, r);
+      } else {
+        step("conv3", stage, block, [&] { b.conv3.forward(t2, s2, s2, {x, next_q, next_step}, x, true, scratch); });
+      }
+      size = s2, channels = b.conv3.spec().out_channels;
+    }
+    emit(int(s) + 1);
+  }
+  step("global_pool", 0, 0, [&] { kernels::global_average_pool_nhwc(x, size * size, channels, features); });
+}
+
+}  // namespace aoi::nn
