@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kernels/cpu.hpp"
 #include "nn/packed_trunk.hpp"
+#include "nn/quantized_trunk.hpp"
 #include "nn/trunk.hpp"
 #include "weights/weight_file.hpp"
 #include "peer_args.hpp"
@@ -30,7 +32,7 @@ std::string step_name(const aoi::nn::TrunkStep& s) {
 
 std::string step_kind(const aoi::nn::Trunk& trunk, const aoi::nn::TrunkStep& s) {
   const std::string layer = s.layer;
-  if (s.stage == 0) return layer == "stem" ? "stem" : layer == "input" ? "input" : "pool";
+  if (s.stage == 0) return layer == "stem" ? "stem" : layer == "input" || layer == "quantize" ? "input" : "pool";
   const auto& b = trunk.stages()[std::size_t(s.stage - 2)][std::size_t(s.block)];
   const auto& conv = layer == "conv1" ? b.conv1 : layer == "conv2" ? b.conv2 : layer == "conv3" ? b.conv3 : *b.downsample;
   return std::to_string(conv.kernel()) + "x" + std::to_string(conv.kernel());
@@ -43,10 +45,15 @@ int main(int argc, char** argv) {
   const auto weights = aoi::weights::WeightFile::open(args.weights);
   const aoi::nn::Trunk trunk(weights);
   const int size = weights.description().preprocess.input_size;
-  const aoi::nn::PackedTrunk packed(trunk, aoi::kernels::best_isa(), size);
-  auto workspace = aoi::allocate_floats(packed.workspace_floats(args.threads));
+  // An int8 file (aoi quantize) runs on the int8 trunk, others on the float32 one.
+  std::optional<aoi::nn::PackedTrunk> packed;
+  std::optional<aoi::nn::QuantizedTrunk> quantized;
+  if (weights.description().precision == "int8") quantized.emplace(trunk, aoi::kernels::best_isa(), size);
+  else packed.emplace(trunk, aoi::kernels::best_isa(), size);
+  auto workspace = aoi::allocate_floats(packed ? packed->workspace_floats(args.threads)
+                                               : quantized->workspace_floats(args.threads));
   const std::vector<float> input = aoi::bench::synthetic_input(1, size);
-  std::vector<float> features(std::size_t(packed.feature_dim()));
+  std::vector<float> features(std::size_t(trunk.feature_dim()));
 
   std::vector<std::string> order;  // steps in the order forward() runs them
   std::map<std::string, std::pair<std::string, std::vector<double>>> times;  // name -> kind, ms per pass
@@ -62,7 +69,8 @@ int main(int argc, char** argv) {
   arena.execute([&] {
     for (int i = 0; i < args.warmup + args.iterations; ++i) {
       timing = i >= args.warmup;
-      packed.forward(input.data(), features.data(), workspace.get(), args.threads, {}, timer);
+      if (packed) packed->forward(input.data(), features.data(), workspace.get(), args.threads, {}, timer);
+      else quantized->forward(input.data(), features.data(), workspace.get(), args.threads, {}, timer);
     }
   });
   for (const auto& name : order) {

@@ -57,9 +57,10 @@ QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> 
           ErrorKind::kBadWeights, "int8 conv", "weight, scale or bias size does not match the layer");
   require(std::isfinite(input_scale) && input_scale > 0, ErrorKind::kBadWeights, "int8 conv",
           "the input scale must be a positive number");
-  for (std::size_t i = 0; i < oihw.size(); ++i)
-    require(oihw[i] >= -kQWeightMax && oihw[i] <= kQWeightMax, ErrorKind::kBadWeights, "int8 conv",
-            "a weight lies outside [-" + std::to_string(kQWeightMax) + ", " + std::to_string(kQWeightMax) + "]");
+  const auto outside = [](std::int8_t v) { return v < -kQWeightMax || v > kQWeightMax; };
+  if (std::any_of(oihw.begin(), oihw.end(), outside))
+    throw Error(ErrorKind::kBadWeights, "int8 conv: a weight lies outside [-" + std::to_string(kQWeightMax) + ", " +
+                                            std::to_string(kQWeightMax) + "]");
   k_ = int(taps) * s.in_channels;
   k_padded_ = (k_ + 3) / 4 * 4;
   panels_ = (s.out_channels + kQNr - 1) / kQNr;
@@ -76,10 +77,12 @@ QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> 
     bias_[oc] = bias[oc];
     std::int8_t* panel = packed_ + std::size_t(oc / kQNr) * k_padded_ * kQNr;
     const int j = oc % kQNr;
-    for (int k = 0; k < k_; ++k) {
-      const int tap = k / s.in_channels, ci = k % s.in_channels;
-      panel[std::size_t(k / 4) * 4 * kQNr + j * 4 + k % 4] = oihw[(std::size_t(oc) * s.in_channels + ci) * taps + tap];
-    }
+    const std::int8_t* w = oihw.data() + std::size_t(oc) * s.in_channels * taps;
+    for (std::size_t tap = 0; tap < taps; ++tap)
+      for (int ci = 0; ci < s.in_channels; ++ci) {
+        const std::size_t k = tap * s.in_channels + ci;
+        panel[(k / 4) * 4 * kQNr + j * 4 + k % 4] = w[std::size_t(ci) * taps + tap];
+      }
   }
 }
 

@@ -22,6 +22,24 @@ bool is_block_conv_weight(const std::string& name) {
   return name.rfind("layer", 0) == 0 && name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
 }
 
+// Symmetric s8 per output channel within +-kQWeightMax: the values and the steps.
+std::pair<std::vector<std::int8_t>, std::vector<float>> quantize_weights(std::span<const float> w, std::size_t out_channels) {
+  const std::size_t per = w.size() / out_channels;
+  std::vector<std::int8_t> q(w.size());
+  std::vector<float> scales(out_channels);
+  for (std::size_t o = 0; o < out_channels; ++o) {
+    float hi = 0;
+    for (std::size_t i = 0; i < per; ++i) hi = std::max(hi, std::abs(w[o * per + i]));
+    const float scale = hi > 0 ? hi / kernels::kQWeightMax : 0.0f;
+    scales[o] = scale;
+    for (std::size_t i = 0; i < per; ++i) {
+      const float v = scale > 0 ? std::nearbyint(w[o * per + i] / scale) : 0.0f;
+      q[o * per + i] = std::int8_t(std::clamp(v, -float(kernels::kQWeightMax), float(kernels::kQWeightMax)));
+    }
+  }
+  return {std::move(q), std::move(scales)};
+}
+
 }  // namespace
 
 nn::ConvInputTap Calibration::tap() {
@@ -63,22 +81,9 @@ weights::WeightWriter quantize_int8(const weights::WeightFile& in, const std::ma
     const std::string prefix = t.name.substr(0, t.name.size() - 7);
     const auto step = input_steps.find(prefix);
     require(step != input_steps.end(), ErrorKind::kInvalidArgument, "quantize", "no input step for " + prefix);
-    const auto w = in.data(t.name);
-    const std::size_t out_channels = std::size_t(t.shape[0]), per = w.size() / out_channels;
-    std::vector<std::int8_t> q(w.size());
-    std::vector<float> scales(out_channels);
-    for (std::size_t o = 0; o < out_channels; ++o) {
-      float hi = 0;
-      for (std::size_t i = 0; i < per; ++i) hi = std::max(hi, std::abs(w[o * per + i]));
-      const float scale = hi > 0 ? hi / kernels::kQWeightMax : 0.0f;
-      scales[o] = scale;
-      for (std::size_t i = 0; i < per; ++i) {
-        const float v = scale > 0 ? std::nearbyint(w[o * per + i] / scale) : 0.0f;
-        q[o * per + i] = std::int8_t(std::clamp(v, -float(kernels::kQWeightMax), float(kernels::kQWeightMax)));
-      }
-    }
+    auto [q, scales] = quantize_weights(in.data(t.name), std::size_t(t.shape[0]));
     out.add_s8(t.name, t.shape, std::move(q));
-    out.add(prefix + ".weight_scale", {std::int64_t(out_channels)}, std::move(scales));
+    out.add(prefix + ".weight_scale", {t.shape[0]}, std::move(scales));
     out.add(prefix + ".input_scale", {1}, {step->second});
   }
   return out;

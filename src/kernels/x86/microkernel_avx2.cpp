@@ -38,7 +38,12 @@ void tile(const TileArgs& t) {
 #pragma GCC unroll 6
     for (int r = 0; r < kMr; ++r) row[r] += t.a_segment_stride;
   }
+  // Whole tiles use plain loads and stores: masked ones (vmaskmovps) are
+  // microcoded and slow on AMD cores.
+  const bool whole = t.cols == kNr;
   const __m256i m0 = column_mask(t.cols), m1 = column_mask(t.cols - 8);
+  auto load0 = [&](const float* p) { return whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m0); };
+  auto load1 = [&](const float* p) { return whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m1); };
   const Epilogue* ep = t.epilogue;
   __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
   if (ep && ep->bias) bias0 = _mm256_maskload_ps(ep->bias, m0), bias1 = _mm256_maskload_ps(ep->bias + 8, m1);
@@ -49,20 +54,25 @@ void tile(const TileArgs& t) {
     float* c = t.c + r * t.ldc;
     __m256 v0 = lo[r], v1 = hi[r];
     if (t.accumulate) {
-      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(c, m0));
-      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(c + 8, m1));
+      v0 = _mm256_add_ps(v0, load0(c));
+      v1 = _mm256_add_ps(v1, load1(c + 8));
     }
     if (ep) {
       v0 = _mm256_add_ps(v0, bias0), v1 = _mm256_add_ps(v1, bias1);
       if (ep->residual) {
         const float* res = ep->residual + r * ep->ld_residual;
-        v0 = _mm256_add_ps(v0, _mm256_maskload_ps(res, m0));
-        v1 = _mm256_add_ps(v1, _mm256_maskload_ps(res + 8, m1));
+        v0 = _mm256_add_ps(v0, load0(res));
+        v1 = _mm256_add_ps(v1, load1(res + 8));
       }
       if (ep->relu) v0 = _mm256_max_ps(v0, zero), v1 = _mm256_max_ps(v1, zero);
     }
-    _mm256_maskstore_ps(c, m0, v0);
-    _mm256_maskstore_ps(c + 8, m1, v1);
+    if (whole) {
+      _mm256_storeu_ps(c, v0);
+      _mm256_storeu_ps(c + 8, v1);
+    } else {
+      _mm256_maskstore_ps(c, m0, v0);
+      _mm256_maskstore_ps(c + 8, m1, v1);
+    }
   }
 }
 

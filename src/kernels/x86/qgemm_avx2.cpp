@@ -46,6 +46,9 @@ void tile(const QTileArgs& t) {
     }
   }
   const QEpilogue& ep = t.ep;
+  // Whole tiles use plain loads and stores: masked ones (vmaskmovps) are
+  // microcoded and slow on AMD cores, where they dominated the epilogue.
+  const bool whole = t.cols == kQNr;
   const __m256i m0 = column_mask(t.cols), m1 = column_mask(t.cols - 8);
   const __m256 scale0 = _mm256_maskload_ps(ep.scale, m0), scale1 = _mm256_maskload_ps(ep.scale + 8, m1);
   const __m256 bias0 = _mm256_maskload_ps(ep.bias, m0), bias1 = _mm256_maskload_ps(ep.bias + 8, m1);
@@ -57,14 +60,19 @@ void tile(const QTileArgs& t) {
     __m256 v1 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][1]), scale1), bias1);
     if (ep.residual) {
       const float* res = ep.residual + r * ep.ld_residual;
-      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(res, m0));
-      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(res + 8, m1));
+      v0 = _mm256_add_ps(v0, whole ? _mm256_loadu_ps(res) : _mm256_maskload_ps(res, m0));
+      v1 = _mm256_add_ps(v1, whole ? _mm256_loadu_ps(res + 8) : _mm256_maskload_ps(res + 8, m1));
     }
     if (ep.relu) v0 = _mm256_max_ps(v0, zero), v1 = _mm256_max_ps(v1, zero);
     if (ep.out_f32) {
       float* c = ep.out_f32 + r * ep.ld_f32;
-      _mm256_maskstore_ps(c, m0, v0);
-      _mm256_maskstore_ps(c + 8, m1, v1);
+      if (whole) {
+        _mm256_storeu_ps(c, v0);
+        _mm256_storeu_ps(c + 8, v1);
+      } else {
+        _mm256_maskstore_ps(c, m0, v0);
+        _mm256_maskstore_ps(c + 8, m1, v1);
+      }
     }
     if (ep.out_u8) {
       const __m256i q0 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v0, inv), zero), top));
