@@ -202,8 +202,9 @@ TEST_F(CliPipeline, AnomalyAndCombinedModesTrainScoreAndExplain) {
     const auto fail = inspector.explain_file(p("img/1.png"), std::nullopt, map);
     EXPECT_EQ(map.kind, Heatmap::Kind::kPatchDistance);
     EXPECT_EQ(map.width, 8);  // res3's grid at 64 pixels
-    if (mode == "anomaly")
+    if (mode == "anomaly") {
       EXPECT_NEAR(*std::max_element(map.values.begin(), map.values.end()), fail.p_fail, 1e-5);
+    }
     const auto pass = inspector.inspect_file(p("img/0.png"));
     EXPECT_LT(pass.p_fail, fail.p_fail) << mode;
   }

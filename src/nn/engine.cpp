@@ -73,6 +73,15 @@ struct Engine::State {
   std::vector<AlignedFloats> pool;
 
   State(weights::WeightFile w, EngineOptions o) : weights(std::move(w)), trunk(weights), options(o) {
+    // aoi has no bf16 kernels yet: the file's weights were widened to
+    // float32 when it was opened. Said once per process, not per engine.
+    if (weights.description().precision == "bf16") {
+      static std::once_flag said;
+      std::call_once(said, [&] {
+        std::fprintf(stderr, "aoi: note: %s holds bf16 weights; they run widened to float32 (no bf16 kernels for %s)\n",
+                     weights.name().c_str(), kernels::isa_name(kernels::best_isa()));
+      });
+    }
     require(options.threads >= 0 && options.threads <= 1024, ErrorKind::kInvalidArgument, "engine",
             "threads must be 0 (all cores) or 1 to 1024");
     if (options.threads == 0) options.threads = par::default_threads();
