@@ -68,6 +68,14 @@ void BM_FmaPeak(benchmark::State& state) {
 }
 BENCHMARK(BM_FmaPeak)->Iterations(1)->Unit(benchmark::kMillisecond);
 
+void BM_Int8Peak(benchmark::State& state) {
+  double g = 0;
+  for (auto _ : state) g = aoi::bench::measured_int8_peak_gmacs();
+  if (g == 0) state.SkipWithError("no AVX2 on this CPU");
+  state.counters["gmacs"] = g;
+}
+BENCHMARK(BM_Int8Peak)->Iterations(1)->Unit(benchmark::kMillisecond);
+
 // Evicts every cache level by streaming through more than the L3 holds, then
 // touches the layer's activations again: a "cold" run reads its packed
 // weights from memory with its input and output in cache, as each layer does

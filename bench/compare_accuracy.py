@@ -38,6 +38,22 @@ def evaluate(aoi, weights, manifest, recipe, mode, threads, work):
     return json.loads(out.read_text())
 
 
+def make_datasets(build, deeppcb, count, work, el=True):
+    """[(name, manifest)] of DeepPCB's crops and the synthetic sets, made in work."""
+    (work / "deeppcb").mkdir()
+    subprocess.run([sys.executable, str(ROOT / "tools/deeppcb/build_manifest.py"), deeppcb, "-o",
+                    str(work / "deeppcb/manifest.csv")], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(build / "tools/aoi-make-textured-defects"), str(work / "textured"), "--count", str(count)],
+                   check=True, stderr=subprocess.DEVNULL)
+    sets = [("DeepPCB crops", work / "deeppcb/manifest.csv"),
+            ("textured, %d x 512px" % count, work / "textured/manifest.csv")]
+    if el:
+        subprocess.run([str(build / "tools/aoi-make-el-cells"), str(work / "el"), "--count", str(count)],
+                       check=True, stderr=subprocess.DEVNULL)
+        sets.append(("EL-like, %d x 300px" % count, work / "el/manifest.csv"))
+    return sets
+
+
 def ms_per_image(e):
     scored = sum(f["test_items"] for f in e["folds"])
     decide = sum(f["score_seconds"] for f in e["folds"])
@@ -69,16 +85,8 @@ def main():
     print("\n".join(head), flush=True)
     with tempfile.TemporaryDirectory(prefix="aoi_accuracy.") as tmp:
         work = pathlib.Path(tmp)
-        (work / "deeppcb").mkdir()
-        subprocess.run([sys.executable, str(ROOT / "tools/deeppcb/build_manifest.py"), a.deeppcb, "-o",
-                        str(work / "deeppcb/manifest.csv")], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([str(build / "tools/aoi-make-textured-defects"), str(work / "textured"), "--count",
-                        str(a.count)], check=True, stderr=subprocess.DEVNULL)
-        subprocess.run([str(build / "tools/aoi-make-el-cells"), str(work / "el"), "--count", str(a.count)],
-                       check=True, stderr=subprocess.DEVNULL)
-        datasets = [("DeepPCB crops", work / "deeppcb/manifest.csv", deeppcb_configs),
-                    ("textured, %d x 512px" % a.count, work / "textured/manifest.csv", configs),
-                    ("EL-like, %d x 300px" % a.count, work / "el/manifest.csv", configs)]
+        datasets = [(name, manifest, deeppcb_configs if name.startswith("DeepPCB") else configs)
+                    for name, manifest in make_datasets(build, a.deeppcb, a.count, work)]
         for name, manifest, dataset_configs in datasets:
             for recipe, mode in dataset_configs:
                 e = evaluate(aoi, a.weights, manifest, recipe, mode, a.threads, work)

@@ -14,6 +14,14 @@ Peers (each skipped with a note when its package is missing):
 All run the same weights on the same synthetic input; their feature sums are
 compared so that a peer computing something else is caught.
 
+With --int8-weights (a file from `aoi quantize`) two more run in int8:
+  aoi_int8     peer_aoi on that file
+  onednn_int8  peer_onednn --precision int8 (u8 x s8 with the same float32
+               stem; arbitrary scales, so its features are not compared)
+Each peer's ratio is against aoi at the same precision; a last line gives
+aoi's int8 time over its float32 time. AOI_ISA and ONEDNN_MAX_CPU_ISA in the
+environment pin both to one instruction set.
+
   python3 bench/compare_peers.py --weights ~/.local/share/aoi/resnet50-imagenet.aoiw
 """
 import argparse
@@ -31,7 +39,7 @@ def have_module(name):
     return subprocess.run([SYSTEM_PYTHON, "-c", f"import {name}"], capture_output=True).returncode == 0
 
 
-def commands(build, weights, iterations):
+def commands(build, weights, iterations, int8_weights=None):
     peers = {}
     common = ["--weights", weights, "--iterations", str(iterations)]
     aoi = os.path.join(build, "bench", "peer_aoi")
@@ -46,6 +54,12 @@ def commands(build, weights, iterations):
                                              common, {"OMP_NUM_THREADS": str(t)})
     else:
         print("note: peer_onednn not built (install libdnnl-dev and re-run cmake)", file=sys.stderr)
+    if int8_weights:
+        int8_common = ["--weights", int8_weights, "--iterations", str(iterations)]
+        peers["aoi_int8"] = lambda t, b: ([aoi, "--threads", str(t), "--batch", str(b)] + int8_common, {})
+        if os.path.exists(onednn):
+            peers["onednn_int8"] = lambda t, b: ([onednn, "--threads", str(t), "--batch", str(b), "--precision", "int8"] +
+                                                 common, {"OMP_NUM_THREADS": str(t)})
     script = os.path.join(ROOT, "bench", "peers", "python_peer.py")
     for peer, module in (("torch", "torch"), ("opencv", "cv2")):
         if have_module(module) and have_module("torch"):
@@ -73,10 +87,12 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batch", default="1")
     ap.add_argument("--peers", default="aoi,onednn,onednn_nchw,torch,opencv")
+    ap.add_argument("--int8-weights", help="an int8 file from aoi quantize: adds aoi_int8 and onednn_int8")
     ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args()
 
-    peers = {k: v for k, v in commands(a.build, a.weights, a.iterations).items() if k in a.peers.split(",")}
+    wanted = a.peers.split(",") + (["aoi_int8", "onednn_int8"] if a.int8_weights else [])
+    peers = {k: v for k, v in commands(a.build, a.weights, a.iterations, a.int8_weights).items() if k in wanted}
     configs = [(int(t), int(b)) for t in a.threads.split(",") for b in a.batch.split(",")]
     samples = {}
     fastest = {}  # each program's fastest pass over all rounds
@@ -93,6 +109,8 @@ def main():
 
     ref = sums["aoi"]
     for name, s in sums.items():
+        if name.endswith("_int8"):
+            continue  # other weights (aoi) or arbitrary scales (oneDNN)
         if abs(s - ref) > 1e-3 * max(1.0, abs(ref)):
             print(f"warning: {name} feature sum {s} differs from aoi's {ref}", file=sys.stderr)
     rows = []
@@ -103,15 +121,24 @@ def main():
     print("| peer | threads | batch | ms per image (median of rounds) | aoi / peer | fastest pass ms | aoi / peer, fastest |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for t, b in configs:
-        aoi_ms = statistics.median(samples[("aoi", t, b)])
-        aoi_best = fastest[("aoi", t, b)]
         for name in peers:
+            mine = "aoi_int8" if name.endswith("_int8") else "aoi"
+            aoi_ms = statistics.median(samples[(mine, t, b)])
+            aoi_best = fastest[(mine, t, b)]
             ms = statistics.median(samples[(name, t, b)])
             best = fastest[(name, t, b)]
             rows.append({"peer": name, "threads": t, "batch": b, "ms": ms, "aoi_over_peer": aoi_ms / ms,
                          "fastest_ms": best, "aoi_over_peer_fastest": aoi_best / best,
                          "samples": samples[(name, t, b)]})
             print(f"| {name} | {t} | {b} | {ms:.1f} | {aoi_ms / ms:.2f} | {best:.1f} | {aoi_best / best:.2f} |")
+    if "aoi_int8" in peers:
+        print()
+        print("| threads | batch | aoi int8 / aoi fp32 (median) | fastest passes |")
+        print("| --- | --- | --- | --- |")
+        for t, b in configs:
+            r = statistics.median(samples[("aoi_int8", t, b)]) / statistics.median(samples[("aoi", t, b)])
+            rf = fastest[("aoi_int8", t, b)] / fastest[("aoi", t, b)]
+            print(f"| {t} | {b} | {r:.2f} | {rf:.2f} |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"rows": rows, "feature_sums": sums}, f, indent=1)

@@ -7,7 +7,13 @@ alternately, --runs times per thread count, takes each layer's fastest time
 over all passes and runs, and prints the sums by kind of layer as a Markdown
 table (docs/kernels.md, table per_layer). aoi's "stem" row holds its padded
 NHWC conversion, the stem and the max pool; oneDNN's its stem and max pool.
-Needs libdnnl-dev (peer_onednn).
+Each aoi row also says what share of this machine's measured peak its
+convolutions reach (multiply-adds over time, against trunk_steps' peak line
+times the thread count). Needs libdnnl-dev (peer_onednn).
+
+--precision int8 with --weights an int8 file (aoi quantize) compares aoi's
+int8 trunk with peer_onednn --precision int8 on --fp32-weights instead; the
+share is then of the int8 peak.
 
   python3 bench/per_layer.py --threads 1,2 --runs 2 --iterations 20
 """
@@ -24,13 +30,19 @@ ROWS = ["stem"] + [f"res{s} {k}" for s in range(2, 6) for k in ("3x3", "1x1")]
 STAGE_OF_SIZE = {56: 2, 28: 3, 14: 4, 7: 5}
 
 
-def aoi_steps(build, weights, threads, iterations):
-    """{step index: (row, ms)} of the fastest pass of each step."""
+def aoi_steps(build, weights, threads, iterations, peaks=None, macs=None):
+    """{step index: (row, ms)} of the fastest pass of each step; fills peaks
+    (GMAC/s by precision) and macs (multiply-adds by row) when given."""
     out = subprocess.run([os.path.join(build, "bench", "trunk_steps"), "--weights", weights, "--threads",
                           str(threads), "--iterations", str(iterations)], check=True, capture_output=True, text=True)
     steps = {}
     for i, line in enumerate(out.stdout.splitlines()):
         s = json.loads(line)
+        if "step" not in s:
+            if peaks is not None:
+                peaks["fp32"] = max(peaks.get("fp32", 0), s["peak_fp32_gmacs"])
+                peaks["int8"] = max(peaks.get("int8", 0), s["peak_int8_gmacs"])
+            continue
         if s["kind"] in ("input", "stem") or s["step"] == "max_pool":
             row = "stem"
         elif s["kind"] == "pool":
@@ -38,6 +50,8 @@ def aoi_steps(build, weights, threads, iterations):
         else:
             row = f"res{s['step'][3]} {'3x3' if s['kind'] == '3x3' else '1x1'}"
         steps[i] = (row, s["min_ms"])
+        if macs is not None:
+            macs[i] = (row, s.get("macs", 0))
     return steps
 
 
@@ -50,11 +64,11 @@ def onednn_row(kind, desc):
     return f"res{STAGE_OF_SIZE[oh]} {'3x3' if kh == 3 else '1x1'}"
 
 
-def onednn_steps(build, weights, threads, iterations):
+def onednn_steps(build, weights, threads, iterations, precision="fp32"):
     env = dict(os.environ, ONEDNN_VERBOSE="1", OMP_NUM_THREADS=str(threads))
     out = subprocess.run([os.path.join(build, "bench", "peer_onednn"), "--weights", weights, "--threads",
-                          str(threads), "--iterations", str(iterations)], check=True, capture_output=True, text=True,
-                         env=env)
+                          str(threads), "--iterations", str(iterations), "--precision", precision], check=True,
+                         capture_output=True, text=True, env=env)
     prims = [l.strip().split(",") for l in out.stdout.splitlines() if l.startswith("onednn_verbose,exec")]
     prims = [p for p in prims if p[3] == "convolution" or p[3].startswith("pooling")]
     # One pass is the run of primitives up to the first one's second appearance.
@@ -87,25 +101,41 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--iterations", type=int, default=20)
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "int8"])
+    ap.add_argument("--fp32-weights", default=os.path.expanduser("~/.local/share/aoi/resnet50-imagenet.aoiw"),
+                    help="int8: the float32 file oneDNN quantizes for itself")
     a = ap.parse_args()
+    peer_weights = a.fp32_weights if a.precision == "int8" else a.weights
     if not os.path.exists(os.path.join(a.build, "bench", "peer_onednn")):
         sys.exit("per_layer: build/bench/peer_onednn is missing (install libdnnl-dev and rebuild)")
     threads = [int(t) for t in a.threads.split(",")]
     table = {}
+    peaks, macs = {}, {}
     for t in threads:
         aoi, dnnl = {}, {}
         for _ in range(a.runs):  # alternated, so that drifts fall on both
-            merge(aoi, aoi_steps(a.build, a.weights, t, a.iterations))
-            merge(dnnl, onednn_steps(a.build, a.weights, t, a.iterations))
+            merge(aoi, aoi_steps(a.build, a.weights, t, a.iterations, peaks, macs))
+            merge(dnnl, onednn_steps(a.build, peer_weights, t, a.iterations, a.precision))
         table[t] = (sums(aoi), sums(dnnl))
-    head = " | ".join(f"aoi {t} thr | oneDNN {t} thr" for t in threads)
-    print(f"| layers (fastest pass of each, ms) | {head} |")
-    print("| --- |" + " --- | --- |" * len(threads))
+    row_macs = sums(macs)
+    peak = peaks[a.precision]
+
+    def share(t, row):
+        ms = table[t][0][row]
+        # aoi's int8 files keep the stem in float32: its share is of that peak.
+        p = peaks["fp32"] if row == "stem" else peak
+        return 100.0 * row_macs[row] / (ms * 1e-3) / 1e9 / (p * t) if ms > 0 else 0.0
+
+    head = " | ".join(f"aoi {t} thr | oneDNN {t} thr | aoi % of peak" for t in threads)
+    print(f"| layers, {a.precision} (fastest pass of each, ms) | {head} |")
+    print("| --- |" + " --- | --- | --- |" * len(threads))
     for row in ROWS:
-        cells = " | ".join(f"{table[t][0][row]:.2f} | {table[t][1][row]:.2f}" for t in threads)
+        cells = " | ".join(f"{table[t][0][row]:.2f} | {table[t][1][row]:.2f} | {share(t, row):.0f}" for t in threads)
         print(f"| {row} | {cells} |")
-    cells = " | ".join(f"{sum(table[t][0].values()):.1f} | {sum(table[t][1].values()):.1f}" for t in threads)
+    cells = " | ".join(f"{sum(table[t][0].values()):.1f} | {sum(table[t][1].values()):.1f} | " for t in threads)
     print(f"| all | {cells} |")
+    print(f"measured peak of one thread: {peak:.1f} GMAC/s ({a.precision}); Winograd layers count their direct "
+          "multiply-adds, so they can exceed 100")
     for t in threads:
         print(f"aoi / oneDNN at {t} thread(s): {sum(table[t][0].values()) / sum(table[t][1].values()):.2f}")
 

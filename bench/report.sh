@@ -10,8 +10,12 @@
 #   bench/report.sh [NAME...]          default: every table
 #
 #   peers              docs/kernels.md   bench/compare_peers.py: aoi against oneDNN (libdnnl-dev),
-#                                        PyTorch, OpenCV (python3-torch, python3-opencv), whichever are there
+#                                        PyTorch, OpenCV (python3-torch, python3-opencv), whichever are there;
+#                                        fp32 and int8 (an int8 file calibrated on 64 DeepPCB crops)
 #   per_layer          docs/kernels.md   bench/per_layer.py: aoi's steps against oneDNN's primitives
+#   per_layer_int8     docs/kernels.md   the same in int8
+#   precision          docs/precision.md bench/compare_precision.py: time-CV AUC of fp32, int8 and bf16
+#                                        files on DeepPCB and a synthetic textured set
 #   xgboost_synthetic  docs/gbdt.md      bench/compare_xgboost.py (python3-xgboost) on bench/make_synthetic.py's set
 #   xgboost_deeppcb    docs/gbdt.md      the same on DeepPCB trunk features
 #   xgboost_small      docs/gbdt.md      the same on a new line's first set: the 1,625 earliest DeepPCB
@@ -36,7 +40,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz accuracy serve)
+all=(peers per_layer per_layer_int8 precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -66,6 +70,15 @@ sample_bundle() {
   "$build/src/cli/aoi" --quiet train --weights "$weights" --no-cache --manifest "$1/manifest.csv" -o "$1/model.json"
 }
 
+# An int8 weight file calibrated on 64 DeepPCB crops, in $tmp/int8.aoiw.
+int8_weights() {
+  [ -f "$tmp/int8.aoiw" ] && return
+  need "$deeppcb" "$build/src/cli/aoi" "$weights"
+  mkdir -p "$tmp/q"
+  python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$tmp/q/all.csv"
+  "$build/src/cli/aoi" --quiet quantize --weights "$weights" --manifest "$tmp/q/all.csv" -o "$tmp/int8.aoiw"
+}
+
 # The DeepPCB manifest and its features, made once per run.
 deeppcb_features() {
   [ -f "$tmp/dp/F.npy" ] && return
@@ -80,13 +93,27 @@ for name in "${names[@]}"; do
   echo "report: $name ($(date -u +%H:%M:%S))" >&2
   case $name in
     peers)
+      int8_weights
       cmd=(python3 bench/compare_peers.py --rounds 10 --iterations 20 --threads "1,2" --batch 1)
-      "${cmd[@]}" --build "$build" --weights "$weights" --json "$tmp/peers.json" >"$tmp/peers.md"
-      report peers docs/kernels.md markdown "${cmd[*]}" "$tmp/peers.md" "$tmp/peers.json" ;;
+      "${cmd[@]}" --build "$build" --weights "$weights" --int8-weights "$tmp/int8.aoiw" --json "$tmp/peers.json" \
+        >"$tmp/peers.md"
+      report peers docs/kernels.md markdown "${cmd[*]} --int8-weights <aoi quantize on 64 DeepPCB crops>" \
+        "$tmp/peers.md" "$tmp/peers.json" ;;
     per_layer)
       cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20)
       "${cmd[@]}" --build "$build" --weights "$weights" >"$tmp/per_layer.md"
       report per_layer docs/kernels.md markdown "${cmd[*]}" "$tmp/per_layer.md" ;;
+    per_layer_int8)
+      int8_weights
+      cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20 --precision int8)
+      "${cmd[@]}" --build "$build" --weights "$tmp/int8.aoiw" --fp32-weights "$weights" >"$tmp/per_layer_int8.md"
+      report per_layer_int8 docs/kernels.md markdown "${cmd[*]} --weights <aoi quantize on 64 DeepPCB crops>" \
+        "$tmp/per_layer_int8.md" ;;
+    precision)
+      need "$deeppcb" "$build/src/cli/aoi" "$build/tools/aoi-make-textured-defects" "$weights"
+      cmd=(python3 bench/compare_precision.py --count 600 --threads 2)
+      "${cmd[@]}" --build "$build" --weights "$weights" --deeppcb "$deeppcb" >"$tmp/precision.md"
+      report precision docs/precision.md markdown "${cmd[*]}" "$tmp/precision.md" ;;
     xgboost_synthetic)
       python3 bench/make_synthetic.py "$tmp/syn"
       python3 bench/compare_xgboost.py --build "$build" --data "$tmp/syn" >"$tmp/xs.md"

@@ -17,7 +17,7 @@ benchmark; a table is replaced, never appended to (old runs live in git).
                    [--raw RAW.json] [--cpu CPU] [--date YYYY-MM-DD] [--note TEXT] [--figures DIR]
 
 FMT says how to read OUT (the benchmark's output; stdin when absent):
-  markdown       the first Markdown table in it (compare_peers.py, per_layer.py,
+  markdown       every Markdown table in it, in order (compare_peers.py, per_layer.py,
                  compare_xgboost.py, scripts/fuzz.sh)
   gbench-layers  bench_kernels' --benchmark_format=json: one row per benchmark
                  (median when repeated): algorithm, microseconds, % of peak
@@ -97,6 +97,23 @@ def parse_markdown_table(text):
         if len(row) != len(columns):
             raise ReportError(f"a row has {len(row)} cells for {len(columns)} columns: {row}")
     return columns, rows
+
+
+def parse_markdown_tables(text):
+    """[(columns, rows)...] of every Markdown table in text, in order."""
+    tables = []
+    lines = text.splitlines()
+    i = 0
+    while True:
+        start = next((j for j in range(i, len(lines)) if lines[j].lstrip().startswith("|")), None)
+        if start is None:
+            break
+        stop = next((j for j in range(start, len(lines)) if not lines[j].lstrip().startswith("|")), len(lines))
+        tables.append(parse_markdown_table("\n".join(lines[start:stop])))
+        i = stop
+    if not tables:
+        raise ReportError("no Markdown table in the benchmark's output")
+    return tables
 
 
 def cell_value(cell):
@@ -200,7 +217,7 @@ def tables_from_evaluation(doc):
 def read_tables(fmt, text):
     """([(columns, rows)...], raw) of a benchmark's output."""
     if fmt == "markdown":
-        return [parse_markdown_table(text)], None
+        return parse_markdown_tables(text), None
     doc = json.loads(text)
     convert = {"gbench-layers": tables_from_layers, "gbench-trunk": tables_from_trunk,
                "evaluation": tables_from_evaluation}.get(fmt)

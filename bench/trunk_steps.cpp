@@ -2,8 +2,11 @@
 // (PackedTrunk's StepTimer), on the peers' synthetic input, for the
 // per-layer comparison with oneDNN (bench/per_layer.py; docs/kernels.md,
 // table per_layer) and A/B runs of two builds (bench/ab_builds.sh steps).
-// One JSON line per step: its name, kind (stem, 1x1, 3x3, pool, input) and
-// fastest and median ms over the timed passes.
+// One JSON line per step: its name, kind (stem, 1x1, 3x3, pool, input),
+// multiply-adds and fastest and median ms over the timed passes; then one
+// line with this thread's measured peaks (bench/peak), fp32 FMA and int8,
+// in GMAC/s, which per_layer.py reports each layer's share of. An int8
+// weight file (aoi quantize) runs on the int8 trunk.
 //
 //   build/bench/trunk_steps --weights W.aoiw --threads 1 --iterations 20
 #include "core/parallel.hpp"
@@ -21,6 +24,7 @@
 #include "nn/trunk.hpp"
 #include "weights/weight_file.hpp"
 #include "peer_args.hpp"
+#include "peak/fma_peak.hpp"
 
 namespace {
 
@@ -28,6 +32,25 @@ namespace {
 std::string step_name(const aoi::nn::TrunkStep& s) {
   if (s.stage == 0) return s.layer;
   return "res" + std::to_string(s.stage) + "." + std::to_string(s.block) + "." + s.layer;
+}
+
+// Each convolution step's multiply-adds on a size x size input.
+std::map<std::string, long long> step_macs(const aoi::nn::Trunk& trunk, int size) {
+  std::map<std::string, long long> out;
+  auto count = [&](const std::string& name, const aoi::nn::Conv2d& c, int in) {
+    const auto g = c.geometry(in, in);
+    out[name] = 1LL * g.out_height() * g.out_width() * c.out_channels() * c.in_channels() * c.kernel() * c.kernel();
+    return g.out_height();
+  };
+  size = aoi::nn::Trunk::pooled_size(count("stem", trunk.stem(), size));
+  for (std::size_t s = 0; s < trunk.stages().size(); ++s)
+    for (std::size_t i = 0; i < trunk.stages()[s].size(); ++i) {
+      const auto& b = trunk.stages()[s][i];
+      const std::string p = "res" + std::to_string(s + 2) + "." + std::to_string(i) + ".";
+      if (b.downsample) count(p + "downsample", *b.downsample, size);
+      size = count(p + "conv3", b.conv3, count(p + "conv2", b.conv2, count(p + "conv1", b.conv1, size)));
+    }
+  return out;
 }
 
 std::string step_kind(const aoi::nn::Trunk& trunk, const aoi::nn::TrunkStep& s) {
@@ -57,6 +80,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> order;  // steps in the order forward() runs them
   std::map<std::string, std::pair<std::string, std::vector<double>>> times;  // name -> kind, ms per pass
+  std::map<std::string, long long> macs = step_macs(trunk, size);
   bool timing = false;
   const aoi::nn::StepTimer timer = [&](const aoi::nn::TrunkStep& s, double seconds) {
     if (!timing) return;
@@ -76,8 +100,11 @@ int main(int argc, char** argv) {
   for (const auto& name : order) {
     auto& [kind, ms] = times[name];
     std::sort(ms.begin(), ms.end());
-    std::printf("{\"step\": \"%s\", \"kind\": \"%s\", \"threads\": %d, \"min_ms\": %.4f, \"median_ms\": %.4f}\n",
-                name.c_str(), kind.c_str(), args.threads, ms.front(), ms[ms.size() / 2]);
+    std::printf("{\"step\": \"%s\", \"kind\": \"%s\", \"threads\": %d, \"macs\": %lld, \"min_ms\": %.4f, "
+                "\"median_ms\": %.4f}\n",
+                name.c_str(), kind.c_str(), args.threads, macs[name], ms.front(), ms[ms.size() / 2]);
   }
+  std::printf("{\"peak_fp32_gmacs\": %.2f, \"peak_int8_gmacs\": %.2f}\n",
+              aoi::bench::measured_fma_peak_gflops(aoi::kernels::best_isa()) / 2, aoi::bench::measured_int8_peak_gmacs());
   return 0;
 }

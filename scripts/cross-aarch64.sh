@@ -139,6 +139,9 @@ if [ -d ../shared/reference ]; then export AOI_REQUIRE_REFERENCE=1 AOI_REQUIRE_W
 #   the scalar thread-count identity test (the NEON one runs).
 slow='^DeepPcb\.|Golden\.EndToEndFromTheImageFile/|Golden\.FeaturesFromTheReferenceInputTensor/(aoi_scalar|eigen|openblas)( |$)'
 slow+='|^NoAllocation\.ResNet50|OnEachIsa\.ResultsAreBitIdenticalForEveryThreadCount/scalar( |$)'
+# aoi quantize end to end: calibration and about 30 trunk passes in three
+# precisions (Int8OnEachIsa checks the int8 kernels on NEON and scalar).
+slow+='|^Quantized\.'
 case "$mode" in
   subset) exclude=$slow ;;
   full) exclude='^DeepPcb\.' ;;  # DeepPCB would take days under qemu

@@ -66,6 +66,13 @@ class ReplaceBlock(unittest.TestCase):
 
 
 class Tables(unittest.TestCase):
+    def test_every_markdown_table_in_order(self):
+        tables = rt.parse_markdown_tables("note\n| a | b |\n| --- | --- |\n| 1 | 2 |\n\nratio\n| c |\n| --- |\n| 3 |\n")
+        self.assertEqual([t[0] for t in tables], [["a", "b"], ["c"]])
+        self.assertEqual(tables[1][1], [["3"]])
+        with self.assertRaises(rt.ReportError):
+            rt.parse_markdown_tables("no table here\n")
+
     def test_first_markdown_table_after_other_output(self):
         columns, rows = rt.parse_markdown_table(XGB_OUTPUT)
         self.assertEqual(columns, ["threads", "AUC aoi", "train s aoi", "ratio", "batch rows/s aoi"])

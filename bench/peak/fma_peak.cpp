@@ -1,6 +1,7 @@
 #include "peak/fma_peak.hpp"
 
 #include <chrono>
+#include <cstdint>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -36,6 +37,42 @@ __attribute__((target("avx2,fma"))) float chains_avx2(long n) {
   _mm256_storeu_ps(out, s);
   return out[0] + out[7];
 }
+
+// The AVX2 int8 kernel's inner step with its operands in L1: four rows of
+// four u8 broadcast from memory, two 32-byte weight vectors, eight
+// accumulators (the register tile of kernels/x86/qgemm_avx2.cpp). In
+// assembly: compiled from intrinsics, the same loop ran a third slower or
+// faster depending on -march tuning, and a peak must not depend on that.
+__attribute__((target("avx2"), noinline)) int int8_steps_avx2(long n) {
+  alignas(64) static std::uint8_t a[64];
+  alignas(64) static std::int8_t b[64];
+  for (int i = 0; i < 64; ++i) a[i] = std::uint8_t(i), b[i] = std::int8_t(i - 32);
+  alignas(32) std::int32_t out[8];
+  asm volatile(
+      "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
+      "vmovdqa %%ymm0, %%ymm1\n\t vmovdqa %%ymm0, %%ymm2\n\t vmovdqa %%ymm0, %%ymm3\n\t"
+      "vmovdqa %%ymm0, %%ymm4\n\t vmovdqa %%ymm0, %%ymm5\n\t vmovdqa %%ymm0, %%ymm6\n\t vmovdqa %%ymm0, %%ymm7\n\t"
+      "vmovdqa (%[b]), %%ymm8\n\t vmovdqa 32(%[b]), %%ymm9\n\t"
+      "vpcmpeqw %%ymm10, %%ymm10, %%ymm10\n\t vpsrlw $15, %%ymm10, %%ymm10\n\t"  // 16-bit ones
+      "1:\n\t"
+#define AOI_ROW(offset, lo, hi)                                                              \
+  "vpbroadcastd " #offset "(%[a]), %%ymm11\n\t"                                             \
+  "vpmaddubsw %%ymm8, %%ymm11, %%ymm12\n\t vpmaddubsw %%ymm9, %%ymm11, %%ymm13\n\t"         \
+  "vpmaddwd %%ymm10, %%ymm12, %%ymm12\n\t vpmaddwd %%ymm10, %%ymm13, %%ymm13\n\t"           \
+  "vpaddd %%ymm12, %%" #lo ", %%" #lo "\n\t vpaddd %%ymm13, %%" #hi ", %%" #hi "\n\t"
+      AOI_ROW(0, ymm0, ymm1) AOI_ROW(4, ymm2, ymm3) AOI_ROW(8, ymm4, ymm5) AOI_ROW(12, ymm6, ymm7)
+#undef AOI_ROW
+      "dec %[n]\n\t jnz 1b\n\t"
+      "vpaddd %%ymm1, %%ymm0, %%ymm0\n\t vpaddd %%ymm3, %%ymm2, %%ymm2\n\t"
+      "vpaddd %%ymm5, %%ymm4, %%ymm4\n\t vpaddd %%ymm7, %%ymm6, %%ymm6\n\t"
+      "vpaddd %%ymm2, %%ymm0, %%ymm0\n\t vpaddd %%ymm6, %%ymm4, %%ymm4\n\t vpaddd %%ymm4, %%ymm0, %%ymm0\n\t"
+      "vmovdqa %%ymm0, (%[out])\n\t vzeroupper"
+      : [n] "+r"(n)
+      : [a] "r"(a), [b] "r"(b), [out] "r"(out)
+      : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13");
+  return out[0] + out[7];
+}
 #endif
 
 float chains_scalar(long n) {
@@ -68,6 +105,24 @@ double measured_fma_peak_gflops(kernels::Isa isa) {
   }
   (void)sink;
   return best;
+}
+
+double measured_int8_peak_gmacs() {
+#if defined(__x86_64__)
+  if (!kernels::cpu_features().avx2) return 0;
+  volatile int sink = int8_steps_avx2(kIterations / 10);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sink = int8_steps_avx2(kIterations);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 256.0 * double(kIterations) / s / 1e9);
+  }
+  (void)sink;
+  return best;
+#else
+  return 0;
+#endif
 }
 
 }  // namespace aoi::bench

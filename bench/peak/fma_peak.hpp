@@ -11,4 +11,10 @@ namespace aoi::bench {
 // of a second).
 double measured_fma_peak_gflops(kernels::Isa isa);
 
+// u8 x s8 multiply-adds per second (GMAC/s) of one thread on the AVX2 int8
+// path's instruction sequence (vpmaddubsw, vpmaddwd by ones, vpaddd) with
+// its operands in L1: what the int8 kernels report a share of.
+// 0 where the CPU has no AVX2.
+double measured_int8_peak_gmacs();
+
 }  // namespace aoi::bench

@@ -4,11 +4,19 @@
 // build time, bias + residual sum + ReLU fused as post-ops. Threads: oneDNN's
 // own runtime (OMP_NUM_THREADS for Debian's OpenMP build).
 //
-//   onednn_trunk --weights W.aoiw --batch 1 --iterations 30 [--layout any|plain]   -> JSON line
+// --precision int8 runs the int8 network a oneDNN user builds: the stem in
+// float32 (as aoi's int8 files keep it), its pooled output reordered to u8,
+// every bottleneck convolution u8 x s8 with per-channel output scales, the
+// identity summed in u8 by the sum post-op. The scales are arbitrary (the
+// weights are quantized here, not calibrated): a timing peer, whose
+// features are not compared.
+//
+//   onednn_trunk --weights W.aoiw --batch 1 --iterations 30 [--layout any|plain] [--precision fp32|int8]
 #include <dnnl.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +41,8 @@ struct Net {
   dnnl::stream stream{eng};
   std::vector<std::pair<dnnl::primitive, std::unordered_map<int, memory>>> steps;
   std::vector<std::vector<float>> keep;  // user-side buffers the primitives read
+  std::vector<std::vector<std::int8_t>> keep_s8;
+  bool int8 = false;  // bottleneck convolutions in u8 x s8
 
   memory ensure(memory m, const memory::desc& want) {
     if (m.get_desc() == want) return m;
@@ -42,26 +52,40 @@ struct Net {
   }
 
   // Convolution with fused post-ops; `accumulate` holds the residual and
-  // receives the output (sum post-op) when given.
-  memory conv(memory src, const aoi::nn::Conv2d& c, int batch, int h, int w, bool relu, memory* accumulate) {
+  // receives the output (sum post-op) when given. `quantized`: u8 x s8 with
+  // per-channel output scales, u8 output.
+  memory conv(memory src, const aoi::nn::Conv2d& c, int batch, int h, int w, bool relu, memory* accumulate,
+              bool quantized = false) {
     const int k = c.kernel(), s = c.stride(), p = c.pad();
     const auto g = c.geometry(h, w);
-    const int oh = g.out_height(), ow = g.out_width();
-    const memory::dims src_d{batch, c.in_channels(), h, w}, dst_d{batch, c.out_channels(), oh, ow},
+    const memory::dims src_d{batch, c.in_channels(), h, w}, dst_d{batch, c.out_channels(), g.out_height(), g.out_width()},
         w_d{c.out_channels(), c.in_channels(), k, k}, b_d{c.out_channels()};
+    const dt act = quantized ? dt::u8 : dt::f32, wt = quantized ? dt::s8 : dt::f32;
     dnnl::post_ops ops;
     if (accumulate) ops.append_sum(1.0f);
     if (relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
-    const memory::desc dst_md = accumulate ? accumulate->get_desc() : memory::desc(dst_d, dt::f32, layout);
+    // Per output channel, as aoi's int8 files quantize their weights.
+    if (quantized) attr.set_output_scales(1 << 1, std::vector<float>(std::size_t(c.out_channels()), 1.0f / 4096));
+    const memory::desc dst_md = accumulate ? accumulate->get_desc() : memory::desc(dst_d, act, layout);
     dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                         memory::desc(src_d, dt::f32, layout), memory::desc(w_d, dt::f32, weight_layout),
+                                         memory::desc(src_d, act, layout), memory::desc(w_d, wt, weight_layout),
                                          memory::desc(b_d, dt::f32, tag::x), dst_md, {s, s}, {p, p}, {p, p});
     dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);
     src = ensure(src, pd.src_desc());
-    keep.emplace_back(c.weight().begin(), c.weight().end());
-    memory user_w({w_d, dt::f32, tag::oihw}, eng, keep.back().data());
+    void* user_values;
+    if (quantized) {  // arbitrary steps: a timing peer
+      float top = 0;
+      for (float v : c.weight()) top = std::max(top, std::abs(v));
+      keep_s8.emplace_back();
+      for (float v : c.weight()) keep_s8.back().push_back(std::int8_t(std::lround(v / (top > 0 ? top : 1) * 127)));
+      user_values = keep_s8.back().data();
+    } else {
+      keep.emplace_back(c.weight().begin(), c.weight().end());
+      user_values = keep.back().data();
+    }
+    memory user_w({w_d, wt, tag::oihw}, eng, user_values);
     memory weights(pd.weights_desc(), eng);
     dnnl::reorder(user_w, weights).execute(stream, user_w, weights);  // once, at build time
     stream.wait();
@@ -71,6 +95,12 @@ struct Net {
     steps.push_back({dnnl::convolution_forward(pd),
                      {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}}});
     return dst;
+  }
+
+  // A reorder of `src` to data type `type` (same dims, a layout of oneDNN's choice).
+  memory convert(memory src, dt type) {
+    memory::desc want(src.get_desc().dims(), type, tag::nhwc);
+    return ensure(src, want);
   }
 
   memory pool(memory src, dnnl::algorithm algo, int batch, int c, int h, int w, int k, int s, int p) {
@@ -103,6 +133,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--layout must be any or plain\n");
     return 2;
   }
+  if (args.precision != "fp32" && args.precision != "int8") {
+    std::fprintf(stderr, "--precision must be fp32 or int8\n");
+    return 2;
+  }
+  net.int8 = args.precision == "int8";
   std::vector<float> input = aoi::bench::synthetic_input(batch, size);
   memory user_in({{batch, 3, size, size}, dt::f32, tag::nchw}, net.eng, input.data());
   int h = size, w = size;
@@ -113,22 +148,26 @@ int main(int argc, char** argv) {
                Trunk::kPoolStride, Trunk::kPoolPad);
   h = w = Trunk::pooled_size(h);
   int channels = trunk.stem().out_channels();
+  const bool q = net.int8;
+  if (q) x = net.convert(x, dt::u8);
   for (const auto& stage : trunk.stages())
     for (const auto& b : stage) {
-      memory t1 = net.conv(x, b.conv1, batch, h, w, true, nullptr);
+      memory t1 = net.conv(x, b.conv1, batch, h, w, true, nullptr, q);
       const int h1 = b.conv1.geometry(h, w).out_height();
-      memory t2 = net.conv(t1, b.conv2, batch, h1, h1, true, nullptr);
+      memory t2 = net.conv(t1, b.conv2, batch, h1, h1, true, nullptr, q);
       const int h2 = b.conv2.geometry(h1, h1).out_height();
-      memory identity = b.downsample ? net.conv(x, *b.downsample, batch, h, w, false, nullptr) : x;
+      memory identity = b.downsample ? net.conv(x, *b.downsample, batch, h, w, false, nullptr, q) : x;
       // conv3's output format must match the identity's for the in-place sum.
-      x = net.conv(t2, b.conv3, batch, h2, h2, true, &identity);
+      x = net.conv(t2, b.conv3, batch, h2, h2, true, &identity, q);
       h = w = h2, channels = b.conv3.out_channels();
     }
+  if (q) x = net.convert(x, dt::f32);
   memory pooled = net.pool(x, dnnl::algorithm::pooling_avg_exclude_padding, batch, channels, h, w, h, 1, 0);
   std::vector<float> features(std::size_t(batch) * channels);
   memory user_out({{batch, channels, 1, 1}, dt::f32, tag::nchw}, net.eng, features.data());
   net.steps.push_back({dnnl::reorder(pooled, user_out), {{DNNL_ARG_FROM, pooled}, {DNNL_ARG_TO, user_out}}});
 
-  aoi::bench::report_peer(args.layout == "plain" ? "onednn_nchw" : "onednn", args, [&] { net.run(); }, features);
+  const std::string name = std::string(args.layout == "plain" ? "onednn_nchw" : "onednn") + (q ? "_int8" : "");
+  aoi::bench::report_peer(name.c_str(), args, [&] { net.run(); }, features);
   return 0;
 }

@@ -17,6 +17,7 @@ namespace aoi::bench {
 struct PeerArgs {
   std::string weights;
   std::string layout = "any";  // oneDNN peer only: any (blocked) or plain (NCHW)
+  std::string precision = "fp32";  // oneDNN peer only: fp32 or int8
   int batch = 1, threads = 1, iterations = 20, warmup = 3;
 };
 
@@ -30,6 +31,7 @@ inline PeerArgs parse_peer_args(int argc, char** argv) {
     else if (k == "--iterations") a.iterations = std::atoi(v.c_str());
     else if (k == "--warmup") a.warmup = std::atoi(v.c_str());
     else if (k == "--layout") a.layout = v;
+    else if (k == "--precision") a.precision = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       std::exit(2);

@@ -12,6 +12,10 @@ const QMicroKernel& qmicro_kernel(Isa isa) {
   static const QMicroKernel avx2 = qmicrokernel_avx2();
   if (isa == Isa::kAvx2 || isa == Isa::kAvx512) return avx2;
 #endif
+#if defined(__aarch64__)
+  static const QMicroKernel neon = qmicrokernel_neon();
+  if (isa == Isa::kNeon) return neon;
+#endif
   return scalar;
 }
 

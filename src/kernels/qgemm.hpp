@@ -53,9 +53,9 @@ struct QMicroKernel {
 
 QMicroKernel qmicrokernel_scalar();
 QMicroKernel qmicrokernel_avx2();
-// The int8 kernel for a path: AVX-512 machines run the AVX2 one, other
-// paths without their own run the scalar one. Throws if the build or CPU
-// cannot run `isa`.
+QMicroKernel qmicrokernel_neon();
+// The int8 kernel for a path: AVX-512 machines run the AVX2 one. Throws if
+// the build or CPU cannot run `isa`.
 const QMicroKernel& qmicro_kernel(Isa isa);
 
 // The epilogue of one value, shared by the kernels that finish from arrays

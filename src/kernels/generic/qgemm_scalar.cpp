@@ -1,6 +1,7 @@
 // Portable int8 micro-kernel (4 x 16): the path for CPUs without AVX2 and
 // the definition every SIMD path must match bit for bit.
 #include "kernels/qgemm.hpp"
+#include "kernels/qgemm_finish.hpp"
 
 namespace aoi::kernels {
 namespace {
@@ -17,15 +18,7 @@ void tile(const QTileArgs& t) {
         for (int q = 0; q < 4; ++q) acc[r][j] += std::int32_t(a[q]) * std::int32_t(b[j * 4 + q]);
     }
   }
-  const QEpilogue& ep = t.ep;
-  for (int r = 0; r < t.rows; ++r)
-    for (int j = 0; j < t.cols; ++j) {
-      float v = q_dequantize(acc[r][j], ep.scale[j], ep.bias[j]);
-      if (ep.residual) v += ep.residual[r * ep.ld_residual + j];
-      if (ep.relu) v = v > 0.0f ? v : 0.0f;  // as maxps: -0 becomes +0
-      if (ep.out_f32) ep.out_f32[r * ep.ld_f32 + j] = v;
-      if (ep.out_u8) ep.out_u8[r * ep.ld_u8 + j] = q_requantize(v, ep.out_inv_step);
-    }
+  finish_q_tile<kMr>(t, acc);
 }
 
 }  // namespace
