@@ -7,8 +7,10 @@ a bundle, when given), runs it --runs times with pack files off
 made by a first, untimed run, then mapped), alternating, and prints a
 markdown table of the median wall time and peak RSS (ru_maxrss) of each.
 The page cache is warm in both: this is a process start, not a boot.
+--int8-weights (a file from `aoi quantize`) adds the same commands on it
+(--int8-model: a bundle trained with it), which packs at start in any case.
 
-  bench/cold_start.py --image IMG [--model BUNDLE] [--build build] [--runs 7] [--threads 2]
+  bench/cold_start.py --image IMG [--model BUNDLE] [--int8-weights W --int8-model BUNDLE] [--runs 7] [--threads 2]
 """
 import argparse
 import os
@@ -37,6 +39,8 @@ def main():
     p.add_argument("--build", default="build")
     p.add_argument("--runs", type=int, default=7)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--int8-weights")
+    p.add_argument("--int8-model")
     a = p.parse_args()
     aoi = os.path.join(a.build, "src", "cli", "aoi")
     work = tempfile.mkdtemp(prefix="aoi_cold_")
@@ -48,14 +52,19 @@ def main():
     packs = os.path.join(work, "packs")
     modes = {"packed at start": dict(os.environ, AOI_PACK_DIR="off"),
              "pack file mapped": dict(os.environ, AOI_PACK_DIR=packs)}
+    int8 = "int8 file (aoi quantize)"
     rows = []
     for name, cmd in commands:
         subprocess.run(cmd, env=modes["pack file mapped"], check=True, capture_output=True)  # writes the pack
-        samples = {m: [] for m in modes}
+        variants = {m: (cmd, env) for m, env in modes.items()}
+        if a.int8_weights and (name.startswith("featurize") or a.int8_model):
+            int8_cmd = [c if c != a.model else a.int8_model for c in cmd] + ["--weights", a.int8_weights]
+            variants[int8] = (int8_cmd, dict(os.environ, AOI_PACK_DIR="off"))
+        samples = {m: [] for m in variants}
         for _ in range(a.runs):
-            for m, env in modes.items():
-                samples[m].append(run(cmd, env))
-        for m in modes:
+            for m, (c, env) in variants.items():
+                samples[m].append(run(c, env))
+        for m in variants:
             rows.append((name, m, statistics.median(s[0] for s in samples[m]) * 1000,
                          statistics.median(s[1] for s in samples[m])))
     print(f"{a.runs} runs each, alternating, {a.threads} threads; image {os.path.basename(a.image)}")

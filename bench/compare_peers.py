@@ -23,6 +23,10 @@ aoi's int8 time over its float32 time. AOI_ISA and ONEDNN_MAX_CPU_ISA in the
 environment pin both to one instruction set.
 
   python3 bench/compare_peers.py --weights ~/.local/share/aoi/resnet50-imagenet.aoiw
+
+--headline PATH also writes the README's short table: aoi against oneDNN at
+each precision and thread count, and int8 against float32 (medians).
+--from-json PATH re-prints the tables of an earlier --json without running.
 """
 import argparse
 import json
@@ -89,7 +93,14 @@ def main():
     ap.add_argument("--peers", default="aoi,onednn,onednn_nchw,torch,opencv")
     ap.add_argument("--int8-weights", help="an int8 file from aoi quantize: adds aoi_int8 and onednn_int8")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--headline", help="also write the README's short table here")
+    ap.add_argument("--from-json", help="the results of an earlier --json: print, do not run")
     a = ap.parse_args()
+    if a.from_json:
+        with open(a.from_json) as f:
+            doc = json.load(f)
+        write_headline(doc.get("raw", doc)["rows"], a.headline)
+        return
 
     wanted = a.peers.split(",") + (["aoi_int8", "onednn_int8"] if a.int8_weights else [])
     peers = {k: v for k, v in commands(a.build, a.weights, a.iterations, a.int8_weights).items() if k in wanted}
@@ -142,6 +153,28 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"rows": rows, "feature_sums": sums}, f, indent=1)
+    if a.headline:
+        write_headline(rows, a.headline)
+
+
+def write_headline(rows, path):
+    """aoi / oneDNN per precision and thread count, and aoi int8 / aoi fp32."""
+    ms = {(r["peer"], r["threads"], r["batch"]): r["ms"] for r in rows}
+    lines = ["| trunk, batch 1 | threads | aoi ms | oneDNN ms | aoi / oneDNN | aoi int8 / aoi fp32 |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for (peer, t, b), peer_ms in sorted(ms.items(), key=lambda kv: (kv[0][0].endswith("_int8"), kv[0][1])):
+        if peer not in ("onednn", "onednn_int8"):
+            continue
+        precision = "int8" if peer.endswith("_int8") else "fp32"
+        mine = ms[("aoi_int8" if precision == "int8" else "aoi", t, b)]
+        ratio = "%.2f" % (ms[("aoi_int8", t, b)] / ms[("aoi", t, b)]) if precision == "int8" else ""
+        lines.append(f"| {precision} | {t} | {mine:.1f} | {peer_ms:.1f} | {mine / peer_ms:.2f} | {ratio} |")
+    text = "\n".join(lines) + "\n"
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
+    else:
+        print(text, end="")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 #   peers              docs/kernels.md   bench/compare_peers.py: aoi against oneDNN (libdnnl-dev),
 #                                        PyTorch, OpenCV (python3-torch, python3-opencv), whichever are there;
 #                                        fp32 and int8 (an int8 file calibrated on 64 DeepPCB crops)
+#                      README.md         (table headline: aoi / oneDNN per precision, int8 / fp32)
 #   per_layer          docs/kernels.md   bench/per_layer.py: aoi's steps against oneDNN's primitives
 #   per_layer_int8     docs/kernels.md   the same in int8
 #   precision          docs/precision.md bench/compare_precision.py: time-CV AUC of fp32, int8 and bf16
@@ -62,12 +63,14 @@ need() {
 
 # A bundle from every 15th DeepPCB region of each label, in DIR/model.json:
 # enough for a real model where a benchmark does not depend on its quality.
+# WEIGHTS (default: the float32 file) is the weight file it is trained with.
 sample_bundle() {
   need "$deeppcb" "$build/src/cli/aoi" "$weights"
   mkdir -p "$1"
   python3 tools/deeppcb/build_manifest.py "$deeppcb" -o "$1/all.csv"
   awk -F, 'NR == 1 || NR % 15 == 2 || NR % 15 == 3' "$1/all.csv" >"$1/manifest.csv"
-  "$build/src/cli/aoi" --quiet train --weights "$weights" --no-cache --manifest "$1/manifest.csv" -o "$1/model.json"
+  "$build/src/cli/aoi" --quiet train --weights "${2:-$weights}" --no-cache --manifest "$1/manifest.csv" \
+    -o "$1/model.json"
 }
 
 # An int8 weight file calibrated on 64 DeepPCB crops, in $tmp/int8.aoiw.
@@ -96,9 +99,11 @@ for name in "${names[@]}"; do
       int8_weights
       cmd=(python3 bench/compare_peers.py --rounds 10 --iterations 20 --threads "1,2" --batch 1)
       "${cmd[@]}" --build "$build" --weights "$weights" --int8-weights "$tmp/int8.aoiw" --json "$tmp/peers.json" \
-        >"$tmp/peers.md"
+        --headline "$tmp/headline.md" >"$tmp/peers.md"
       report peers docs/kernels.md markdown "${cmd[*]} --int8-weights <aoi quantize on 64 DeepPCB crops>" \
-        "$tmp/peers.md" "$tmp/peers.json" ;;
+        "$tmp/peers.md" "$tmp/peers.json"
+      report headline README.md markdown "${cmd[*]} --int8-weights <aoi quantize on 64 DeepPCB crops>" \
+        "$tmp/headline.md" ;;
     per_layer)
       cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20)
       "${cmd[@]}" --build "$build" --weights "$weights" >"$tmp/per_layer.md"
@@ -134,10 +139,15 @@ for name in "${names[@]}"; do
         "$tmp/xsm.md" ;;
     cold_start)
       sample_bundle "$tmp/cs"
+      int8_weights
+      sample_bundle "$tmp/cs8" "$tmp/int8.aoiw"
       image=$(find "$deeppcb/PCBData" -name '*_test.jpg' | sort | sed -n 1p)
       cmd=(python3 bench/cold_start.py --runs 9 --threads 2)
-      AOI_WEIGHTS=$weights "${cmd[@]}" --build "$build" --image "$image" --model "$tmp/cs/model.json" >"$tmp/cold.md"
-      report cold_start README.md markdown "${cmd[*]} --image <a DeepPCB *_test.jpg> --model <bundle>" "$tmp/cold.md" ;;
+      AOI_WEIGHTS=$weights "${cmd[@]}" --build "$build" --image "$image" --model "$tmp/cs/model.json" \
+        --int8-weights "$tmp/int8.aoiw" --int8-model "$tmp/cs8/model.json" >"$tmp/cold.md"
+      report cold_start README.md markdown \
+        "${cmd[*]} --image <a DeepPCB *_test.jpg> --model <bundle> --int8-weights <aoi quantize> --int8-model <bundle>" \
+        "$tmp/cold.md" ;;
     lean)
       need "$build/tests/make_capi_fixture" "$weights"
       AOI_BUILD_DIR=$build scripts/build-lean.sh >"$tmp/lean.md"
