@@ -257,6 +257,31 @@ TEST(FeatureRecipe, PatchesFollowTheRecipesFeaturesUnchanged) {
   }
 }
 
+TEST(FeatureRecipe, ABatchSideBySideEqualsItsImagesOneAtATime) {
+  // On two threads a batch runs its images side by side (Engine::featurize);
+  // each recipe's pooling and the patch grid must stay with their image.
+  TinyResNetSpec spec;
+  auto bytes = tiny_weight_file(spec, kSize, std::filesystem::temp_directory_path() / "aoi_test_side_by_side");
+  std::mt19937 rng(8);
+  for (const auto recipe : {FeatureRecipe::kStages, FeatureRecipe::kMultiScale}) {
+    EngineOptions options{2};
+    options.recipe = recipe;
+    options.patches = recipe == FeatureRecipe::kStages;
+    const Engine engine(weights::WeightFile::from_bytes(bytes, "tiny"), options);
+    const int n = 5;
+    const std::size_t per = std::size_t(3) * engine.input_size() * engine.input_size();
+    const auto in = random_floats(per * n, rng, -2, 2);
+    std::vector<float> batch(std::size_t(n) * engine.feature_dim());
+    engine.featurize(in, n, batch);
+    for (int i = 0; i < n; ++i) {
+      std::vector<float> alone(std::size_t(engine.feature_dim()));
+      engine.featurize(std::span<const float>(in.data() + per * i, per), 1, alone);
+      EXPECT_TRUE(std::equal(alone.begin(), alone.end(), batch.begin() + std::ptrdiff_t(i) * engine.feature_dim()))
+          << feature_recipe_name(recipe) << ": image " << i;
+    }
+  }
+}
+
 TEST(FeatureRecipe, NamesParseAndUnknownOnesAreRefused) {
   for (const auto& r : feature_recipes()) EXPECT_EQ(parse_feature_recipe(r.name), r.value);
   try {

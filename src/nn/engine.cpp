@@ -188,6 +188,10 @@ struct Engine::State {
     }
     return allocate_floats(workspace_floats);
   }
+  // One image's features into out (Engine::featurize), with a workspace and
+  // a patch scratch of its own.
+  void featurize_one(const float* input, float* out, float* workspace, float* patch_scratch,
+                     const nn::StageTap& tap) const;
   void give_back(AlignedFloats w) {
     std::lock_guard lock(pool_mutex);
     if (pool.size() < pool.capacity()) pool.push_back(std::move(w));
@@ -261,13 +265,41 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
     throw Error(ErrorKind::kInvalidArgument,
                 "featurize: feature buffer must hold n x " + std::to_string(feature_dim()) + " floats");
   State& st = *state_;
-  AlignedFloats workspace = st.take_workspace();
+  const std::size_t patch_floats = st.projector ? anomaly::PatchProjector::scratch_floats(st.patch_side) : 0;
+  // A batch on several threads runs its images side by side, each with its
+  // layers on one thread (the others join in only when idle), rather than
+  // one image after another on all threads: small layers and the steps
+  // between layers then keep no thread waiting. Results are the same bits:
+  // a layer's split depends on the arena's size, not on who runs it. A
+  // caller's tap keeps its images in order, on one image at a time.
+  const bool side_by_side = n > 1 && st.options.threads > 1 && !tap && st.options.backend == Backend::kAoi;
+  auto one = [&](int i) {
+    AlignedFloats workspace = st.take_workspace();
+    std::vector<float> patch_scratch(patch_floats);
+    try {
+      st.featurize_one(inputs.data() + per_image * i, features.data() + std::size_t(i) * feature_dim(),
+                       workspace.get(), patch_scratch.data(), tap);
+    } catch (...) {
+      st.give_back(std::move(workspace));
+      throw;
+    }
+    st.give_back(std::move(workspace));
+  };
+  st.arena->execute([&] {
+    if (side_by_side) par::for_each_index(0, n, one);
+    else
+      for (int i = 0; i < n; ++i) one(i);
+  });
+}
+
+void Engine::State::featurize_one(const float* input, float* out, float* workspace, float* patch_scratch,
+                                  const nn::StageTap& tap) const {
+  const State& st = *this;
+  const int s = st.weights.description().preprocess.input_size * recipe_scale(st.options.recipe);
   // kStages: res3 and res4 are pooled into the features after res5's, from
   // the trunk's stage tap (the caller's tap, if any, still sees every stage);
   // with patches, the same taps fill the patch grid after the recipe's part.
   const bool stages = recipe_pools_stages(st.options.recipe);
-  std::vector<float> patch_scratch;
-  if (st.projector) patch_scratch.resize(anomaly::PatchProjector::scratch_floats(st.patch_side));
   struct StagePooling {
     const nn::StageTap* user;
     float* extra;    // res3 then res4 (kStages)
@@ -276,7 +308,7 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
     bool stages;
     const State* st;
     float* scratch;
-  } pooling{&tap, nullptr, nullptr, st.res3_channels, stages, &st, patch_scratch.data()};
+  } pooling{&tap, nullptr, nullptr, st.res3_channels, stages, &st, patch_scratch};
   // kMultiScale runs the large input first with pooling alone, then the base
   // one with everything (patches and the caller's tap see the base size).
   const nn::StageTap large_tap = [p = &pooling](int stage, const float* data, int channels, int height, int width) {
@@ -298,52 +330,40 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
     if (*p->user) (*p->user)(stage, data, channels, height, width);
   };
   const nn::StageTap& use_tap = stages || st.projector ? stage_tap : tap;
-  const int base = description().preprocess.input_size, scale = recipe_scale(st.options.recipe);
+  const int base = st.weights.description().preprocess.input_size, scale = recipe_scale(st.options.recipe);
   const std::size_t block = std::size_t(st.recipe_dim / scale);  // one size's features
-  float* small = scale > 1 ? workspace.get() + (st.workspace_floats - std::size_t(3) * base * base) : nullptr;
-  auto run = [&](const float* input, int side, float* out, const nn::StageTap& use) {
-    pooling.extra = out + st.trunk.feature_dim();
+  float* small = scale > 1 ? workspace + (st.workspace_floats - std::size_t(3) * base * base) : nullptr;
+  auto run = [&](const float* in, int side, float* to, const nn::StageTap& use) {
+    pooling.extra = to + st.trunk.feature_dim();
     const nn::PackedTrunk* trunk = side == base ? (st.packed ? &*st.packed : nullptr)
                                                 : (st.packed_large ? &*st.packed_large : nullptr);
     const nn::QuantizedTrunk* q = side == base ? (st.quantized ? &*st.quantized : nullptr)
                                                : (st.quantized_large ? &*st.quantized_large : nullptr);
     if (q)
-      q->forward(input, out, workspace.get(), st.options.threads, use);
+      q->forward(in, to, workspace, st.options.threads, use);
     else if (trunk)
-      trunk->forward(input, out, workspace.get(), st.options.threads, use, {}, st.options.conv_inputs);
+      trunk->forward(in, to, workspace, st.options.threads, use, {}, st.options.conv_inputs);
     else
-      st.trunk.forward(input, side, side, out, workspace.get(), st.reference_gemm, use);
+      st.trunk.forward(in, side, side, to, workspace, st.reference_gemm, use);
   };
-  try {
-    st.arena->execute([&] {
-      for (int i = 0; i < n; ++i) {
-        float* out = features.data() + std::size_t(i) * feature_dim();
-        const float* input = inputs.data() + per_image * i;
-        if (scale > 1) {
-          pooling.patches = nullptr;
-          run(input, s, out + block, large_tap);
-          // The base view: each output pixel the mean of the scale x scale
-          // input pixels under it (an area resize, exact for a factor of 2).
-          for (int c = 0; c < 3; ++c)
-            for (int y = 0; y < base; ++y)
-              for (int x = 0; x < base; ++x) {
-                float sum = 0;
-                for (int dy = 0; dy < scale; ++dy)
-                  for (int dx = 0; dx < scale; ++dx)
-                    sum += input[(std::size_t(c) * s + y * scale + dy) * s + x * scale + dx];
-                small[(std::size_t(c) * base + y) * base + x] = sum / float(scale * scale);
-              }
-          input = small;
+  if (scale > 1) {
+    pooling.patches = nullptr;
+    run(input, s, out + block, large_tap);
+    // The base view: each output pixel the mean of the scale x scale input
+    // pixels under it (an area resize, exact for a factor of 2).
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < base; ++y)
+        for (int x = 0; x < base; ++x) {
+          float sum = 0;
+          for (int dy = 0; dy < scale; ++dy)
+            for (int dx = 0; dx < scale; ++dx)
+              sum += input[(std::size_t(c) * s + y * scale + dy) * s + x * scale + dx];
+          small[(std::size_t(c) * base + y) * base + x] = sum / float(scale * scale);
         }
-        pooling.patches = st.projector ? out + st.recipe_dim : nullptr;
-        run(input, base, out, use_tap);
-      }
-    });
-  } catch (...) {
-    st.give_back(std::move(workspace));
-    throw;
+    input = small;
   }
-  st.give_back(std::move(workspace));
+  pooling.patches = st.projector ? out + st.recipe_dim : nullptr;
+  run(input, base, out, use_tap);
 }
 
 bool Engine::has_classifier() const { return state_->weights.has("fc.weight") && state_->weights.has("fc.bias"); }
