@@ -15,6 +15,7 @@
 #                      README.md         (table headline: aoi / oneDNN per precision, int8 / fp32)
 #   per_layer          docs/kernels.md   bench/per_layer.py: aoi's steps against oneDNN's primitives
 #   per_layer_int8     docs/kernels.md   the same in int8
+#   scaling            docs/kernels.md   bench/batch_scaling.py: batch 8 on 1 and 2 threads, fp32 and int8
 #   precision          docs/precision.md bench/compare_precision.py: time-CV AUC of fp32, int8 and bf16
 #                                        files on DeepPCB and a synthetic textured set
 #   xgboost_synthetic  docs/gbdt.md      bench/compare_xgboost.py (python3-xgboost) on bench/make_synthetic.py's set
@@ -41,7 +42,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer per_layer_int8 precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz accuracy serve)
+all=(peers per_layer per_layer_int8 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -114,6 +115,12 @@ for name in "${names[@]}"; do
       "${cmd[@]}" --build "$build" --weights "$tmp/int8.aoiw" --fp32-weights "$weights" >"$tmp/per_layer_int8.md"
       report per_layer_int8 docs/kernels.md markdown "${cmd[*]} --weights <aoi quantize on 64 DeepPCB crops>" \
         "$tmp/per_layer_int8.md" ;;
+    scaling)
+      int8_weights
+      cmd=(python3 bench/batch_scaling.py --repetitions 5)
+      "${cmd[@]}" --build "$build" --weights "$weights" --int8-weights "$tmp/int8.aoiw" >"$tmp/scaling.md"
+      report scaling docs/kernels.md markdown "${cmd[*]} --int8-weights <aoi quantize on 64 DeepPCB crops>" \
+        "$tmp/scaling.md" ;;
     precision)
       need "$deeppcb" "$build/src/cli/aoi" "$build/tools/aoi-make-textured-defects" "$weights"
       cmd=(python3 bench/compare_precision.py --count 600 --threads 2)

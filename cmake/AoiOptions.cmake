@@ -54,5 +54,9 @@ if(AOI_BUILD_FUZZERS)
 endif()
 if(AOI_SANITIZE)
   target_compile_options(aoi_build_flags INTERFACE -fsanitize=${AOI_SANITIZE} -fno-omit-frame-pointer)
+  # No ifunc clones (gbdt/split_search.cpp): the dynamic loader runs their
+  # resolvers before the sanitizer runtime is up, and TSan's instrumented
+  # resolver crashes every program that links the GBDT.
+  target_compile_definitions(aoi_build_flags INTERFACE AOI_NO_TARGET_CLONES=1)
   target_link_options(aoi_build_flags INTERFACE -fsanitize=${AOI_SANITIZE})
 endif()

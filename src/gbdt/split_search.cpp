@@ -8,8 +8,10 @@
 
 // A portable x86-64 build (no AVX2 assumed) gets the scans twice, for
 // x86-64-v3 (AVX2, FMA) and the baseline, picked at load time: the vector
-// code below is written once and compiled for each.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__)
+// code below is written once and compiled for each. Sanitizer builds get
+// the baseline alone (AOI_NO_TARGET_CLONES, cmake/AoiOptions.cmake).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX2__) && \
+    !defined(AOI_NO_TARGET_CLONES)
 #define AOI_SCAN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define AOI_SCAN_CLONES
