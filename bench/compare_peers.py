@@ -139,8 +139,7 @@ def main():
             ms = statistics.median(samples[(name, t, b)])
             best = fastest[(name, t, b)]
             rows.append({"peer": name, "threads": t, "batch": b, "ms": ms, "aoi_over_peer": aoi_ms / ms,
-                         "fastest_ms": best, "aoi_over_peer_fastest": aoi_best / best,
-                         "samples": samples[(name, t, b)]})
+                         "fastest_ms": best, "aoi_over_peer_fastest": aoi_best / best})
             print(f"| {name} | {t} | {b} | {ms:.1f} | {aoi_ms / ms:.2f} | {best:.1f} | {aoi_best / best:.2f} |")
     if "aoi_int8" in peers:
         print()

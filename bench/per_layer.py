@@ -7,9 +7,9 @@ alternately, --runs times per thread count, takes each layer's fastest time
 over all passes and runs, and prints the sums by kind of layer as a Markdown
 table (docs/kernels.md, table per_layer). aoi's "stem" row holds its padded
 NHWC conversion, the stem and the max pool; oneDNN's its stem and max pool.
-Each aoi row also says what share of this machine's measured peak its
-convolutions reach (multiply-adds over time, against trunk_steps' peak line
-times the thread count). Needs libdnnl-dev (peer_onednn).
+Each row also says what share of this machine's measured peak aoi's and
+oneDNN's convolutions reach (the row's multiply-adds over its time, against
+trunk_steps' peak line times the thread count). Needs libdnnl-dev (peer_onednn).
 
 --precision int8 with --weights an int8 file (aoi quantize) compares aoi's
 int8 trunk with peer_onednn --precision int8 on --fp32-weights instead; the
@@ -120,17 +120,18 @@ def main():
     row_macs = sums(macs)
     peak = peaks[a.precision]
 
-    def share(t, row):
-        ms = table[t][0][row]
+    def share(t, row, side=0):
+        ms = table[t][side][row]
         # aoi's int8 files keep the stem in float32: its share is of that peak.
         p = peaks["fp32"] if row == "stem" else peak
         return 100.0 * row_macs[row] / (ms * 1e-3) / 1e9 / (p * t) if ms > 0 else 0.0
 
-    head = " | ".join(f"aoi {t} thr | oneDNN {t} thr | aoi % of peak" for t in threads)
+    head = " | ".join(f"aoi {t} thr | oneDNN {t} thr | % of peak, aoi / oneDNN" for t in threads)
     print(f"| layers, {a.precision} (fastest pass of each, ms) | {head} |")
     print("| --- |" + " --- | --- | --- |" * len(threads))
     for row in ROWS:
-        cells = " | ".join(f"{table[t][0][row]:.2f} | {table[t][1][row]:.2f} | {share(t, row):.0f}" for t in threads)
+        cells = " | ".join(f"{table[t][0][row]:.2f} | {table[t][1][row]:.2f} | "
+                           f"{share(t, row):.0f} / {share(t, row, 1):.0f}" for t in threads)
         print(f"| {row} | {cells} |")
     cells = " | ".join(f"{sum(table[t][0].values()):.1f} | {sum(table[t][1].values()):.1f} | " for t in threads)
     print(f"| all | {cells} |")

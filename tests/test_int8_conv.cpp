@@ -11,6 +11,7 @@
 #include "core/parallel.hpp"
 #include "core/require.hpp"
 #include "kernels/int8_conv.hpp"
+#include "support/isas.hpp"
 
 namespace aoi::test {
 namespace {
@@ -18,13 +19,6 @@ namespace {
 using kernels::ConvSpec;
 using kernels::Isa;
 using kernels::QuantizedConv;
-
-std::vector<Isa> runnable_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
-    if (kernels::isa_supported(isa)) out.push_back(isa);
-  return out;
-}
 
 struct Case {
   ConvSpec spec;

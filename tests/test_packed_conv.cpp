@@ -14,6 +14,7 @@
 #include "kernels/gemm_blocking.hpp"
 #include "kernels/microkernel.hpp"
 #include "kernels/winograd.hpp"
+#include "support/isas.hpp"
 #include "support/naive.hpp"
 #include "support/tile_reference.hpp"
 
@@ -24,13 +25,6 @@ using kernels::ConvAlgorithm;
 using kernels::ConvSpec;
 using kernels::Isa;
 using kernels::PackedConv;
-
-std::vector<Isa> runnable_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
-    if (kernels::isa_supported(isa)) out.push_back(isa);
-  return out;
-}
 
 class OnEachIsa : public ::testing::TestWithParam<Isa> {};
 

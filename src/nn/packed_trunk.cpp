@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <bit>
-#include <chrono>
 #include <cstdint>
 
 #include "core/require.hpp"
 #include "kernels/pool_nhwc.hpp"
+#include "nn/trunk_front.hpp"
 
 namespace aoi::nn {
 namespace {
@@ -171,29 +171,13 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   scratch.data = t2 + act;
   scratch.floats_per_slot = whole_lines(plan_.per_slot);
   scratch.slots = slots;
-  // Runs one step, timed only when someone asked.
   auto step = [&](const char* layer, int stage, int block, auto&& run) {
-    if (!timer) return run();
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    timer({layer, stage, block}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    timed_step(timer, {layer, stage, block}, run);
   };
-
-  int size = input_size_ + 2 * stem_pad_;
-  step("input", 0, 0, [&] { kernels::nchw_to_nhwc_padded(image, 3, input_size_, input_size_, stem_pad_, input); });
-  step("stem", 0, 0, [&] { stem_->forward(input, size, size, t1, nullptr, true, scratch); });
-  size = stem_->spec().out_size(size);
-  int channels = stem_->spec().out_channels;
-  step("max_pool", 0, 0, [&] {
-    kernels::max_pool_nhwc(t1, size, size, channels, Trunk::kPoolKernel, Trunk::kPoolStride, Trunk::kPoolPad, x);
-  });
-  size = Trunk::pooled_size(size);
-  auto emit = [&](int stage) {
-    if (!tap) return;
-    // Between stages t1 and t2 hold nothing the next block reads.
-    kernels::nhwc_to_nchw(x, size, size, channels, t2);
-    tap(stage, t2, channels, size, size);
-  };
+  const FrontOutput front = run_front(*stem_, stem_pad_, image, input_size_, input, t1, x, scratch, timer);
+  int size = front.size, channels = front.channels;
+  // Between stages t1 and t2 hold nothing the next block reads.
+  auto emit = [&](int stage) { tap_stage(tap, stage, x, size, channels, t2); };
   emit(0);
   for (std::size_t s = 0; s < stages_.size(); ++s) {
     const int stage = int(s) + 2;

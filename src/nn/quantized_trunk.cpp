@@ -1,11 +1,11 @@
 #include "nn/quantized_trunk.hpp"
 
 #include <algorithm>
-#include <chrono>
 
 #include "core/parallel.hpp"
 #include "core/require.hpp"
 #include "kernels/pool_nhwc.hpp"
+#include "nn/trunk_front.hpp"
 
 namespace aoi::nn {
 namespace {
@@ -102,29 +102,14 @@ void QuantizedTrunk::forward(const float* image, float* features, float* workspa
   scratch.floats_per_slot = whole_lines(plan_.per_slot);
   scratch.slots = slots;
   auto step = [&](const char* layer, int stage, int block, auto&& run) {
-    if (!timer) return run();
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    timer({layer, stage, block}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    timed_step(timer, {layer, stage, block}, run);
   };
-
-  int size = input_size_ + 2 * stem_pad_;
-  step("input", 0, 0, [&] { kernels::nchw_to_nhwc_padded(image, 3, input_size_, input_size_, stem_pad_, input); });
-  step("stem", 0, 0, [&] { stem_->forward(input, size, size, r, nullptr, true, scratch); });
-  size = stem_->spec().out_size(size);
-  int channels = stem_->spec().out_channels;
-  step("max_pool", 0, 0, [&] {
-    kernels::max_pool_nhwc(r, size, size, channels, Trunk::kPoolKernel, Trunk::kPoolStride, Trunk::kPoolPad, x);
-  });
-  size = Trunk::pooled_size(size);
+  const FrontOutput front = run_front(*stem_, stem_pad_, image, input_size_, input, r, x, scratch, timer);
+  int size = front.size, channels = front.channels;
   step("quantize", 0, 0, [&] {
     quantize_activation(x, std::size_t(size) * size * channels, stages_[0][0].conv1.input_scale(), xq);
   });
-  auto emit = [&](int stage) {
-    if (!tap) return;
-    kernels::nhwc_to_nchw(x, size, size, channels, r);  // r holds nothing the next block reads
-    tap(stage, r, channels, size, size);
-  };
+  auto emit = [&](int stage) { tap_stage(tap, stage, x, size, channels, r); };  // r: nothing the next block reads
   emit(0);
   for (std::size_t s = 0; s < stages_.size(); ++s) {
     const int stage = int(s) + 2;

@@ -38,18 +38,21 @@ float ActivationRange::step() const {
   // values taken at its centre. Below the clip a value is off by the
   // rounding error (step^2 / 12 on average; exact zeros are excluded), above
   // it by its distance to the clip.
-  double best_error = std::numeric_limits<double>::infinity(), best_clip = top_;
+  // The clip at edge e leaves bins below e under it and clips the bins from
+  // e on: sums over those bins (count, sum of centres, of their squares)
+  // give the clipping error of any e at once, so the search is one pass.
   int last = kBins - 1;
   while (last > 0 && bins_[last] == 0) --last;
+  std::vector<double> n(last + 2, 0.0), c(last + 2, 0.0), c2(last + 2, 0.0);  // from bin i on
+  for (int i = last; i >= 0; --i) {
+    const double count = double(bins_[i]), centre = (i + 0.5) * width;
+    n[i] = n[i + 1] + count, c[i] = c[i + 1] + count * centre, c2[i] = c2[i + 1] + count * centre * centre;
+  }
+  double best_error = std::numeric_limits<double>::infinity(), best_clip = top_;
   for (int edge = kBins / 64; edge <= last + 1; ++edge) {
     const double clip = edge * width, step = clip / 255;
-    double error = 0, below = 0;
-    for (int i = 0; i <= last; ++i) {
-      const double centre = (i + 0.5) * width;
-      if (centre <= clip) below += double(bins_[i]);
-      else error += double(bins_[i]) * (centre - clip) * (centre - clip);
-    }
-    error += below * step * step / 12;
+    const double clipped = c2[edge] - 2 * clip * c[edge] + clip * clip * n[edge];
+    const double error = (n[0] - n[edge]) * step * step / 12 + clipped;
     if (error < best_error) best_error = error, best_clip = clip;
   }
   return float(best_clip / 255);

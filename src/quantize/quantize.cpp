@@ -75,7 +75,8 @@ weights::WeightWriter quantize_int8(const weights::WeightFile& in, const std::ma
   weights::WeightWriter out;
   for (const auto& t : in.tensors()) {
     if (!is_block_conv_weight(t.name)) {
-      if (!out.has(t.name)) out.add(t.name, t.shape, std::vector<float>(in.data(t.name).begin(), in.data(t.name).end()));
+      const auto values = in.data(t.name);
+      out.add(t.name, t.shape, std::vector<float>(values.begin(), values.end()));
       continue;
     }
     const std::string prefix = t.name.substr(0, t.name.size() - 7);

@@ -5,15 +5,12 @@
 #if defined(__x86_64__) && defined(AOI_COMPILE_AVX2)
 #include <immintrin.h>
 
+#include "kernels/x86/avx2_row16.hpp"
+
 namespace aoi::kernels {
 namespace {
 
 constexpr int kMr = 6, kNr = 16;
-
-inline __m256i column_mask(int cols) {
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
-}
 
 void tile(const TileArgs& t) {
   __m256 lo[kMr], hi[kMr];
@@ -38,15 +35,10 @@ void tile(const TileArgs& t) {
 #pragma GCC unroll 6
     for (int r = 0; r < kMr; ++r) row[r] += t.a_segment_stride;
   }
-  // Whole tiles use plain loads and stores: masked ones (vmaskmovps) are
-  // microcoded and slow on AMD cores.
-  const bool whole = t.cols == kNr;
-  const __m256i m0 = column_mask(t.cols), m1 = column_mask(t.cols - 8);
-  auto load0 = [&](const float* p) { return whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m0); };
-  auto load1 = [&](const float* p) { return whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m1); };
+  const avx2::Row16 io(t.cols);
   const Epilogue* ep = t.epilogue;
   __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
-  if (ep && ep->bias) bias0 = _mm256_maskload_ps(ep->bias, m0), bias1 = _mm256_maskload_ps(ep->bias + 8, m1);
+  if (ep && ep->bias) bias0 = _mm256_maskload_ps(ep->bias, io.m0), bias1 = _mm256_maskload_ps(ep->bias + 8, io.m1);
   const __m256 zero = _mm256_setzero_ps();
 #pragma GCC unroll 6
   for (int r = 0; r < kMr; ++r) {
@@ -54,25 +46,19 @@ void tile(const TileArgs& t) {
     float* c = t.c + r * t.ldc;
     __m256 v0 = lo[r], v1 = hi[r];
     if (t.accumulate) {
-      v0 = _mm256_add_ps(v0, load0(c));
-      v1 = _mm256_add_ps(v1, load1(c + 8));
+      v0 = _mm256_add_ps(v0, io.load_lo(c));
+      v1 = _mm256_add_ps(v1, io.load_hi(c));
     }
     if (ep) {
       v0 = _mm256_add_ps(v0, bias0), v1 = _mm256_add_ps(v1, bias1);
       if (ep->residual) {
         const float* res = ep->residual + r * ep->ld_residual;
-        v0 = _mm256_add_ps(v0, load0(res));
-        v1 = _mm256_add_ps(v1, load1(res + 8));
+        v0 = _mm256_add_ps(v0, io.load_lo(res));
+        v1 = _mm256_add_ps(v1, io.load_hi(res));
       }
       if (ep->relu) v0 = _mm256_max_ps(v0, zero), v1 = _mm256_max_ps(v1, zero);
     }
-    if (whole) {
-      _mm256_storeu_ps(c, v0);
-      _mm256_storeu_ps(c + 8, v1);
-    } else {
-      _mm256_maskstore_ps(c, m0, v0);
-      _mm256_maskstore_ps(c + 8, m1, v1);
-    }
+    io.store(c, v0, v1);
   }
 }
 

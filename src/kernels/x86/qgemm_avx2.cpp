@@ -10,15 +10,12 @@
 
 #include <cstring>
 
+#include "kernels/x86/avx2_row16.hpp"
+
 namespace aoi::kernels {
 namespace {
 
 constexpr int kMr = 4;
-
-inline __m256i column_mask(int cols) {
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
-}
 
 inline std::int32_t load_quad(const std::uint8_t* p) {
   std::int32_t v;
@@ -46,10 +43,8 @@ void tile(const QTileArgs& t) {
     }
   }
   const QEpilogue& ep = t.ep;
-  // Whole tiles use plain loads and stores: masked ones (vmaskmovps) are
-  // microcoded and slow on AMD cores, where they dominated the epilogue.
-  const bool whole = t.cols == kQNr;
-  const __m256i m0 = column_mask(t.cols), m1 = column_mask(t.cols - 8);
+  const avx2::Row16 io(t.cols);
+  const __m256i m0 = io.m0, m1 = io.m1;
   const __m256 scale0 = _mm256_maskload_ps(ep.scale, m0), scale1 = _mm256_maskload_ps(ep.scale + 8, m1);
   const __m256 bias0 = _mm256_maskload_ps(ep.bias, m0), bias1 = _mm256_maskload_ps(ep.bias + 8, m1);
   const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f), inv = _mm256_set1_ps(ep.out_inv_step);
@@ -60,19 +55,12 @@ void tile(const QTileArgs& t) {
     __m256 v1 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][1]), scale1), bias1);
     if (ep.residual) {
       const float* res = ep.residual + r * ep.ld_residual;
-      v0 = _mm256_add_ps(v0, whole ? _mm256_loadu_ps(res) : _mm256_maskload_ps(res, m0));
-      v1 = _mm256_add_ps(v1, whole ? _mm256_loadu_ps(res + 8) : _mm256_maskload_ps(res + 8, m1));
+      v0 = _mm256_add_ps(v0, io.load_lo(res));
+      v1 = _mm256_add_ps(v1, io.load_hi(res));
     }
     if (ep.relu) v0 = _mm256_max_ps(v0, zero), v1 = _mm256_max_ps(v1, zero);
     if (ep.out_f32) {
-      float* c = ep.out_f32 + r * ep.ld_f32;
-      if (whole) {
-        _mm256_storeu_ps(c, v0);
-        _mm256_storeu_ps(c + 8, v1);
-      } else {
-        _mm256_maskstore_ps(c, m0, v0);
-        _mm256_maskstore_ps(c + 8, m1, v1);
-      }
+      io.store(ep.out_f32 + r * ep.ld_f32, v0, v1);
     }
     if (ep.out_u8) {
       const __m256i q0 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v0, inv), zero), top));
@@ -81,7 +69,7 @@ void tile(const QTileArgs& t) {
       const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
       const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
       std::uint8_t* c = ep.out_u8 + r * ep.ld_u8;
-      if (t.cols == kQNr) {
+      if (io.whole) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(c), bytes);
       } else {
         alignas(16) std::uint8_t lanes[kQNr];
