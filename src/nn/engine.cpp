@@ -71,6 +71,7 @@ struct Engine::State {
   // caller ever seen, so steady-state calls allocate nothing.
   std::mutex pool_mutex;
   std::vector<AlignedFloats> pool;
+  std::size_t workspaces_made = 0;  // under pool_mutex
 
   State(weights::WeightFile w, EngineOptions o) : weights(std::move(w)), trunk(weights), options(o) {
     // aoi has no bf16 kernels yet: the file's weights were widened to
@@ -185,8 +186,20 @@ struct Engine::State {
         pool.pop_back();
         return w;
       }
+      ++workspaces_made;
     }
     return allocate_floats(workspace_floats);
+  }
+  // Stocks the pool so that `count` images can run at once. Without it, a
+  // first call whose images happened to run one after another would leave
+  // one workspace, and a later call that runs them side by side would
+  // allocate: the memory plan says only the first call may.
+  void stock_workspaces(std::size_t count) {
+    std::lock_guard lock(pool_mutex);
+    while (workspaces_made < count && pool.size() < pool.capacity()) {
+      pool.push_back(allocate_floats(workspace_floats));
+      ++workspaces_made;
+    }
   }
   // One image's features into out (Engine::featurize), with a workspace and
   // a patch scratch of its own.
@@ -285,6 +298,7 @@ void Engine::featurize(std::span<const float> inputs, int n, std::span<float> fe
     }
     st.give_back(std::move(workspace));
   };
+  if (side_by_side) st.stock_workspaces(std::size_t(std::min(n, st.options.threads)));
   st.arena->execute([&] {
     if (side_by_side) par::for_each_index(0, n, one);
     else
