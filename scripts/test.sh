@@ -15,7 +15,23 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 skip() { [ -n "${AOI_QUICK:-}" ] || [ -n "$(eval echo "\${AOI_SKIP_$1:-}")" ]; }
-section() { echo; echo "=== test.sh: $1 ($(date -u +%H:%M:%S), $SECONDS s in)"; }
+# Each section's duration, printed again at the end (also on failure, where
+# the log's tail is all a CI page may show).
+durations=()
+current="" current_start=0
+section() {
+  [ -z "$current" ] || durations+=("$current $((SECONDS - current_start)) s")
+  current=$1 current_start=$SECONDS
+  echo; echo "=== test.sh: $1 ($(date -u +%H:%M:%S), $SECONDS s in)"
+}
+summary() {
+  local status=$?
+  [ -z "$current" ] || durations+=("$current $((SECONDS - current_start)) s$([ $status -eq 0 ] || echo " (failed, exit $status)")")
+  echo; echo "=== test.sh: sections"
+  printf '  %s\n' "${durations[@]}"
+  echo "  total $SECONDS s"
+}
+trap summary EXIT
 
 section "setup"
 scripts/setup.sh
@@ -28,4 +44,3 @@ if ! skip LEAN; then section "lean static runtime"; scripts/build-lean.sh; fi
 if ! skip FUZZ; then section "fuzz smoke"; scripts/fuzz.sh "${AOI_FUZZ_SMOKE_SECONDS:-20}"; fi
 if ! skip CROSS; then section "aarch64 under qemu"; scripts/cross-aarch64.sh; fi
 if ! skip SANITIZERS; then section "sanitizers"; scripts/test-sanitizers.sh; fi
-section "done"
