@@ -203,6 +203,35 @@ TEST_F(Quantized, Int8FeaturesStayCloseToTheFloat64Reference) {
   EXPECT_GE(worst_cosine(engine), 0.99);
 }
 
+// Bytes of the file at `path` resident in this process: the Rss of its
+// mappings in /proc/self/smaps.
+std::size_t resident_bytes_of(const std::filesystem::path& path) {
+  std::ifstream smaps("/proc/self/smaps");
+  const std::string want = std::filesystem::canonical(path).string();
+  std::string line;
+  bool ours = false;
+  std::size_t kb = 0;
+  while (std::getline(smaps, line)) {
+    const auto space = line.find(' ');
+    const bool header = space != std::string::npos && line.find('-') < space;
+    if (header) ours = line.size() >= want.size() && line.compare(line.size() - want.size(), want.size(), want) == 0;
+    else if (ours && line.rfind("Rss:", 0) == 0) kb += std::stoul(line.substr(4));
+  }
+  return kb * 1024;
+}
+
+// The int8 trunk packs every layer: once packed, the file's pages leave the
+// resident set, so a scoring process does not hold its weights twice.
+TEST_F(Quantized, Int8EngineDoesNotKeepTheFilesWeightsResident) {
+  ASSERT_EQ(int8_run_->code, 0) << int8_run_->output;
+  const Engine engine = Engine::load(file("int8.aoiw"), EngineOptions{1});
+  const std::size_t resident = resident_bytes_of(file("int8.aoiw"));
+  EXPECT_LT(resident, engine.weights().file_bytes() / 10) << resident << " bytes of the int8 file resident";
+  std::vector<float> input(std::size_t(3) * engine.input_size() * engine.input_size(), 0.5f), got(engine.feature_dim());
+  engine.featurize(input, 1, got);  // the packed layers run without the file
+  EXPECT_TRUE(std::isfinite(got[0]));
+}
+
 TEST_F(Quantized, Int8FeaturesAgreeOnEveryPathAndDoNotDependOnThreads) {
   ASSERT_EQ(int8_run_->code, 0) << int8_run_->output;
   const auto manifest = reference_manifest();

@@ -41,11 +41,7 @@ MemoryBank::MemoryBank(std::vector<float> points, int dim, float scale)
   require(std::isfinite(scale) && scale > 0, ErrorKind::kInvalidArgument, "memory bank", "scale must be positive");
   const std::size_t m = size();
   norms_.resize(m);
-  transposed_.resize(points_.size());
-  for (std::size_t i = 0; i < m; ++i) {
-    norms_[i] = squared_norm(points_.data() + i * dim_, dim_);
-    for (int d = 0; d < dim_; ++d) transposed_[std::size_t(d) * m + i] = points_[i * dim_ + d];
-  }
+  for (std::size_t i = 0; i < m; ++i) norms_[i] = squared_norm(points_.data() + i * dim_, dim_);
 }
 
 MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_per_image, int dim,
@@ -158,8 +154,8 @@ float MemoryBank::nearest(const float* patches, int count, float* distances, std
   }
   for (std::size_t start = 0; start < m; start += chunk) {
     const std::size_t cols = std::min(chunk, m - start);
-    kernels::sgemm(kernels::GemmBackend::kEigen, count, int(cols), dim_, patches, dim_, transposed_.data() + start,
-                   int(m), product, int(cols));
+    kernels::sgemm_abt(count, int(cols), dim_, patches, dim_, points_.data() + start * dim_, dim_, product,
+                       int(cols));
     for (int i = 0; i < count; ++i) {
       const float* row = product + std::size_t(i) * cols;
       float b = best[i];

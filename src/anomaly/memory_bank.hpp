@@ -55,9 +55,8 @@ class MemoryBank {
   static MemoryBank from_bytes(const std::string& bytes, int dim, float scale, const std::string& name);
 
  private:
-  std::vector<float> points_;      // size() x dim
-  std::vector<float> transposed_;  // dim x size(): the GEMM's right-hand side, made once
-  std::vector<float> norms_;       // squared norm of each point
+  std::vector<float> points_;  // size() x dim: the GEMM reads it as B transposed
+  std::vector<float> norms_;   // squared norm of each point
   int dim_ = 0;
   float scale_ = 1;
 };

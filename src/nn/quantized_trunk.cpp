@@ -12,11 +12,13 @@ namespace {
 
 std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
-kernels::QuantizedConv quantized(const Conv2d& c, kernels::Isa isa) {
+kernels::QuantizedConv quantized(const Conv2d& c, kernels::Isa isa, const weights::WeightFile* source) {
   require(c.quantized(), ErrorKind::kBadWeights, c.name(), "this layer of an int8 trunk holds float weights");
   const auto& q = c.quantized_weights();
-  return kernels::QuantizedConv({c.in_channels(), c.out_channels(), c.kernel(), c.stride(), c.pad()}, q.weight,
+  kernels::QuantizedConv packed({c.in_channels(), c.out_channels(), c.kernel(), c.stride(), c.pad()}, q.weight,
                                 q.weight_scale, c.bias(), q.input_scale, isa);
+  if (source) source->release_pages(q.weight);
+  return packed;
 }
 
 // x (float32, the max pool's output) to u8 at `step`.
@@ -31,7 +33,8 @@ void quantize_activation(const float* x, std::size_t count, float step, std::uin
 
 }  // namespace
 
-QuantizedTrunk::QuantizedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size)
+QuantizedTrunk::QuantizedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size,
+                               const weights::WeightFile* source)
     : isa_(isa), input_size_(input_size), feature_dim_(trunk.feature_dim()) {
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
   const Conv2d& stem = trunk.stem();
@@ -55,9 +58,10 @@ QuantizedTrunk::QuantizedTrunk(const Trunk& trunk, kernels::Isa isa, int input_s
   for (const auto& stage : trunk.stages()) {
     std::vector<Block> blocks;
     for (const auto& b : stage) {
-      Block q{quantized(b.conv1, isa), quantized(b.conv2, isa), quantized(b.conv3, isa), std::nullopt};
+      Block q{quantized(b.conv1, isa, source), quantized(b.conv2, isa, source), quantized(b.conv3, isa, source),
+              std::nullopt};
       if (b.downsample) {
-        q.downsample.emplace(quantized(*b.downsample, isa));
+        q.downsample.emplace(quantized(*b.downsample, isa, source));
         require(q.downsample->input_scale() == q.conv1.input_scale(), ErrorKind::kBadWeights, b.downsample->name(),
                 "reads the block input as conv1 does, so its input scale must be conv1's");
       }

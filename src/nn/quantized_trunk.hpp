@@ -21,7 +21,10 @@ namespace aoi::nn {
 class QuantizedTrunk {
  public:
   // `trunk` must come from an int8 file: every bottleneck layer quantized.
-  QuantizedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size);
+  // With `source` (the file the trunk reads), each layer's pages of it leave
+  // the resident set once packed, so raw and packed weights are never
+  // resident together (WeightFile::release_pages).
+  QuantizedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source = nullptr);
 
   kernels::Isa isa() const { return isa_; }
   int input_size() const { return input_size_; }

@@ -19,7 +19,8 @@ FeaturizeResult featurize_regions(const Engine& engine, const std::vector<ImageR
   std::vector<char> done(items.size(), 0);
   std::vector<std::string> failure(items.size());
   par::Arena arena(engine.threads());
-  const int window = options.batch;
+  // No larger than the run: one image's scoring need not hold a batch's inputs.
+  const int window = int(std::max<std::size_t>(1, std::min<std::size_t>(options.batch, items.size())));
   std::vector<float> inputs(per_image * window), features(std::size_t(d) * window);
   std::vector<FeatureKey> keys(window);
   std::vector<char> hit(window), prepared(window);

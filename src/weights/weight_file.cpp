@@ -231,10 +231,16 @@ void WeightFile::copy_out(std::span<const float> values, float* dst) const {
 }
 
 void WeightFile::release_pages(std::span<const float> values) const {
-  if (!state_->mapping || values.empty()) return;
+  release_bytes(values.data(), values.size_bytes());
+}
+void WeightFile::release_pages(std::span<const std::int8_t> values) const {
+  release_bytes(values.data(), values.size_bytes());
+}
+void WeightFile::release_bytes(const void* data, std::size_t bytes) const {
+  if (!state_->mapping || bytes == 0) return;
   const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
-  const auto begin = reinterpret_cast<std::uintptr_t>(values.data());
-  const auto end = begin + values.size_bytes();
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const auto end = begin + bytes;
   const auto map_begin = reinterpret_cast<std::uintptr_t>(state_->mapping);
   if (begin < map_begin || end > map_begin + state_->mapping_size) return;  // not ours
   const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;

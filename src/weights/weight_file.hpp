@@ -77,6 +77,7 @@ class WeightFile {
   // whole payload once hashed, so raw and packed weights are never resident
   // together.
   void release_pages(std::span<const float> values) const;
+  void release_pages(std::span<const std::int8_t> values) const;
   // Copies `values` (a span of this file) to dst. A mapped file that shrank
   // under the process would raise SIGBUS on the read; this throws
   // aoi::Error(kIo) naming the file instead (weights/guarded_read.hpp).
@@ -85,6 +86,7 @@ class WeightFile {
  private:
   struct State;
   explicit WeightFile(std::unique_ptr<State> state);
+  void release_bytes(const void* data, std::size_t bytes) const;
   std::unique_ptr<State> state_;
 };
 
