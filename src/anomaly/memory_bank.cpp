@@ -9,7 +9,7 @@
 
 #include "core/parallel.hpp"
 #include "core/require.hpp"
-#include "reference/gemm.hpp"
+#include "kernels/cpu.hpp"
 
 namespace aoi::anomaly {
 namespace {
@@ -26,6 +26,27 @@ float squared_norm(const float* v, int dim) {
 // coordinates: they are themselves random projections (patch_features.hpp),
 // so the ranking of distances survives at a quarter of the cost.
 constexpr int kSelectDims = 32;
+constexpr int kLanes = 16;  // points per step of the distance loop: independent sums
+// Four floats: a register on every target (SSE2 in a portable build, NEON),
+// so the sums stay in registers; kQuads of them are independent chains.
+typedef float Quad __attribute__((vector_size(4 * sizeof(float))));
+constexpr int kQuads = kLanes / 4;
+
+// The smallest of n floats, four lanes at a time (a minimum does not depend
+// on the order it is taken in).
+float row_minimum(const float* row, std::size_t n) {
+  Quad m = {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity(),
+            std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
+  std::size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    Quad v;
+    std::memcpy(&v, row + j, sizeof v);
+    m = v < m ? v : m;
+  }
+  float b = std::min(std::min(m[0], m[1]), std::min(m[2], m[3]));
+  for (; j < n; ++j) b = std::min(b, row[j]);
+  return b;
+}
 
 void selection_coordinates(const float* patch, int dim, float* out) {
   const int half = dim / 2, take = std::min(kSelectDims / 2, half);
@@ -40,8 +61,19 @@ MemoryBank::MemoryBank(std::vector<float> points, int dim, float scale)
           "memory bank", "points must be a non-empty rows x dim array");
   require(std::isfinite(scale) && scale > 0, ErrorKind::kInvalidArgument, "memory bank", "scale must be positive");
   const std::size_t m = size();
-  norms_.resize(m);
-  for (std::size_t i = 0; i < m; ++i) norms_[i] = squared_norm(points_.data() + i * dim_, dim_);
+  auto chunks = std::make_shared<std::vector<kernels::PackedConv>>();
+  const kernels::Isa isa = kernels::best_isa();
+  std::vector<float> weights, norms;
+  for (std::size_t start = 0; start < m; start += kChunk) {
+    const std::size_t cols = std::min<std::size_t>(kChunk, m - start);
+    weights.assign(points_.begin() + std::ptrdiff_t(start * dim_), points_.begin() + std::ptrdiff_t((start + cols) * dim_));
+    for (float& w : weights) w *= -2.0f;  // exact: a power of two
+    norms.resize(cols);
+    for (std::size_t j = 0; j < cols; ++j) norms[j] = squared_norm(points_.data() + (start + j) * dim_, dim_);
+    chunks->emplace_back(kernels::ConvSpec{dim_, int(cols), 1, 1, 0}, weights, norms, isa,
+                         kernels::ConvAlgorithm::kGemm);
+  }
+  chunks_ = std::move(chunks);
 }
 
 MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_per_image, int dim,
@@ -76,8 +108,20 @@ MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_p
     const std::uint64_t g = drawn[i];
     return images[g / patches_per_image] + (g % patches_per_image) * std::size_t(dim);
   };
-  std::vector<float> select(n * kSelectDims, 0.0f);
-  for (std::size_t i = 0; i < n; ++i) selection_coordinates(patch(i), dim, select.data() + i * kSelectDims);
+  // In blocks of kLanes points, coordinate-major within a block: the
+  // distance loop below then runs across points, which vectorises, and
+  // reads one stream; each point's sum is still in order of k (the same
+  // arithmetic as a point-by-point loop).
+  const std::size_t padded = (n + kLanes - 1) / kLanes * kLanes;
+  auto at = [](std::size_t i, int k) { return i / kLanes * (kLanes * kSelectDims) + std::size_t(k) * kLanes + i % kLanes; };
+  std::vector<float> select(padded * kSelectDims, 0.0f);
+  {
+    float row[kSelectDims] = {};
+    for (std::size_t i = 0; i < n; ++i) {
+      selection_coordinates(patch(i), dim, row);
+      for (int k = 0; k < kSelectDims; ++k) select[at(i, k)] = row[k];
+    }
+  }
 
   const std::size_t keep = std::min(params.max_points, n);
   std::vector<float> min_distance(n, std::numeric_limits<float>::infinity());
@@ -89,17 +133,28 @@ MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_p
   std::vector<std::pair<float, std::size_t>> block_best(blocks);
   arena.execute([&] {
     while (centres.size() < keep) {
-      const float* c = select.data() + centres.back() * kSelectDims;
+      float c[kSelectDims];
+      for (int k = 0; k < kSelectDims; ++k) c[k] = select[at(centres.back(), k)];
       par::for_each_index(0, int(blocks), [&](int b) {
         std::pair<float, std::size_t> best{-1.0f, 0};
         const std::size_t end = std::min(n, (std::size_t(b) + 1) * grain);
-        for (std::size_t i = std::size_t(b) * grain; i < end; ++i) {
-          const float* x = select.data() + i * kSelectDims;
-          float d = 0;
-          for (int k = 0; k < kSelectDims; ++k) d += (x[k] - c[k]) * (x[k] - c[k]);
-          float& m = min_distance[i];
-          m = std::min(m, d);
-          if (m > best.first) best = {m, i};
+        for (std::size_t i0 = std::size_t(b) * grain; i0 < end; i0 += kLanes) {  // grain: a multiple of kLanes
+          const float* x = select.data() + at(i0, 0);
+          Quad d[kQuads] = {};
+          for (int k = 0; k < kSelectDims; ++k, x += kLanes) {
+            for (int q = 0; q < kQuads; ++q) {
+              Quad v;
+              std::memcpy(&v, x + 4 * q, sizeof v);
+              v -= c[k];
+              d[q] += v * v;
+            }
+          }
+          const int lanes = int(std::min<std::size_t>(kLanes, end - i0));
+          for (int l = 0; l < lanes; ++l) {
+            float& m = min_distance[i0 + l];
+            m = std::min(m, d[l / 4][l % 4]);
+            if (m > best.first) best = {m, i0 + l};
+          }
         }
         block_best[b] = best;
       });
@@ -141,8 +196,8 @@ float MemoryBank::nearest(const float* patches, int count, float* distances, std
   require(dim_ > 0, ErrorKind::kInvalidArgument, "memory bank", "empty bank");
   const std::size_t m = size();
   const std::size_t chunk = std::min<std::size_t>(m, kChunk);
-  // The product with a chunk of the bank (count x chunk), then the running
-  // minimum of squared distances and the queries' squared norms.
+  // Per chunk of the bank, |p|^2 - 2 p.q (count x chunk) and its running
+  // minimum; adding |q|^2 at the end gives the squared distance.
   const std::size_t need = std::size_t(count) * chunk + 2 * std::size_t(count);
   if (scratch.size() < need) scratch.resize(need);
   float* product = scratch.data();
@@ -152,15 +207,12 @@ float MemoryBank::nearest(const float* patches, int count, float* distances, std
     best[i] = std::numeric_limits<float>::infinity();
     qnorm[i] = squared_norm(patches + std::size_t(i) * dim_, dim_);
   }
-  for (std::size_t start = 0; start < m; start += chunk) {
-    const std::size_t cols = std::min(chunk, m - start);
-    kernels::sgemm_abt(count, int(cols), dim_, patches, dim_, points_.data() + start * dim_, dim_, product,
-                       int(cols));
+  for (const kernels::PackedConv& conv : *chunks_) {
+    const std::size_t cols = std::size_t(conv.spec().out_channels);
+    conv.forward(patches, count, 1, product, nullptr, false, kernels::Scratch{});  // reads its input in place
     for (int i = 0; i < count; ++i) {
       const float* row = product + std::size_t(i) * cols;
-      float b = best[i];
-      for (std::size_t j = 0; j < cols; ++j) b = std::min(b, norms_[start + j] - 2 * row[j]);
-      best[i] = b;
+      best[i] = std::min(best[i], row_minimum(row, cols));
     }
   }
   float worst = 0;

@@ -6,9 +6,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "kernels/packed_conv.hpp"
 
 namespace aoi::anomaly {
 
@@ -41,8 +44,10 @@ class MemoryBank {
   std::span<const float> points() const { return points_; }
 
   // Euclidean distance of each of `count` patches to its nearest bank point
-  // into `distances` (count floats; may be null); returns the largest. Runs
-  // on the calling thread; `scratch` grows once to its working size.
+  // into `distances` (count floats; may be null); returns the largest.
+  // `scratch` grows once to its working size. The products run on aoi's
+  // GEMM kernels for this CPU (nested in a caller's parallel loop, they
+  // stay on its thread); results do not depend on the thread count.
   float nearest(const float* patches, int count, float* distances, std::vector<float>& scratch) const;
 
   // An image's largest patch distance mapped monotonically into [0, 1):
@@ -55,8 +60,11 @@ class MemoryBank {
   static MemoryBank from_bytes(const std::string& bytes, int dim, float scale, const std::string& name);
 
  private:
-  std::vector<float> points_;  // size() x dim: the GEMM reads it as B transposed
-  std::vector<float> norms_;   // squared norm of each point
+  std::vector<float> points_;  // size() x dim
+  // The search's GEMM, a 1x1 convolution per chunk of points: weights -2 x
+  // point, bias the point's squared norm, so it yields |p|^2 - 2 p.q.
+  // Shared: a bank is copied with its bundle, and the packing is immutable.
+  std::shared_ptr<const std::vector<kernels::PackedConv>> chunks_;
   int dim_ = 0;
   float scale_ = 1;
 };

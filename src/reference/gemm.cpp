@@ -52,12 +52,4 @@ void sgemm(GemmBackend backend, int m, int n, int k, const float* a, int lda, co
       ConstMap(a, m, k, Eigen::OuterStride<>(lda)) * ConstMap(b, k, n, Eigen::OuterStride<>(ldb));
 }
 
-void sgemm_abt(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
-  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using ConstMap = Eigen::Map<const RowMajor, Eigen::Unaligned, Eigen::OuterStride<>>;
-  using Map = Eigen::Map<RowMajor, Eigen::Unaligned, Eigen::OuterStride<>>;
-  Map(c, m, n, Eigen::OuterStride<>(ldc)).noalias() =
-      ConstMap(a, m, k, Eigen::OuterStride<>(lda)) * ConstMap(b, n, k, Eigen::OuterStride<>(ldb)).transpose();
-}
-
 }  // namespace aoi::kernels

@@ -19,8 +19,4 @@ const char* gemm_backend_name(GemmBackend backend);
 void sgemm(GemmBackend backend, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
            int ldc);
 
-// C[m x n] = A[m x k] * B^T, B being n x k (Eigen): a product with rows of
-// points without a transposed copy of them.
-void sgemm_abt(int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc);
-
 }  // namespace aoi::kernels
