@@ -5,8 +5,8 @@
 #
 #   scripts/cross-aarch64.sh [--full] [--no-install] [--build-only] [-- CTEST-ARGS...]
 #
-#   (default)     the CI subset: golden trunk tests, kernel tests and the quick
-#                 suites (about 6 min of tests on 2 idle cores; docs/cross-aarch64.md)
+#   (default)     the CI subset: golden per-stage checks, kernel tests and the
+#                 quick suites (docs/cross-aarch64.md)
 #   --full        every test but DeepPCB under qemu (about 30 min of tests; not for CI)
 #   --no-install  skip the package step (fails if something is missing)
 #   --build-only  configure and build, run nothing
@@ -127,17 +127,20 @@ if [ -d ../shared/reference ]; then export AOI_REQUIRE_REFERENCE=1 AOI_REQUIRE_W
 # --- 4. tests under qemu ------------------------------------------------------
 # Test binaries run through CMAKE_CROSSCOMPILING_EMULATOR (qemu-aarch64 -L /).
 # Under qemu one ResNet-50 pass costs about 30 CPU seconds (native: 0.06), so
-# the default subset keeps one trunk pass per path where a test repeats it
-# with nothing new for aarch64 (docs/cross-aarch64.md has the costs):
-#   kept: every golden test's per-stage check of Chelsea on each path (NEON,
-#   scalar, Eigen, OpenBLAS: every layer at 1e-5), the 14-input features test
-#   on NEON, every kernel test on NEON and scalar, and all the quick suites.
+# the default subset keeps the trunk passes that check something new for
+# aarch64 (docs/cross-aarch64.md has the costs):
+#   kept: the per-stage check of Chelsea on aoi's paths (NEON and scalar:
+#   every layer at 1e-5), every kernel test on NEON and scalar, and all the
+#   quick suites.
 #   left out: DeepPCB (4500 trunk passes, days under qemu), the end-to-end
 #   golden test (decode and resize are checked against PIL on aarch64 by
-#   Resize.*, the trunk by the features test), the features test on the
-#   other paths, the ResNet-50 no-allocation test (the tiny net's runs) and
-#   the scalar thread-count identity test (the NEON one runs).
-slow='^DeepPcb\.|Golden\.EndToEndFromTheImageFile/|Golden\.FeaturesFromTheReferenceInputTensor/(aoi_scalar|eigen|openblas)( |$)'
+#   Resize.*), the 14-input features test (its trunk passes repeat the
+#   per-stage check's kernels; about 6 minutes under qemu), the Eigen and
+#   OpenBLAS reference paths (third-party GEMMs the x86 suite checks), the
+#   ResNet-50 no-allocation test (the tiny net's runs) and the scalar
+#   thread-count identity test (the NEON one runs).
+slow='^DeepPcb\.|Golden\.EndToEndFromTheImageFile/|Golden\.FeaturesFromTheReferenceInputTensor/'
+slow+='|Golden\.PerStageActivationsOfChelsea/(eigen|openblas)( |$)'
 slow+='|^NoAllocation\.ResNet50|OnEachIsa\.ResultsAreBitIdenticalForEveryThreadCount/scalar( |$)'
 # aoi quantize end to end: calibration and about 30 trunk passes in three
 # precisions (Int8OnEachIsa checks the int8 kernels on NEON and scalar).

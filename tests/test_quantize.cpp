@@ -222,7 +222,7 @@ std::size_t resident_bytes_of(const std::filesystem::path& path) {
 
 // The int8 trunk packs every layer: once packed, the file's pages leave the
 // resident set, so a scoring process does not hold its weights twice.
-TEST_F(Quantized, Int8EngineDoesNotKeepTheFilesWeightsResident) {
+TEST_F(Quantized, Int8TrunkDoesNotKeepTheWeightFileResident) {
   ASSERT_EQ(int8_run_->code, 0) << int8_run_->output;
   const Engine engine = Engine::load(file("int8.aoiw"), EngineOptions{1});
   const std::size_t resident = resident_bytes_of(file("int8.aoiw"));
