@@ -9,7 +9,7 @@
 #     cache, evaluation, CLI pipeline) on aoi's own thread pool
 #     (AOI_THREADS=std: fully instrumented, no uninstrumented libtbb in the
 #     way), plus a canary race that must be reported.
-# Any report fails the run (AOI_SKIP_TSAN=1 skips the TSan pass).
+# Any report fails the run (AOI_SKIP_ASAN=1, AOI_SKIP_TSAN=1 skip a pass).
 # Build folders: build-asan, build-tsan.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,8 +43,10 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 
 start=$SECONDS
-sanitize build-asan address,undefined tbb ON "" -E 'DeepPcb|deeppcb_loop'
-echo "test-sanitizers: ASan+UBSan passed in $((SECONDS - start)) s"
+if [ -z "${AOI_SKIP_ASAN:-}" ]; then
+  sanitize build-asan address,undefined tbb ON "" -E 'DeepPcb|deeppcb_loop'
+  echo "test-sanitizers: ASan+UBSan passed in $((SECONDS - start)) s"
+fi
 [ -z "${AOI_SKIP_TSAN:-}" ] || exit 0
 start=$SECONDS
 # FullDisk is left out: TSan's runtime does not let the CLI ignore SIGXFSZ,
