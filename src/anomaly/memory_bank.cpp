@@ -194,6 +194,7 @@ MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_p
 
 float MemoryBank::nearest(const float* patches, int count, float* distances, std::vector<float>& scratch) const {
   require(dim_ > 0, ErrorKind::kInvalidArgument, "memory bank", "empty bank");
+  if (count <= 0) return 0;  // no patches: nothing is far (the GEMM needs a row)
   const std::size_t m = size();
   const std::size_t chunk = std::min<std::size_t>(m, kChunk);
   // Per chunk of the bank, |p|^2 - 2 p.q (count x chunk) and its running
