@@ -193,7 +193,7 @@ MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_p
 }
 
 float MemoryBank::nearest(const float* patches, int count, float* distances, std::vector<float>& scratch) const {
-  require(dim_ > 0, ErrorKind::kInvalidArgument, "memory bank", "empty bank");
+  require(dim_ > 0 && chunks_, ErrorKind::kInvalidArgument, "memory bank", "empty bank");
   if (count <= 0) return 0;  // no patches: nothing is far (the GEMM needs a row)
   const std::size_t m = size();
   const std::size_t chunk = std::min<std::size_t>(m, kChunk);
@@ -210,7 +210,8 @@ float MemoryBank::nearest(const float* patches, int count, float* distances, std
   }
   for (const kernels::PackedConv& conv : *chunks_) {
     const std::size_t cols = std::size_t(conv.spec().out_channels);
-    conv.forward(patches, count, 1, product, nullptr, false, kernels::Scratch{});  // reads its input in place
+    // Isolated: callers keep `scratch` per thread across this call.
+    par::isolated([&] { conv.forward(patches, count, 1, product, nullptr, false, kernels::Scratch{}); });
     for (int i = 0; i < count; ++i) {
       const float* row = product + std::size_t(i) * cols;
       best[i] = std::min(best[i], row_minimum(row, cols));

@@ -45,9 +45,10 @@ class MemoryBank {
 
   // Euclidean distance of each of `count` patches to its nearest bank point
   // into `distances` (count floats; may be null); returns the largest.
-  // `scratch` grows once to its working size. The products run on aoi's
-  // GEMM kernels for this CPU (nested in a caller's parallel loop, they
-  // stay on its thread); results do not depend on the thread count.
+  // `scratch` grows once to its working size and may be the calling
+  // thread's own across a parallel loop. The products run on aoi's GEMM
+  // kernels for this CPU, in parallel where the caller is not already in a
+  // loop; results do not depend on the thread count.
   float nearest(const float* patches, int count, float* distances, std::vector<float>& scratch) const;
 
   // An image's largest patch distance mapped monotonically into [0, 1):

@@ -65,6 +65,13 @@ int max_concurrency();
 // This thread's slot in the current loop, in [0, max_concurrency()).
 int current_thread_index();
 
+// f(), during which a thread that waits on a loop nested in f takes no other
+// work of the loops around it. A caller that holds per-thread state across
+// a nested loop (a scratch picked by current_thread_index() or thread_local)
+// needs it: under TBB the waiting thread may otherwise run another
+// iteration of the outer loop, which would reuse that state.
+void isolated(FunctionRef<void()> f);
+
 // body(i) for every i in [begin, end), each index a task of its own. An
 // exception from a body is rethrown to the caller once every task ended.
 void for_each_index(int begin, int end, FunctionRef<void(int)> body);

@@ -153,6 +153,9 @@ struct ArenaAccess {
   static Arena::Impl& impl(Arena& a) { return *a.impl_; }
 };
 
+// A nested loop runs serially on its caller's thread here: nothing to isolate.
+void isolated(FunctionRef<void()> f) { f(); }
+
 void for_each_index(int begin, int end, FunctionRef<void(int)> body) {
   if (begin >= end) return;
   Arena& arena = current_arena();

@@ -27,6 +27,8 @@ int current_thread_index() {
   return index == tbb::task_arena::not_initialized ? 0 : index;
 }
 
+void isolated(FunctionRef<void()> f) { tbb::this_task_arena::isolate([&] { f(); }); }
+
 void for_each_index(int begin, int end, FunctionRef<void(int)> body) {
   if (begin >= end) return;
   tbb::parallel_for(begin, end, [&](int i) { body(i); }, tbb::simple_partitioner());
