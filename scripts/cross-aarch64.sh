@@ -135,7 +135,7 @@ if [ -d ../shared/reference ]; then export AOI_REQUIRE_REFERENCE=1 AOI_REQUIRE_W
 #   left out: DeepPCB (4500 trunk passes, days under qemu), the end-to-end
 #   golden test (decode and resize are checked against PIL on aarch64 by
 #   Resize.*), the 14-input features test (its trunk passes repeat the
-#   per-stage check's kernels; about 6 minutes under qemu), the Eigen and
+#   per-stage check's kernels, at many times its cost), the Eigen and
 #   OpenBLAS reference paths (third-party GEMMs the x86 suite checks), the
 #   ResNet-50 no-allocation test (the tiny net's runs) and the scalar
 #   thread-count identity test (the NEON one runs).
