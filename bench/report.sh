@@ -26,6 +26,8 @@
 #                                        process, packing at start against a mapped pack file
 #   lean               README.md         scripts/build-lean.sh: static sizes, ldd, peak RSS of one inspection
 #   fuzz               docs/fuzzing.md   scripts/fuzz.sh 600: every libFuzzer target for ten minutes
+#   neon_loops         docs/kernels.md   bench/neon_loop_counts.py: instruction counts of the aarch64
+#                                        kernels' inner loops in build-aarch64 (a static model)
 #   accuracy           docs/accuracy.md  bench/compare_accuracy.py: recipes and modes on DeepPCB and
 #                      README.md         synthetic textured and EL-like sets (time-CV AUC, auto-pass,
 #                                        cost); the README gets the supervised rows (table recipes)
@@ -42,7 +44,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer per_layer_int8 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz accuracy serve)
+all=(peers per_layer per_layer_int8 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz neon_loops accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -162,6 +164,11 @@ for name in "${names[@]}"; do
     fuzz)
       scripts/fuzz.sh 600 >"$tmp/fuzz.md"
       report fuzz docs/fuzzing.md markdown "scripts/fuzz.sh 600" "$tmp/fuzz.md" ;;
+    neon_loops)
+      python3 bench/neon_loop_counts.py --build "${AOI_AARCH64_BUILD_DIR:-build-aarch64}" >"$tmp/neon.md"
+      # A count of the cross build's code, not a run on this CPU.
+      AOI_REPORT_CPU="none: aarch64 objects from GCC $(aarch64-linux-gnu-gcc -dumpversion) (scripts/cross-aarch64.sh)" \
+        report neon_loops docs/kernels.md markdown "bench/neon_loop_counts.py" "$tmp/neon.md" ;;
     accuracy)
       need "$deeppcb" "$build/src/cli/aoi" "$build/tools/aoi-make-textured-defects" "$build/tools/aoi-make-el-cells" \
         "$weights"

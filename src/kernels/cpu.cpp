@@ -6,6 +6,9 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 #include "core/require.hpp"
 #include "kernels/microkernel.hpp"
@@ -37,6 +40,13 @@ CpuFeatures detect() {
   }
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = os_avx512 && (a & (1u << 5));
   f.fma = f.fma && os_avx;
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+  // The kernel's hardware capability bits (asm/hwcap.h), spelled out so
+  // that older headers build.
+  constexpr unsigned long kHwcapAsimdDp = 1ul << 20, kHwcap2I8mm = 1ul << 13;
+  f.neon_dot = getauxval(AT_HWCAP) & kHwcapAsimdDp;
+  f.neon_i8mm = getauxval(AT_HWCAP2) & kHwcap2I8mm;
 #endif
   return f;
 }
@@ -90,8 +100,10 @@ std::string describe_cpu() {
   const auto& f = cpu_features();
   std::string s = "cpu:";
 #if defined(__aarch64__)
-  s += " neon";  // Advanced SIMD is baseline on aarch64; the feature probe reads x86 cpuid only
+  s += " neon";  // Advanced SIMD is baseline on aarch64
 #endif
+  if (f.neon_dot) s += " dotprod";
+  if (f.neon_i8mm) s += " i8mm";
   if (f.fma) s += " fma";
   if (f.avx2) s += " avx2";
   if (f.avx512f) s += " avx512f";

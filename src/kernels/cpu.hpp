@@ -12,6 +12,7 @@ enum class Isa { kScalar, kAvx2, kAvx512, kNeon };
 
 struct CpuFeatures {
   bool avx2 = false, fma = false, avx512f = false, avx512_vnni = false, avx512_bf16 = false, amx = false;
+  bool neon_dot = false, neon_i8mm = false;  // aarch64: sdot/udot, and usdot/sudot/smmla
 };
 
 const CpuFeatures& cpu_features();  // detected once, cached

@@ -47,7 +47,12 @@ void gather_rows(const ConvSpec& s, const std::uint8_t* in, int h, int w, int m0
 QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> oihw,
                              std::span<const float> weight_scale, std::span<const float> bias, float input_scale,
                              Isa isa)
-    : spec_(spec), kernel_(&qmicro_kernel(isa)), input_scale_(input_scale) {
+    : QuantizedConv(spec, oihw, weight_scale, bias, input_scale, qmicro_kernel(isa)) {}
+
+QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> oihw,
+                             std::span<const float> weight_scale, std::span<const float> bias, float input_scale,
+                             const QMicroKernel& kernel)
+    : spec_(spec), kernel_(&kernel), input_scale_(input_scale) {
   const auto& s = spec_;
   require(s.in_channels > 0 && s.out_channels > 0 && s.kernel > 0 && s.stride > 0 && s.pad >= 0 && s.pad < s.kernel,
           ErrorKind::kInvalidArgument, "int8 conv", "bad convolution shape");
@@ -68,6 +73,7 @@ QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> 
   packed_storage_ = allocate_floats((bytes + 3) / 4);
   packed_ = reinterpret_cast<std::int8_t*>(packed_storage_.get());
   std::memset(packed_, 0, bytes);
+  column_sums_.assign(std::size_t(panels_) * kQNr, 0);
   scale_.assign(std::size_t(panels_) * kQNr, 0.0f);
   bias_.assign(std::size_t(panels_) * kQNr, 0.0f);
   for (int oc = 0; oc < s.out_channels; ++oc) {
@@ -82,6 +88,7 @@ QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> 
       for (int ci = 0; ci < s.in_channels; ++ci) {
         const std::size_t k = tap * s.in_channels + ci;
         panel[(k / 4) * 4 * kQNr + j * 4 + k % 4] = w[std::size_t(ci) * taps + tap];
+        column_sums_[oc] += w[std::size_t(ci) * taps + tap];
       }
   }
 }
@@ -130,6 +137,7 @@ void QuantizedConv::forward(const std::uint8_t* input, int h, int w, const Outpu
       t.b = packed_ + std::size_t(p) * k_padded_ * kQNr;
       const int c0 = p * kQNr;
       t.cols = std::min(kQNr, cout - c0);
+      t.b_column_sums = column_sums_.data() + c0;
       t.ep.scale = scale_.data() + c0, t.ep.bias = bias_.data() + c0;
       t.ep.relu = relu, t.ep.out_inv_step = inv_step;
       for (int r0 = 0; r0 < rows; r0 += mr) {

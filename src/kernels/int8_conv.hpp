@@ -22,6 +22,9 @@ class QuantizedConv {
   // one per output channel; input_scale: the step of the u8 input.
   QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> oihw, std::span<const float> weight_scale,
                 std::span<const float> bias, float input_scale, Isa isa);
+  // The same on one given kernel of qmicro_kernels() (tests run each).
+  QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> oihw, std::span<const float> weight_scale,
+                std::span<const float> bias, float input_scale, const QMicroKernel& kernel);
 
   const ConvSpec& spec() const { return spec_; }
   float input_scale() const { return input_scale_; }
@@ -49,6 +52,7 @@ class QuantizedConv {
   int k_ = 0, k_padded_ = 0, panels_ = 0;
   AlignedFloats packed_storage_;   // 64-byte aligned home of packed_
   std::int8_t* packed_ = nullptr;  // panels x k_padded x kQNr
+  std::vector<std::int32_t> column_sums_;                           // panels x kQNr: each column's weight sum
   std::vector<float> scale_, bias_;                                 // panels x kQNr, zero-padded
 };
 

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/cpu.hpp"
 
@@ -41,21 +42,31 @@ struct QTileArgs {
   const std::uint8_t* a = nullptr;  // row r at a + r * a_row_stride; rows >= `rows` never read
   std::ptrdiff_t a_row_stride = 0;
   const std::int8_t* b = nullptr;  // one packed panel of kQNr columns
+  // Per column of the panel, the sum of its weights over the whole depth:
+  // a kernel that multiplies signed by signed (NEON's sdot) reads the u8
+  // input as a - 128 and adds 128 x this back, so its sums stay exact.
+  const std::int32_t* b_column_sums = nullptr;
   int rows = 0, cols = 0;          // valid part of the tile
   QEpilogue ep;                    // pointers at the tile's first row and column
 };
 
 struct QMicroKernel {
   Isa isa;
+  const char* name;  // unique: scalar, avx2, neon, neon_sdot, neon_i8mm
   int mr;
   void (*run)(const QTileArgs&);
 };
 
 QMicroKernel qmicrokernel_scalar();
 QMicroKernel qmicrokernel_avx2();
-QMicroKernel qmicrokernel_neon();
-// The int8 kernel for a path: AVX-512 machines run the AVX2 one. Throws if
-// the build or CPU cannot run `isa`.
+QMicroKernel qmicrokernel_neon();       // any ARMv8-A: widening multiply-adds
+QMicroKernel qmicrokernel_neon_sdot();  // dot-product extension (FEAT_DotProd)
+QMicroKernel qmicrokernel_neon_i8mm();  // mixed-sign dot products (FEAT_I8MM)
+// Every int8 kernel this CPU and build can run on path `isa`, best first:
+// on aarch64 the i8mm one, then sdot, then plain NEON; AVX-512 machines
+// run the AVX2 one. Tests run each of them; throws if `isa` cannot run here.
+std::vector<const QMicroKernel*> qmicro_kernels(Isa isa);
+// The best of those: what the trunk runs.
 const QMicroKernel& qmicro_kernel(Isa isa);
 
 // The epilogue of one value, shared by the kernels that finish from arrays

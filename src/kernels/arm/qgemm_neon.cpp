@@ -63,7 +63,7 @@ void tile(const QTileArgs& t) {
 
 }  // namespace
 
-QMicroKernel qmicrokernel_neon() { return {Isa::kNeon, kMr, &tile}; }
+QMicroKernel qmicrokernel_neon() { return {Isa::kNeon, "neon", kMr, &tile}; }
 
 }  // namespace aoi::kernels
 #endif

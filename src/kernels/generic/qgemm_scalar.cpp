@@ -23,6 +23,6 @@ void tile(const QTileArgs& t) {
 
 }  // namespace
 
-QMicroKernel qmicrokernel_scalar() { return {Isa::kScalar, kMr, &tile}; }
+QMicroKernel qmicrokernel_scalar() { return {Isa::kScalar, "scalar", kMr, &tile}; }
 
 }  // namespace aoi::kernels

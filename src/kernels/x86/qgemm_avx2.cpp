@@ -82,7 +82,7 @@ void tile(const QTileArgs& t) {
 
 }  // namespace
 
-QMicroKernel qmicrokernel_avx2() { return {Isa::kAvx2, kMr, &tile}; }
+QMicroKernel qmicrokernel_avx2() { return {Isa::kAvx2, "avx2", kMr, &tile}; }
 
 }  // namespace aoi::kernels
 #endif
