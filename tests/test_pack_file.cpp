@@ -13,6 +13,7 @@
 #include "nn/pack_file.hpp"
 #include "support/naive.hpp"
 #include "support/random_resnet.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace aoi::test {
 namespace {
@@ -20,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("aoi_test_pack_" + name + "_" + std::to_string(::getpid()));
+  const fs::path dir = process_scratch("aoi_test_pack") / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

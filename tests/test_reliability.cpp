@@ -22,6 +22,7 @@
 #include "support/random_resnet.hpp"
 #include "support/tiny_bundle.hpp"
 #include "support/error_of.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace aoi::test {
 namespace {
@@ -29,7 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path scratch(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("aoi_test_reliability_" + std::to_string(getpid())) / name;
+  const auto dir = process_scratch("aoi_test_reliability") / name;
   fs::create_directories(dir);
   return dir;
 }

@@ -10,11 +10,12 @@
 #include "core/require.hpp"
 #include "weights/weight_file.hpp"
 #include "support/random_resnet.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace aoi::test {
 namespace {
 
-std::filesystem::path scratch() { return std::filesystem::temp_directory_path() / ("aoi_test_weights_" + std::to_string(getpid())); }
+std::filesystem::path scratch() { return process_scratch("aoi_test_weights"); }
 
 std::string load_error(const std::vector<std::uint8_t>& bytes) {
   try {
