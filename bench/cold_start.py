@@ -14,6 +14,7 @@ The page cache is warm in both: this is a process start, not a boot.
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,6 +45,13 @@ def main():
     a = p.parse_args()
     aoi = os.path.join(a.build, "src", "cli", "aoi")
     work = tempfile.mkdtemp(prefix="aoi_cold_")
+    try:
+        measure(a, aoi, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # holds a pack file of the whole trunk
+
+
+def measure(a, aoi, work):
     commands = [("featurize, 1 image", [aoi, "featurize", "--no-cache", "--threads", str(a.threads), a.image,
                                         "-o", os.path.join(work, "f.npy")])]
     if a.model:

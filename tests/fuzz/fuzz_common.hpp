@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <span>
@@ -18,11 +19,21 @@ namespace aoi::fuzz {
 
 inline std::span<const std::uint8_t> bytes(const std::uint8_t* data, std::size_t size) { return {data, size}; }
 
-// A scratch folder of this process, for parsers that read files.
+// A scratch folder of this process, for parsers that read files; removed
+// when the fuzzer exits normally (libFuzzer calls exit()), by this process
+// only.
 inline const std::filesystem::path& scratch() {
+  static const pid_t owner = getpid();
   static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("aoi_fuzz_" + std::to_string(getpid()));
+    auto d = std::filesystem::temp_directory_path() / ("aoi_fuzz_" + std::to_string(owner));
     std::filesystem::create_directories(d);
+    std::atexit([] {
+      std::error_code ignored;
+      // The path again, not `dir`: static objects are gone by now.
+      if (getpid() == owner)
+        std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("aoi_fuzz_" + std::to_string(owner)),
+                                    ignored);
+    });
     return d;
   }();
   return dir;
