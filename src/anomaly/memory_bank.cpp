@@ -236,7 +236,8 @@ MemoryBank MemoryBank::from_bytes(const std::string& bytes, int dim, float scale
           name, "memory bank size is not a whole number of " + std::to_string(dim) + "-float points");
   std::vector<float> points(bytes.size() / sizeof(float));
   std::memcpy(points.data(), bytes.data(), bytes.size());
-  for (float v : points) require(std::isfinite(v), ErrorKind::kBadData, name, "memory bank holds a non-finite value");
+  const bool finite = std::all_of(points.begin(), points.end(), [](float v) { return std::isfinite(v); });
+  require(finite, ErrorKind::kBadData, name, "memory bank holds a non-finite value");
   require(std::isfinite(scale) && scale > 0, ErrorKind::kBadData, name, "memory bank scale must be positive");
   return MemoryBank(std::move(points), dim, scale);
 }

@@ -44,7 +44,7 @@ std::string base64_encode(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string base64_decode(const std::string& text, const std::string& name) {
+std::string base64_decode(std::string_view text, const std::string& name) {
   require(text.size() % 4 == 0, ErrorKind::kBadData, name, "base64 length is not a multiple of 4");
   std::size_t pad = 0;
   if (!text.empty() && text.back() == '=') pad = text[text.size() - 2] == '=' ? 2 : 1;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace aoi {
 
@@ -14,6 +15,6 @@ inline std::string base64_encode(const std::string& bytes) {
 }
 // Throws aoi::Error(kBadData) prefixed with `name` on a character outside the
 // alphabet or a length that is not a multiple of 4.
-std::string base64_decode(const std::string& text, const std::string& name);
+std::string base64_decode(std::string_view text, const std::string& name);
 
 }  // namespace aoi

@@ -1,9 +1,15 @@
 #include "pipeline/bundle.hpp"
+#include "pipeline/bundle_text.hpp"
 #include "aoi/version.h"
 #include "io/atomic_file.hpp"
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
+#include <ostream>
+#include <streambuf>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
@@ -27,13 +33,69 @@ std::uint64_t parse_hex64(const std::string& s, const std::string& context) {
   return std::stoull(s, nullptr, 16);
 }
 
-// The sealed content: everything but the checksum, in nlohmann's sorted-key dump.
-std::uint64_t content_hash(const json& doc) {
-  json copy = doc;
-  copy.erase("checksum");
-  copy.erase("model_version");
-  const auto text = copy.dump(-1, ' ', false, json::error_handler_t::replace);
-  return XXH3_64bits(text.data(), text.size());
+// Feeds what is written to it into an XXH3-64 state, through a buffer, so
+// that a large document is hashed as it is serialised, not first copied
+// into one string.
+class HashingBuffer : public std::streambuf {
+ public:
+  HashingBuffer() {
+    XXH3_64bits_reset(&state_);
+    setp(buffer_, buffer_ + sizeof buffer_);
+  }
+  std::uint64_t digest() {
+    flush();
+    return XXH3_64bits_digest(&state_);
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    flush();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    flush();
+    return 0;
+  }
+
+ private:
+  void flush() {
+    XXH3_64bits_update(&state_, pbase(), std::size_t(pptr() - pbase()));
+    setp(buffer_, buffer_ + sizeof buffer_);
+  }
+  XXH3_state_t state_;
+  char buffer_[1 << 16];
+};
+
+// The sealed content: everything but the checksum and the model version, in
+// nlohmann's compact sorted-key dump. The two keys are moved out for the
+// dump and back (no copy of a bundle's megabytes of bank and trees).
+std::uint64_t content_hash(json& doc) {
+  std::vector<std::pair<std::string, json>> aside;
+  for (const char* key : {"checksum", "model_version"})
+    if (auto it = doc.find(key); it != doc.end()) {
+      aside.emplace_back(key, std::move(*it));
+      doc.erase(it);
+    }
+  std::uint64_t hash = 0;
+  try {
+    // operator<< dumps compact (width 0), as dump(-1) does, but with strict
+    // UTF-8 handling; a string that is not valid UTF-8 throws, and only
+    // then the dump that replaces it (what the seal is defined by) runs.
+    auto hashing = std::make_unique<HashingBuffer>();
+    std::ostream out(hashing.get());
+    out << doc;
+    out.flush();
+    hash = hashing->digest();
+  } catch (const json::type_error&) {
+    const auto text = doc.dump(-1, ' ', false, json::error_handler_t::replace);
+    hash = XXH3_64bits(text.data(), text.size());
+  }
+  for (auto& [key, value] : aside) doc[key] = std::move(value);
+  return hash;
 }
 
 }  // namespace
@@ -93,12 +155,26 @@ ModelBundle load_bundle(const std::filesystem::path& path) {
 }
 
 ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string& name) {
+  // The quick reading first (bundle_text.hpp): the document without its
+  // banks' base64, and the seal from the file's bytes. Whatever it cannot
+  // vouch for is read again in full, the one definition.
+  const detail::BundleText text =
+      detail::scan_bundle_text({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
   json doc;
-  try {
-    doc = json::parse(bytes.begin(), bytes.end());
-  } catch (const json::exception& e) {
-    throw Error(ErrorKind::kBadData, name + ": not a model bundle (invalid JSON: " + e.what() + ")");
+  bool quick = false;
+  if (text.well_formed) {
+    doc = json::parse(text.reduced, nullptr, false);
+    quick = !doc.is_discarded();
   }
+  auto read_in_full = [&] {
+    try {
+      doc = json::parse(bytes.begin(), bytes.end());
+    } catch (const json::exception& e) {
+      throw Error(ErrorKind::kBadData, name + ": not a model bundle (invalid JSON: " + e.what() + ")");
+    }
+    quick = false;
+  };
+  if (!quick) read_in_full();
   try {
     require(doc.is_object() && doc.value("format", "") == kFormat, ErrorKind::kBadData, name,
             "not a model bundle (no \"format\": \"aoi-model-bundle\")");
@@ -106,9 +182,12 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
     require(version == ModelBundle::kFormatVersion, ErrorKind::kBadData, name,
             "bundle format version " + std::to_string(version) + " is not supported (this aoi reads " +
                 std::to_string(ModelBundle::kFormatVersion) + ")");
-    require(parse_hex64(doc.at("checksum").get<std::string>(), name + ": checksum") == content_hash(doc) ||
-                !::aoi::detail::kVerifyChecksums,
-            ErrorKind::kBadData, name, "checksum mismatch: the bundle was edited or damaged");
+    const std::uint64_t seal = parse_hex64(doc.at("checksum").get<std::string>(), name + ": checksum");
+    if (::aoi::detail::kVerifyChecksums && !(quick && text.sealed_hash == seal)) {
+      if (quick) read_in_full();  // e.g. reformatted: the seal is of the document, not of its spelling
+      require(content_hash(doc) == seal, ErrorKind::kBadData, name,
+              "checksum mismatch: the bundle was edited or damaged");
+    }
     ModelBundle b;
     b.model_version = doc.at("model_version").get<std::string>();
     b.created = doc.at("created").get<std::string>();
@@ -138,11 +217,17 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
     if (b.mode != Mode::kSupervised) {
       const json& anomaly = doc.at("anomaly");
       const int dim = ::aoi::detail::json_number<int>(anomaly.at("patch_dim"), name + ": anomaly.patch_dim");
+      // Read quickly, each bank's base64 is the next blob of the text (the
+      // banks are the only "f32_base64" members save_bundle writes).
+      require(!quick || text.blobs.size() == anomaly.at("banks").size(), ErrorKind::kBadData, name,
+              "anomaly banks and their base64 blobs do not pair up");
+      std::size_t blob = 0;
       for (const json& bank : anomaly.at("banks")) {
         const float scale = bank.at("scale").get<float>();
-        b.banks.push_back(anomaly::MemoryBank::from_bytes(
-            base64_decode(bank.at("f32_base64").get<std::string>(), name + ": anomaly bank"), dim, scale,
-            name + ": anomaly bank"));
+        const std::string& inline_text = bank.at("f32_base64").get_ref<const std::string&>();
+        const std::string_view base64 = quick ? text.blobs[blob++] : std::string_view(inline_text);
+        b.banks.push_back(anomaly::MemoryBank::from_bytes(base64_decode(base64, name + ": anomaly bank"), dim, scale,
+                                                          name + ": anomaly bank"));
         require(b.banks.back().size() == bank.at("points").get<std::size_t>(), ErrorKind::kBadData, name,
                 "anomaly bank holds other than its stated number of points");
       }
@@ -151,7 +236,9 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
               std::string(mode_name(b.mode)) + " mode needs " + std::to_string(want) + " memory bank(s)");
     }
     if (mode_uses_gbdt(b.mode)) {
-      b.model = gbdt::from_json_text(doc.at("gbdt").dump(), name);
+      (void)doc.at("gbdt");  // present, or the usual error
+      // Read quickly, the trees' own text, not a dump of what was parsed.
+      b.model = gbdt::from_json_text(quick ? std::string(text.member("gbdt")) : doc.at("gbdt").dump(), name);
       const int outputs = b.classes.size() == 2 ? 1 : int(b.classes.size());
       require(b.model.outputs() == outputs, ErrorKind::kBadData, name,
               "the model has " + std::to_string(b.model.outputs()) + " outputs but " +
