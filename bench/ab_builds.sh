@@ -41,6 +41,8 @@ import collections, json, sys
 groups = collections.defaultdict(float)
 for line in sys.stdin:
     s = json.loads(line)
+    if "step" not in s:
+        continue  # the closing line of measured peaks
     if s["step"] == "global_pool":
         name = "global_pool"
     elif s["kind"] in ("input", "stem", "pool"):
