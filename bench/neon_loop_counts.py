@@ -9,9 +9,9 @@ finds every loop (a branch back to an earlier address of the same function),
 and takes the loop with the most multiply-adds that holds no other loop: the
 kernel's inner loop. It prints one Markdown row per kernel: the loop's
 instructions by kind, its multiply-adds (sdot/sudot/usdot/udot: 16 each into
-.4s; smlal/umlal and their "2" forms: 4 into .4s, 8 into .8h; fmla: 4 into
-.4s), multiply-adds per instruction, and a cycle model of a core with two
-ASIMD pipes, two load/store pipes and four-wide issue (Cortex-A76 /
+.4s; smmla/ummla/usmmla: 32; smlal/umlal and their "2" forms: 4 into .4s, 8
+into .8h; fmla: 4 into .4s), multiply-adds per instruction, and a cycle
+model of a core with two ASIMD pipes, two load/store pipes and four-wide issue (Cortex-A76 /
 Neoverse N1 class): the largest of (multiply instructions / 2), (loads and
 stores / 2) and (instructions / 4), per 64 multiply-adds.
 
@@ -27,7 +27,7 @@ KERNELS = [  # (object file under src/CMakeFiles/aoi_objects.dir, what it is)
     ("kernels/arm/microkernel_neon.cpp.o", "fp32 `fmla` (reference: the float kernel)"),
     ("kernels/arm/qgemm_neon.cpp.o", "int8 `neon`: widening `smlal` (any ARMv8-A)"),
     ("kernels/arm/qgemm_neon_sdot.cpp.o", "int8 `neon_sdot`: `sdot` by element (FEAT_DotProd)"),
-    ("kernels/arm/qgemm_neon_i8mm.cpp.o", "int8 `neon_i8mm`: `sudot` by element (FEAT_I8MM)"),
+    ("kernels/arm/qgemm_neon_i8mm.cpp.o", "int8 `neon_i8mm`: `usmmla` 2 x 8 by 8 x 2 blocks (FEAT_I8MM)"),
 ]
 
 LINE = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*)$")
@@ -40,6 +40,8 @@ def multiply_adds(mnemonic, operands):
     arrangement = dest.split(".")[-1] if "." in dest else ""
     if mnemonic in ("sdot", "udot", "sudot", "usdot"):
         return 16 if arrangement == "4s" else 8
+    if mnemonic in ("smmla", "ummla", "usmmla"):
+        return 32  # 2 x 2 outputs of 8-deep products
     if re.fullmatch(r"[su]mlal2?", mnemonic):
         return {"4s": 4, "8h": 8, "2d": 2}.get(arrangement, 0)
     if mnemonic == "fmla":

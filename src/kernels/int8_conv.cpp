@@ -67,7 +67,8 @@ QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> 
     throw Error(ErrorKind::kBadWeights, "int8 conv: a weight lies outside [-" + std::to_string(kQWeightMax) + ", " +
                                             std::to_string(kQWeightMax) + "]");
   k_ = int(taps) * s.in_channels;
-  k_padded_ = (k_ + 3) / 4 * 4;
+  const int group = kernel_->k_group;
+  k_padded_ = (k_ + group - 1) / group * group;
   panels_ = (s.out_channels + kQNr - 1) / kQNr;
   const std::size_t bytes = std::size_t(panels_) * k_padded_ * kQNr;
   packed_storage_ = allocate_floats((bytes + 3) / 4);
@@ -87,14 +88,15 @@ QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> 
     for (std::size_t tap = 0; tap < taps; ++tap)
       for (int ci = 0; ci < s.in_channels; ++ci) {
         const std::size_t k = tap * s.in_channels + ci;
-        panel[(k / 4) * 4 * kQNr + j * 4 + k % 4] = w[std::size_t(ci) * taps + tap];
+        panel[(k / group) * group * kQNr + j * group + k % group] = w[std::size_t(ci) * taps + tap];
         column_sums_[oc] += w[std::size_t(ci) * taps + tap];
       }
   }
 }
 
 bool QuantizedConv::reads_in_place() const {
-  return spec_.kernel == 1 && spec_.stride == 1 && spec_.pad == 0 && spec_.in_channels % 4 == 0;
+  // Rows are read up to the padded depth: in place only where that is the row.
+  return spec_.kernel == 1 && spec_.stride == 1 && spec_.pad == 0 && spec_.in_channels % kernel_->k_group == 0;
 }
 
 std::size_t QuantizedConv::scratch_bytes(int, int) const {

@@ -3,11 +3,12 @@
 // registers over the whole depth; then the epilogue dequantizes, adds bias
 // and residual, applies ReLU and writes float32 and/or requantized u8.
 //
-// Every ISA reads one packed layout (kQNr columns, depth in groups of four:
-// b[(k / 4) * kQNr * 4 + j * 4 + k % 4], the order vpdpbusd and sdot read),
-// and computes exactly the same integers and the same float epilogue
-// (multiply, then add: never fused), so int8 results are bit-identical on
-// every path. Weights lie in [-kQWeightMax, kQWeightMax]: AVX2's vpmaddubsw
+// Weights are packed in panels of kQNr columns, depth in groups of the
+// kernel's k_group: b[(k / G) * kQNr * G + j * G + k % G]. G = 4 is the
+// order vpdpbusd and sdot read; the i8mm kernel's usmmla reads G = 8 (two
+// columns' eight depths per register). Every kernel computes exactly the
+// same integers and the same float epilogue (multiply, then add: never
+// fused), so int8 results are bit-identical on every path. Weights lie in [-kQWeightMax, kQWeightMax]: AVX2's vpmaddubsw
 // adds two u8 x s8 products into a saturating s16, and 2 x 255 x 64 fits.
 #pragma once
 
@@ -38,7 +39,7 @@ struct QEpilogue {
 };
 
 struct QTileArgs {
-  int k = 0;  // a multiple of 4
+  int k = 0;  // a multiple of the kernel's k_group
   const std::uint8_t* a = nullptr;  // row r at a + r * a_row_stride; rows >= `rows` never read
   std::ptrdiff_t a_row_stride = 0;
   const std::int8_t* b = nullptr;  // one packed panel of kQNr columns
@@ -55,13 +56,14 @@ struct QMicroKernel {
   const char* name;  // unique: scalar, avx2, neon, neon_sdot, neon_i8mm
   int mr;
   void (*run)(const QTileArgs&);
+  int k_group = 4;  // depths per packed group (the layout above)
 };
 
 QMicroKernel qmicrokernel_scalar();
 QMicroKernel qmicrokernel_avx2();
 QMicroKernel qmicrokernel_neon();       // any ARMv8-A: widening multiply-adds
 QMicroKernel qmicrokernel_neon_sdot();  // dot-product extension (FEAT_DotProd)
-QMicroKernel qmicrokernel_neon_i8mm();  // mixed-sign dot products (FEAT_I8MM)
+QMicroKernel qmicrokernel_neon_i8mm();  // mixed-sign matrix multiply-adds (FEAT_I8MM)
 // Every int8 kernel this CPU and build can run on path `isa`, best first:
 // on aarch64 the i8mm one, then sdot, then plain NEON; AVX-512 machines
 // run the AVX2 one. Tests run each of them; throws if `isa` cannot run here.

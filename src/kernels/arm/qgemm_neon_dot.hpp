@@ -1,12 +1,9 @@
 // The int8 micro-kernel of the aarch64 dot-product instructions, 4 rows x
-// 16 columns, written once for two products (included only by
-// qgemm_neon_sdot.cpp and qgemm_neon_i8mm.cpp, each compiled for its
-// extension and run only where the CPU has it):
-//   - sdot (FEAT_DotProd) multiplies s8 by s8: the u8 input is read as
-//     a - 128 (its top bit flipped), and 128 x each column's weight sum
-//     (QTileArgs::b_column_sums) is added back at the end;
-//   - sudot (FEAT_I8MM) multiplies the s8 weights by the u8 input as is.
-// Each instruction adds four columns' four-deep products of one row into
+// 16 columns, written for a product given as a class (qgemm_neon_sdot.cpp
+// compiles it for sdot, FEAT_DotProd, which multiplies s8 by s8: the u8
+// input is read as a - 128, its top bit flipped, and 128 x each column's
+// weight sum, QTileArgs::b_column_sums, is added back at the end). Each
+// instruction adds four columns' four-deep products of one row into
 // four s32 lanes: the packed panel (kernels/qgemm.hpp) holds four columns of
 // a depth quad in one 16-byte register, and the row's quad is picked as a
 // lane of a register that holds 16 of its depths. 16 accumulators, 4 rows of
