@@ -17,9 +17,9 @@ inline void require(bool condition, ErrorKind kind, const std::string& context,
 inline void require(bool condition, ErrorKind kind, const char* context, const char* what) {
   if (!condition) throw Error(kind, std::string(context) + ": " + what);
 }
-// A named context (a file) and a literal message: the overload above
-// would otherwise build a std::string of the message on every call, which in
-// a loop over a file's values cost a heap allocation per value.
+// A named context (a file) and a literal message: the first overload would
+// otherwise take the call and build a std::string of the message every
+// time, which in a loop over a file's values cost a heap allocation each.
 inline void require(bool condition, ErrorKind kind, const std::string& context, const char* what) {
   if (condition) return;
   std::string message = context;

@@ -74,14 +74,23 @@ const QMicroKernel& qmicro_kernel(Isa isa);
 // The epilogue of one value, shared by the kernels that finish from arrays
 // (and by tests as the definition): v = acc * scale + bias (+ residual),
 // then ReLU. Whatever includes it compiles with -ffp-contract=off, or the
-// compiler may fuse the two steps and round once.
+// compiler may fuse the two steps and round once. Each file gets its own
+// copy (an unnamed namespace): files compiled for an ISA extension include
+// it too, and the copy a baseline kernel calls must be compiled for the
+// baseline.
+namespace {
 inline float q_dequantize(std::int32_t acc, float scale, float bias) {
   float v = float(acc) * scale;
   return v + bias;
 }
 inline std::uint8_t q_requantize(float v, float inv_step) {
-  const float x = std::min(std::max(v * inv_step, 0.0f), 255.0f);
+  // std::max(x, 0) then std::min(x, 255), spelled out: no template copy
+  // shared with the extension files either.
+  const float scaled = v * inv_step;
+  const float low = scaled < 0.0f ? 0.0f : scaled;
+  const float x = 255.0f < low ? 255.0f : low;
   return std::uint8_t(std::nearbyint(x));  // nearest, ties to even: what cvtps2dq does
 }
+}  // namespace
 
 }  // namespace aoi::kernels

@@ -1,12 +1,16 @@
 // The int8 epilogue from an array of s32 sums, for the kernels that finish
-// their tiles in plain C++ (scalar, NEON). Only baseline-compiled files
-// include it, built with -ffp-contract=off (qgemm.hpp).
+// their tiles in plain C++ (scalar, NEON), built with -ffp-contract=off
+// (qgemm.hpp). The NEON dot-product and i8mm files, compiled for their
+// extensions, include it too: like q_dequantize, each file gets its own
+// copy (an unnamed namespace), so the baseline kernels never call code
+// compiled for an extension.
 #pragma once
 
 #include "kernels/qgemm.hpp"
 
 namespace aoi::kernels {
 
+namespace {
 template <int Mr>
 inline void finish_q_tile(const QTileArgs& t, const std::int32_t (*sums)[kQNr]) {
   const QEpilogue& ep = t.ep;
@@ -19,5 +23,7 @@ inline void finish_q_tile(const QTileArgs& t, const std::int32_t (*sums)[kQNr]) 
       if (ep.out_u8) ep.out_u8[r * ep.ld_u8 + j] = q_requantize(v, ep.out_inv_step);
     }
 }
+
+}  // namespace
 
 }  // namespace aoi::kernels

@@ -215,12 +215,13 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
       throw Error(ErrorKind::kBadData, name + ": " + e.what());
     }
     if (b.mode != Mode::kSupervised) {
+      // Read quickly, each bank's base64 is the next blob of the text; a
+      // document whose banks and blobs do not pair up is read in full.
+      if (quick && (!doc.at("anomaly").at("banks").is_array() ||
+                    text.blobs.size() != doc.at("anomaly").at("banks").size()))
+        read_in_full();
       const json& anomaly = doc.at("anomaly");
       const int dim = ::aoi::detail::json_number<int>(anomaly.at("patch_dim"), name + ": anomaly.patch_dim");
-      // Read quickly, each bank's base64 is the next blob of the text (the
-      // banks are the only "f32_base64" members save_bundle writes).
-      require(!quick || text.blobs.size() == anomaly.at("banks").size(), ErrorKind::kBadData, name,
-              "anomaly banks and their base64 blobs do not pair up");
       std::size_t blob = 0;
       for (const json& bank : anomaly.at("banks")) {
         const float scale = bank.at("scale").get<float>();

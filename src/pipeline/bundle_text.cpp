@@ -45,7 +45,16 @@ struct Frame {
   bool object = false;
   bool expect_key = false;  // in an object, after '{' or ','
   int sealed_members = 0;   // top level only: members that went into the hash
+  std::string_view name;    // the key this container is the value of ("" in an array)
+  std::string_view key;     // an object's latest key
 };
+
+// Whether the container on top of `stack` is an element of the bundle's
+// anomaly.banks array: the only place save_bundle writes a bank's base64.
+bool in_a_bank(const std::vector<Frame>& stack) {
+  return stack.size() == 4 && stack[1].object && stack[1].name == "anomaly" && !stack[2].object &&
+         stack[2].name == "banks" && stack[3].object;
+}
 
 }  // namespace
 
@@ -88,7 +97,8 @@ BundleText scan_bundle_text(std::string_view t) {
           if (!skipping && top.sealed_members++ > 0) seal.add(',');
           out.members.push_back({std::string(body), 0, 0});
         }
-        blob_next = body == "f32_base64";
+        top.key = body;
+        blob_next = body == "f32_base64" && in_a_bank(stack);
         out.reduced.append(quoted);
         if (!skipping) seal.add(quoted);
       } else if (blob_next) {
@@ -109,7 +119,10 @@ BundleText scan_bundle_text(std::string_view t) {
       case '[':
         if (stack.empty() && c == '[') return {};  // a bundle is an object
         emit(c);
-        stack.push_back({c == '{', c == '{', 0});
+        {
+          const std::string_view name = !stack.empty() && stack.back().object ? stack.back().key : std::string_view();
+          stack.push_back({c == '{', c == '{', 0, name, {}});
+        }
         break;
       case '}':
       case ']':
@@ -149,10 +162,11 @@ BundleText scan_bundle_text(std::string_view t) {
 }
 
 std::string_view BundleText::member(std::string_view key) const {
+  std::string_view found;  // the last of repeated keys, as JSON parsing keeps
   for (const Member& m : members)
     if (m.key == key && m.begin <= m.end && m.end <= reduced.size())
-      return std::string_view(reduced).substr(m.begin, m.end - m.begin);
-  return {};
+      found = std::string_view(reduced).substr(m.begin, m.end - m.begin);
+  return found;
 }
 
 }  // namespace aoi::pipeline::detail

@@ -4,8 +4,9 @@
 // members, and the compact dump is the indented one without the whitespace
 // between tokens: so the seal can be checked on the file's own bytes, and
 // the megabytes of base64 of the memory banks are neither lexed into JSON
-// strings nor serialised again. A file that was reformatted (another indent,
-// other number spellings) fails this check and is read the slow way
+// strings nor serialised again. Whitespace between tokens does not matter
+// (another indent passes); a file spelled otherwise (other number
+// spellings, escapes, key order) fails this check and is read the slow way
 // (parse_bundle), which decides.
 #pragma once
 
@@ -24,8 +25,8 @@ struct BundleText {
   // top-level "checksum" and "model_version" members: the seal, when the
   // file is as save_bundle wrote it.
   std::uint64_t sealed_hash = 0;
-  // The text without whitespace between tokens, every "f32_base64" string
-  // emptied: what JSON parsing then reads.
+  // The text without whitespace between tokens, the "f32_base64" string of
+  // every element of anomaly.banks emptied: what JSON parsing then reads.
   std::string reduced;
   // The bodies of those strings, in the order of the text (views into it).
   std::vector<std::string_view> blobs;
@@ -35,8 +36,8 @@ struct BundleText {
     std::size_t begin = 0, end = 0;
   };
   std::vector<Member> members;
-  // The compact text of the top-level member `key`'s value (blobs emptied),
-  // or an empty view if there is none.
+  // The compact text of the top-level member `key`'s value (blobs emptied;
+  // the last one if the key repeats), or an empty view if there is none.
   std::string_view member(std::string_view key) const;
 };
 

@@ -29,10 +29,11 @@ inline const std::filesystem::path& scratch() {
     std::filesystem::create_directories(d);
     std::atexit([] {
       std::error_code ignored;
-      // The path again, not `dir`: static objects are gone by now.
-      if (getpid() == owner)
-        std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("aoi_fuzz_" + std::to_string(owner)),
-                                    ignored);
+      // The path again, not `dir`: static objects are gone by now. No
+      // exception may leave an exit handler.
+      const auto temp = std::filesystem::temp_directory_path(ignored);
+      if (getpid() == owner && !ignored)
+        std::filesystem::remove_all(temp / ("aoi_fuzz_" + std::to_string(owner)), ignored);
     });
     return d;
   }();

@@ -1,7 +1,7 @@
 // A directory of one test process under the system's temp directory,
 // removed when that process exits normally (failed tests included), so that
-// repeated runs leave nothing behind. A forked child that exits does not
-// remove it: the removal runs only in the process that made it.
+// repeated runs leave nothing behind. Each directory is removed only by the
+// process that made it: a forked child's exit leaves its parent's alone.
 #pragma once
 
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace aoi::test {
@@ -17,17 +18,16 @@ namespace aoi::test {
 namespace scratch_detail {
 struct Registry {
   std::mutex mutex;
-  pid_t owner = ::getpid();
-  std::vector<std::filesystem::path> dirs;
+  std::vector<std::pair<std::filesystem::path, pid_t>> dirs;  // and the process that made each
 };
 inline Registry& registry() {
   static Registry* r = [] {
     auto* made = new Registry;  // never destroyed: the exit handler reads it
     std::atexit([] {
       Registry& reg = registry();
-      if (::getpid() != reg.owner) return;
       std::error_code ignored;
-      for (const auto& d : reg.dirs) std::filesystem::remove_all(d, ignored);
+      for (const auto& [dir, owner] : reg.dirs)
+        if (owner == ::getpid()) std::filesystem::remove_all(dir, ignored);
     });
     return made;
   }();
@@ -42,8 +42,8 @@ inline std::filesystem::path process_scratch(const std::string& prefix) {
   {
     std::lock_guard<std::mutex> lock(reg.mutex);
     bool known = false;
-    for (const auto& d : reg.dirs) known = known || d == dir;
-    if (!known) reg.dirs.push_back(dir);
+    for (const auto& entry : reg.dirs) known = known || entry.first == dir;
+    if (!known) reg.dirs.emplace_back(dir, ::getpid());
   }
   std::filesystem::create_directories(dir);
   return dir;
