@@ -97,8 +97,11 @@ TEST(BundleText, TheSealOfTheTextIsTheSealOfTheDocument) {
           blobs.push_back(bank["f32_base64"]), bank["f32_base64"] = "";
     EXPECT_EQ(json::parse(scanned.reduced), blanked);
     ASSERT_EQ(scanned.blobs.size(), blobs.size());
-    for (std::size_t k = 0; k < blobs.size(); ++k)
-      EXPECT_EQ(json::parse("\"" + std::string(scanned.blobs[k]) + "\""), blobs[k]);
+    for (std::size_t k = 0; k < blobs.size(); ++k) {
+      std::string quoted(1, '"');
+      quoted.append(scanned.blobs[k]).push_back('"');
+      EXPECT_EQ(json::parse(quoted), blobs[k]);
+    }
     for (const auto& [key, value] : blanked.items()) {
       const std::string spelled = json(key).dump();  // member() takes keys as spelled: those without escapes
       if (spelled.size() == key.size() + 2 && spelled.compare(1, key.size(), key) == 0) {
