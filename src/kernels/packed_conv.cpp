@@ -188,11 +188,24 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
   const std::size_t taps = std::size_t(s.kernel) * s.kernel, packed = std::size_t(m.panels) * m.k * nr;
   m.weights = allocate_floats(packed);
   std::fill(m.weights.get(), m.weights.get() + packed, 0.0f);  // the padding columns of the last panel
-  for (int oc = 0; oc < s.out_channels; ++oc)
-    for (int k = 0; k < m.k; ++k) {
-      const int tap = k / s.in_channels, ci = k % s.in_channels;
-      m.weights[packed_b_at(k, oc, m.k, m.kc_max, m.panels, nr)] = oihw[(std::size_t(oc) * s.in_channels + ci) * taps + tap];
+  // Block by block and panel by panel, as packed_b_at lays them out, with
+  // the tap and channel of k stepped along: no division per weight (a bank
+  // of a million points is packed at every start).
+  for (int k0 = 0; k0 < m.k; k0 += m.kc_max) {
+    const int kc = std::min(m.kc_max, m.k - k0);
+    for (int p = 0; p < m.panels; ++p) {
+      float* dst = m.weights.get() + packed_b_offset(k0, kc, p, m.panels, nr);
+      for (int j = 0; j < nr && p * nr + j < s.out_channels; ++j) {
+        const float* src = oihw.data() + std::size_t(p * nr + j) * s.in_channels * taps;
+        std::size_t tap = std::size_t(k0 / s.in_channels);
+        int ci = k0 % s.in_channels;
+        for (int kk = 0; kk < kc; ++kk) {
+          dst[std::size_t(kk) * nr + j] = src[std::size_t(ci) * taps + tap];
+          if (++ci == s.in_channels) ci = 0, ++tap;
+        }
+      }
     }
+  }
 }
 
 std::vector<std::span<const float>> PackedConv::packed_buffers() const {
