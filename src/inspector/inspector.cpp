@@ -5,6 +5,7 @@
 #include "aoi/inspector.hpp"
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <vector>
 
@@ -210,11 +211,18 @@ Inspector Inspector::open(const std::filesystem::path& bundle_path, const Inspec
 
 Inspector InspectorAccess::open(const std::filesystem::path& bundle_path, const std::filesystem::path& weights_path,
                                 const EngineOptions& engine_options) {
+  // The weight file is opened (mapped, every byte hashed) on a thread of its
+  // own while this one reads the bundle: neither needs the other, and both
+  // are a start-up cost. The bundle's errors come first, as when they ran
+  // one after the other; the future's destructor waits for the thread.
+  std::future<weights::WeightFile> opening = std::async(std::launch::async, [&weights_path] {
+    return weights::WeightFile::open(weights::resolve_location(weights_path));
+  });
   pipeline::ModelBundle bundle = pipeline::load_bundle(bundle_path);
   EngineOptions options = engine_options;
   options.recipe = bundle.recipe;  // the features the model was trained on
   options.patches = pipeline::mode_uses_patches(bundle.mode);
-  Engine engine = Engine::load(weights::resolve_location(weights_path), options);
+  Engine engine(opening.get(), options);
   require(engine.weights().payload_hash() == bundle.weights_hash, ErrorKind::kBadWeights, bundle_path.string(),
           "trained on trunk weights " + pipeline::hash_hex(bundle.weights_hash) + " but " + engine.weights().name() +
               " holds " + pipeline::hash_hex(engine.weights().payload_hash()) +
