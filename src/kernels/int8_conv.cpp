@@ -82,15 +82,22 @@ QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> 
             "weight scales must be non-negative numbers");
     scale_[oc] = input_scale * weight_scale[oc];
     bias_[oc] = bias[oc];
-    std::int8_t* panel = packed_ + std::size_t(oc / kQNr) * k_padded_ * kQNr;
-    const int j = oc % kQNr;
+    // Depth k = (tap, ci) in order: within a group the column's bytes are
+    // adjacent, and each group of the panel is group x kQNr bytes further.
+    // Stepping along (no division per weight) keeps packing, done at every
+    // start, small beside the first image.
+    std::int8_t* dst = packed_ + std::size_t(oc / kQNr) * k_padded_ * kQNr + std::size_t(oc % kQNr) * group;
     const std::int8_t* w = oihw.data() + std::size_t(oc) * s.in_channels * taps;
+    std::int32_t sum = 0;
+    int within = 0;
     for (std::size_t tap = 0; tap < taps; ++tap)
       for (int ci = 0; ci < s.in_channels; ++ci) {
-        const std::size_t k = tap * s.in_channels + ci;
-        panel[(k / group) * group * kQNr + j * group + k % group] = w[std::size_t(ci) * taps + tap];
-        column_sums_[oc] += w[std::size_t(ci) * taps + tap];
+        const std::int8_t v = w[std::size_t(ci) * taps + tap];
+        dst[within] = v;
+        sum += v;
+        if (++within == group) within = 0, dst += std::size_t(group) * kQNr;
       }
+    column_sums_[oc] = sum;
   }
 }
 
