@@ -110,10 +110,11 @@ struct Engine::State {
         throw Error(ErrorKind::kUnsupported,
                     std::string("engine: instruction set ") + kernels::isa_name(isa) + " is not available on this CPU or build");
       if (weights.description().precision == "int8") {
-        quantized.emplace(trunk, isa, s, &weights);
+        // In the engine's arena: packing runs on its threads, no more.
+        arena->execute([&] { quantized.emplace(trunk, isa, s, &weights); });
         workspace_floats = quantized->workspace_floats(options.threads);
         if (recipe_scale(options.recipe) > 1) {
-          quantized_large.emplace(trunk, isa, s * recipe_scale(options.recipe), &weights);
+          arena->execute([&] { quantized_large.emplace(trunk, isa, s * recipe_scale(options.recipe), &weights); });
           workspace_floats = std::max(workspace_floats, quantized_large->workspace_floats(options.threads));
         }
       } else {

@@ -55,13 +55,24 @@ QuantizedTrunk::QuantizedTrunk(const Trunk& trunk, kernels::Isa isa, int input_s
     plan_.bytes = std::max(plan_.bytes, std::max(values, std::size_t(in_size) * in_size * c.spec().in_channels));
     plan_.per_slot = std::max(plan_.per_slot, (c.scratch_bytes(in_size, in_size) + 3) / 4);
   };
+  // The layers are packed side by side, each one task: packing is most of an
+  // int8 start, and a layer needs nothing of another.
+  std::vector<const Conv2d*> convs;
+  for (const auto& stage : trunk.stages())
+    for (const auto& b : stage) {
+      convs.insert(convs.end(), {&b.conv1, &b.conv2, &b.conv3});
+      if (b.downsample) convs.push_back(&*b.downsample);
+    }
+  std::vector<std::optional<kernels::QuantizedConv>> made(convs.size());
+  par::for_each_index(0, int(convs.size()), [&](int i) { made[i].emplace(quantized(*convs[i], isa, source)); });
+  std::size_t next = 0;
+  auto take = [&] { return std::move(*made[next++]); };
   for (const auto& stage : trunk.stages()) {
     std::vector<Block> blocks;
     for (const auto& b : stage) {
-      Block q{quantized(b.conv1, isa, source), quantized(b.conv2, isa, source), quantized(b.conv3, isa, source),
-              std::nullopt};
+      Block q{take(), take(), take(), std::nullopt};
       if (b.downsample) {
-        q.downsample.emplace(quantized(*b.downsample, isa, source));
+        q.downsample.emplace(take());
         require(q.downsample->input_scale() == q.conv1.input_scale(), ErrorKind::kBadWeights, b.downsample->name(),
                 "reads the block input as conv1 does, so its input scale must be conv1's");
       }
