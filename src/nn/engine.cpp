@@ -118,10 +118,10 @@ struct Engine::State {
           workspace_floats = std::max(workspace_floats, quantized_large->workspace_floats(options.threads));
         }
       } else {
-        packed.emplace(pack_trunk(isa, s));
+        arena->execute([&] { packed.emplace(pack_trunk(isa, s)); });
         workspace_floats = packed->workspace_floats(options.threads);
         if (recipe_scale(options.recipe) > 1) {
-          packed_large.emplace(pack_trunk(isa, s * recipe_scale(options.recipe)));
+          arena->execute([&] { packed_large.emplace(pack_trunk(isa, s * recipe_scale(options.recipe))); });
           workspace_floats = std::max(workspace_floats, packed_large->workspace_floats(options.threads));
         }
       }

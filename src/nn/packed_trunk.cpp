@@ -1,4 +1,5 @@
 #include "nn/packed_trunk.hpp"
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -47,59 +48,81 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
                          std::span<const std::span<const float>> packed)
     : isa_(isa), input_size_(input_size), feature_dim_(trunk.feature_dim()) {
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
-  std::vector<float> copy;
-  std::size_t next_packed = 0;  // the next of `packed`, two per layer
-  if (source && packed.empty()) {
-    std::size_t largest = 0;
-    auto grow = [&](const Conv2d& c) { largest = std::max(largest, c.weight().size() + c.bias().size()); };
-    grow(trunk.stem());
+  // First the plan of every layer, in order: its input size and whether it
+  // reads a padded input or writes a border (geometry only). Then the layers
+  // are packed side by side, each one task (packing is most of a start that
+  // maps no pack file), and last taken in order.
+  struct Job {
+    const Conv2d* conv;
+    int size;
+    bool padded_input;
+    int output_border;
+  };
+  std::vector<Job> jobs;
+  // The stem reads an input padded here, at conversion to NHWC: unpadded, it
+  // reads its patch rows in place instead of gathering them (PackedConv).
+  stem_pad_ = trunk.stem().pad();
+  jobs.push_back({&trunk.stem(), input_size + 2 * stem_pad_, true, 0});
+  std::vector<int> borders;  // per block, in order
+  {
+    int size = Trunk::pooled_size(
+        spec_of(trunk.stem(), true).out_size(input_size + 2 * stem_pad_));
     for (const auto& stage : trunk.stages())
       for (const auto& b : stage) {
-        grow(b.conv1), grow(b.conv2), grow(b.conv3);
-        if (b.downsample) grow(*b.downsample);
+        const int s1 = b.conv1.geometry(size, size).out_height(), s2 = b.conv2.geometry(s1, s1).out_height();
+        // A padded conv2 that runs as a GEMM (a 3x3 on a map under 7x7: res5's
+        // at inputs under 224x224, or small test networks) would
+        // gather its patch rows, again in every task of a column split; reading
+        // a zero border conv1 writes around its output, it reads them in place.
+        const int pad2 = b.conv2.pad();
+        const bool gemm2 = kernels::choose_algorithm(spec_of(b.conv2), s1, s1) == kernels::ConvAlgorithm::kGemm;
+        const int border = pad2 > 0 && gemm2 ? pad2 : 0;
+        borders.push_back(border);
+        jobs.push_back({&b.conv1, size, false, border});
+        jobs.push_back({&b.conv2, s1 + 2 * border, border > 0, 0});
+        jobs.push_back({&b.conv3, s2, false, 0});
+        if (b.downsample) jobs.push_back({&*b.downsample, size, false, 0});
+        size = spec_of(b.conv3).out_size(s2);
       }
-    copy.reserve(largest);
   }
-  // Grows the plan to hold a layer's output and scratch.
-  auto finish_layer = [&](kernels::PackedConv layer, int size, int output_border) {
-    const int out = layer.spec().out_size(size) + 2 * output_border;
-    plan_.activation = std::max(plan_.activation, std::size_t(out) * out * layer.spec().out_channels);
-    plan_.per_slot = std::max(plan_.per_slot, layer.scratch_floats(size, size));
-    return layer;
-  };
-  // Packs a layer for its input size (or takes it from `packed`) and plans
-  // for it.
-  auto plan_layer = [&](const Conv2d& conv, int size, bool padded_input = false, int output_border = 0) {
+  require(packed.empty() || packed.size() >= 2 * jobs.size(), ErrorKind::kBadWeights, "trunk",
+          "the packed weights hold fewer layers than the trunk");
+  require(packed.empty() || packed.size() <= 2 * jobs.size(), ErrorKind::kBadWeights, "trunk",
+          "the packed weights hold more layers than the trunk");
+
+  // Raw weights come through one buffer per thread: no heap churn between
+  // the packed layers' allocations (which would keep freed memory resident).
+  std::vector<std::vector<float>> copies(std::size_t(par::max_concurrency()));
+  std::vector<std::optional<kernels::PackedConv>> made(jobs.size());
+  par::for_each_index(0, int(jobs.size()), [&](int i) {
+    const Job& job = jobs[std::size_t(i)];
+    const Conv2d& conv = *job.conv;
     if (!packed.empty()) {
-      const kernels::ConvSpec spec = spec_of(conv, padded_input);
-      require(next_packed + 2 <= packed.size(), ErrorKind::kBadWeights, "trunk",
-              "the packed weights hold fewer layers than the trunk");
-      const auto mine = packed.subspan(next_packed, 2);
-      next_packed += 2;
+      const kernels::ConvSpec spec = spec_of(conv, job.padded_input);
+      const auto mine = packed.subspan(std::size_t(2) * i, 2);
       // The small layers are packed again and must come out the same: a
       // pack made by a build that lays weights out differently is refused.
-      if (source && next_packed / 2 <= std::size_t(kCheckedLayers)) {
+      if (source && i < kCheckedLayers) {
         std::vector<float> raw(conv.weight().size() + conv.bias().size());
         source->copy_out(conv.weight(), raw.data());
         source->copy_out(conv.bias(), raw.data() + conv.weight().size());
-        const auto fresh = pack(conv, size, isa, padded_input, {raw.data(), conv.weight().size()},
+        const auto fresh = pack(conv, job.size, isa, job.padded_input, {raw.data(), conv.weight().size()},
                                 {raw.data() + conv.weight().size(), conv.bias().size()});
         const auto theirs = fresh.packed_buffers();
-        for (int i = 0; i < 2; ++i)
-          require(theirs[i].size() == mine[i].size() &&
-                      std::equal(theirs[i].begin(), theirs[i].end(), mine[i].begin(),
+        for (int k = 0; k < 2; ++k)
+          require(theirs[k].size() == mine[k].size() &&
+                      std::equal(theirs[k].begin(), theirs[k].end(), mine[k].begin(),
                                  [](float a, float b) { return std::bit_cast<std::uint32_t>(a) ==
                                                                std::bit_cast<std::uint32_t>(b); }),
                   ErrorKind::kBadWeights, "trunk", "the packed weights differ from this build's packing");
       }
-      return finish_layer(kernels::PackedConv::from_packed(spec, isa, kernels::choose_algorithm(spec, size, size), mine),
-                          size, output_border);
+      made[std::size_t(i)].emplace(
+          kernels::PackedConv::from_packed(spec, isa, kernels::choose_algorithm(spec, job.size, job.size), mine));
+      return;
     }
     std::span<const float> weight = conv.weight(), bias = conv.bias();
     if (source) {
-      // Through one buffer for all layers: one allocation, no heap churn
-      // between the packed layers' allocations (which would keep freed
-      // memory resident).
+      std::vector<float>& copy = copies[std::size_t(par::current_thread_index())];
       copy.resize(weight.size() + bias.size());
       source->copy_out(weight, copy.data());
       source->copy_out(bias, copy.data() + weight.size());
@@ -107,36 +130,32 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
       weight = std::span<const float>(copy.data(), weight.size());
       bias = std::span<const float>(copy.data() + weight.size(), bias.size());
     }
-    return finish_layer(pack(conv, size, isa, padded_input, weight, bias), size, output_border);
+    made[std::size_t(i)].emplace(pack(conv, job.size, isa, job.padded_input, weight, bias));
+  });
+  copies.clear();
+
+  // Grows the plan to hold each layer's output and scratch, in order.
+  std::size_t next = 0;
+  auto take = [&]() {
+    const Job& job = jobs[next];
+    kernels::PackedConv layer = std::move(*made[next++]);
+    const int out = layer.spec().out_size(job.size) + 2 * job.output_border;
+    plan_.activation = std::max(plan_.activation, std::size_t(out) * out * layer.spec().out_channels);
+    plan_.per_slot = std::max(plan_.per_slot, layer.scratch_floats(job.size, job.size));
+    return layer;
   };
-  // The stem reads an input padded here, at conversion to NHWC: unpadded, it
-  // reads its patch rows in place instead of gathering them (PackedConv).
-  stem_pad_ = trunk.stem().pad();
-  int size = input_size + 2 * stem_pad_;
-  stem_.emplace(plan_layer(trunk.stem(), size, true));
-  plan_.input = std::size_t(3) * size * size;
-  size = Trunk::pooled_size(stem_->spec().out_size(size));
+  stem_.emplace(take());
+  plan_.input = std::size_t(3) * jobs.front().size * jobs.front().size;
+  std::size_t block = 0;
   for (const auto& stage : trunk.stages()) {
     std::vector<Block> blocks;
     for (const auto& b : stage) {
-      const int s1 = b.conv1.geometry(size, size).out_height(), s2 = b.conv2.geometry(s1, s1).out_height();
-      // A padded conv2 that runs as a GEMM (a 3x3 on a map under 7x7: res5's
-      // at inputs under 224x224, or small test networks) would
-      // gather its patch rows, again in every task of a column split; reading
-      // a zero border conv1 writes around its output, it reads them in place.
-      const int pad2 = b.conv2.pad();
-      const bool gemm2 = kernels::choose_algorithm(spec_of(b.conv2), s1, s1) == kernels::ConvAlgorithm::kGemm;
-      const int border = pad2 > 0 && gemm2 ? pad2 : 0;
-      Block p{plan_layer(b.conv1, size, false, border), plan_layer(b.conv2, s1 + 2 * border, border > 0),
-              plan_layer(b.conv3, s2), std::nullopt, border};
-      if (b.downsample) p.downsample.emplace(plan_layer(*b.downsample, size));
-      size = p.conv3.spec().out_size(s2);
+      Block p{take(), take(), take(), std::nullopt, borders[block++]};
+      if (b.downsample) p.downsample.emplace(take());
       blocks.push_back(std::move(p));
     }
     stages_.push_back(std::move(blocks));
   }
-  require(next_packed == packed.size(), ErrorKind::kBadWeights, "trunk",
-          "the packed weights hold more layers than the trunk");
 }
 
 std::vector<std::span<const float>> PackedTrunk::packed_buffers() const {
