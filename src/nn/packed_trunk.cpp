@@ -92,7 +92,7 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
 
   // Raw weights come through one buffer per thread: no heap churn between
   // the packed layers' allocations (which would keep freed memory resident).
-  std::vector<std::vector<float>> copies(std::size_t(par::max_concurrency()));
+  std::vector<std::vector<float>> copies(static_cast<std::size_t>(par::max_concurrency()));
   std::vector<std::optional<kernels::PackedConv>> made(jobs.size());
   par::for_each_index(0, int(jobs.size()), [&](int i) {
     const Job& job = jobs[std::size_t(i)];

@@ -5,9 +5,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <memory>
-#include <ostream>
-#include <streambuf>
 #include <utility>
 #include <vector>
 
@@ -33,46 +30,11 @@ std::uint64_t parse_hex64(const std::string& s, const std::string& context) {
   return std::stoull(s, nullptr, 16);
 }
 
-// Feeds what is written to it into an XXH3-64 state, through a buffer, so
-// that a large document is hashed as it is serialised, not first copied
-// into one string.
-class HashingBuffer : public std::streambuf {
- public:
-  HashingBuffer() {
-    XXH3_64bits_reset(&state_);
-    setp(buffer_, buffer_ + sizeof buffer_);
-  }
-  std::uint64_t digest() {
-    flush();
-    return XXH3_64bits_digest(&state_);
-  }
-
- protected:
-  int_type overflow(int_type c) override {
-    flush();
-    if (!traits_type::eq_int_type(c, traits_type::eof())) {
-      *pptr() = traits_type::to_char_type(c);
-      pbump(1);
-    }
-    return traits_type::not_eof(c);
-  }
-  int sync() override {
-    flush();
-    return 0;
-  }
-
- private:
-  void flush() {
-    XXH3_64bits_update(&state_, pbase(), std::size_t(pptr() - pbase()));
-    setp(buffer_, buffer_ + sizeof buffer_);
-  }
-  XXH3_state_t state_;
-  char buffer_[1 << 16];
-};
-
 // The sealed content: everything but the checksum and the model version, in
 // nlohmann's compact sorted-key dump. The two keys are moved out for the
-// dump and back (no copy of a bundle's megabytes of bank and trees).
+// dump and back (no copy of a bundle's megabytes of bank and trees). Runs
+// when a bundle is saved, and on loading only a file the quick reading
+// (bundle_text.hpp) cannot vouch for.
 std::uint64_t content_hash(json& doc) {
   std::vector<std::pair<std::string, json>> aside;
   for (const char* key : {"checksum", "model_version"})
@@ -80,22 +42,9 @@ std::uint64_t content_hash(json& doc) {
       aside.emplace_back(key, std::move(*it));
       doc.erase(it);
     }
-  std::uint64_t hash = 0;
-  try {
-    // operator<< dumps compact (width 0), as dump(-1) does, but with strict
-    // UTF-8 handling; a string that is not valid UTF-8 throws, and only
-    // then the dump that replaces it (what the seal is defined by) runs.
-    auto hashing = std::make_unique<HashingBuffer>();
-    std::ostream out(hashing.get());
-    out << doc;
-    out.flush();
-    hash = hashing->digest();
-  } catch (const json::type_error&) {
-    const auto text = doc.dump(-1, ' ', false, json::error_handler_t::replace);
-    hash = XXH3_64bits(text.data(), text.size());
-  }
+  const auto text = doc.dump(-1, ' ', false, json::error_handler_t::replace);
   for (auto& [key, value] : aside) doc[key] = std::move(value);
-  return hash;
+  return XXH3_64bits(text.data(), text.size());
 }
 
 }  // namespace

@@ -5,38 +5,23 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <span>
 #include <string>
 
-#include <unistd.h>
 
 #include "core/require.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace aoi::fuzz {
 
 inline std::span<const std::uint8_t> bytes(const std::uint8_t* data, std::size_t size) { return {data, size}; }
 
 // A scratch folder of this process, for parsers that read files; removed
-// when the fuzzer exits normally (libFuzzer calls exit()), by this process
-// only.
+// when the fuzzer exits normally (libFuzzer calls exit()).
 inline const std::filesystem::path& scratch() {
-  static const pid_t owner = getpid();
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("aoi_fuzz_" + std::to_string(owner));
-    std::filesystem::create_directories(d);
-    std::atexit([] {
-      std::error_code ignored;
-      // The path again, not `dir`: static objects are gone by now. No
-      // exception may leave an exit handler.
-      const auto temp = std::filesystem::temp_directory_path(ignored);
-      if (getpid() == owner && !ignored)
-        std::filesystem::remove_all(temp / ("aoi_fuzz_" + std::to_string(owner)), ignored);
-    });
-    return d;
-  }();
+  static const std::filesystem::path dir = test::process_scratch("aoi_fuzz");
   return dir;
 }
 
