@@ -18,8 +18,10 @@ With --int8-weights (a file from `aoi quantize`) two more run in int8:
   aoi_int8     peer_aoi on that file
   onednn_int8  peer_onednn --precision int8 (u8 x s8 with the same float32
                stem; arbitrary scales, so its features are not compared)
-Each peer's ratio is against aoi at the same precision; a last line gives
-aoi's int8 time over its float32 time. AOI_ISA and ONEDNN_MAX_CPU_ISA in the
+With --bf16-weights (`aoi quantize --precision bf16`) aoi_bf16 and
+onednn_bf16 run the same way in bfloat16.
+Each peer's ratio is against aoi at the same precision; a last table gives
+aoi's reduced-precision times over its float32 time. AOI_ISA and ONEDNN_MAX_CPU_ISA in the
 environment pin both to one instruction set.
 
   python3 bench/compare_peers.py --weights ~/.local/share/aoi/resnet50-imagenet.aoiw
@@ -43,7 +45,7 @@ def have_module(name):
     return subprocess.run([SYSTEM_PYTHON, "-c", f"import {name}"], capture_output=True).returncode == 0
 
 
-def commands(build, weights, iterations, int8_weights=None):
+def commands(build, weights, iterations, low_weights=None):
     peers = {}
     common = ["--weights", weights, "--iterations", str(iterations)]
     aoi = os.path.join(build, "bench", "peer_aoi")
@@ -58,12 +60,14 @@ def commands(build, weights, iterations, int8_weights=None):
                                              common, {"OMP_NUM_THREADS": str(t)})
     else:
         print("note: peer_onednn not built (install libdnnl-dev and re-run cmake)", file=sys.stderr)
-    if int8_weights:
-        int8_common = ["--weights", int8_weights, "--iterations", str(iterations)]
-        peers["aoi_int8"] = lambda t, b: ([aoi, "--threads", str(t), "--batch", str(b)] + int8_common, {})
+    for precision, path in (low_weights or {}).items():
+        low_common = ["--weights", path, "--iterations", str(iterations)]
+        peers["aoi_" + precision] = (lambda c: lambda t, b: ([aoi, "--threads", str(t), "--batch", str(b)] + c, {}))(
+            low_common)
         if os.path.exists(onednn):
-            peers["onednn_int8"] = lambda t, b: ([onednn, "--threads", str(t), "--batch", str(b), "--precision", "int8"] +
-                                                 common, {"OMP_NUM_THREADS": str(t)})
+            peers["onednn_" + precision] = (lambda p: lambda t, b: (
+                [onednn, "--threads", str(t), "--batch", str(b), "--precision", p] + common,
+                {"OMP_NUM_THREADS": str(t)}))(precision)
     script = os.path.join(ROOT, "bench", "peers", "python_peer.py")
     for peer, module in (("torch", "torch"), ("opencv", "cv2")):
         if have_module(module) and have_module("torch"):
@@ -92,6 +96,7 @@ def main():
     ap.add_argument("--batch", default="1")
     ap.add_argument("--peers", default="aoi,onednn,onednn_nchw,torch,opencv")
     ap.add_argument("--int8-weights", help="an int8 file from aoi quantize: adds aoi_int8 and onednn_int8")
+    ap.add_argument("--bf16-weights", help="a bf16 file from aoi quantize: adds aoi_bf16 and onednn_bf16")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--headline", help="also write the README's short table here")
     ap.add_argument("--from-json", help="the results of an earlier --json: print, do not run")
@@ -102,8 +107,9 @@ def main():
         write_headline(doc.get("raw", doc)["rows"], a.headline)
         return
 
-    wanted = a.peers.split(",") + (["aoi_int8", "onednn_int8"] if a.int8_weights else [])
-    peers = {k: v for k, v in commands(a.build, a.weights, a.iterations, a.int8_weights).items() if k in wanted}
+    low = {p: w for p, w in (("int8", a.int8_weights), ("bf16", a.bf16_weights)) if w}
+    wanted = a.peers.split(",") + [side + "_" + p for p in low for side in ("aoi", "onednn")]
+    peers = {k: v for k, v in commands(a.build, a.weights, a.iterations, low).items() if k in wanted}
     configs = [(int(t), int(b)) for t in a.threads.split(",") for b in a.batch.split(",")]
     samples = {}
     fastest = {}  # each program's fastest pass over all rounds
@@ -120,7 +126,7 @@ def main():
 
     ref = sums["aoi"]
     for name, s in sums.items():
-        if name.endswith("_int8"):
+        if precision_of(name) != "fp32":
             continue  # other weights (aoi) or arbitrary scales (oneDNN)
         if abs(s - ref) > 1e-3 * max(1.0, abs(ref)):
             print(f"warning: {name} feature sum {s} differs from aoi's {ref}", file=sys.stderr)
@@ -133,7 +139,7 @@ def main():
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for t, b in configs:
         for name in peers:
-            mine = "aoi_int8" if name.endswith("_int8") else "aoi"
+            mine = "aoi" + suffix(precision_of(name))
             aoi_ms = statistics.median(samples[(mine, t, b)])
             aoi_best = fastest[(mine, t, b)]
             ms = statistics.median(samples[(name, t, b)])
@@ -141,13 +147,13 @@ def main():
             rows.append({"peer": name, "threads": t, "batch": b, "ms": ms, "aoi_over_peer": aoi_ms / ms,
                          "fastest_ms": best, "aoi_over_peer_fastest": aoi_best / best})
             print(f"| {name} | {t} | {b} | {ms:.1f} | {aoi_ms / ms:.2f} | {best:.1f} | {aoi_best / best:.2f} |")
-    if "aoi_int8" in peers:
+    for p in low:
         print()
-        print("| threads | batch | aoi int8 / aoi fp32 (median) | fastest passes |")
+        print(f"| threads | batch | aoi {p} / aoi fp32 (median) | fastest passes |")
         print("| --- | --- | --- | --- |")
         for t, b in configs:
-            r = statistics.median(samples[("aoi_int8", t, b)]) / statistics.median(samples[("aoi", t, b)])
-            rf = fastest[("aoi_int8", t, b)] / fastest[("aoi", t, b)]
+            r = statistics.median(samples[("aoi_" + p, t, b)]) / statistics.median(samples[("aoi", t, b)])
+            rf = fastest[("aoi_" + p, t, b)] / fastest[("aoi", t, b)]
             print(f"| {t} | {b} | {r:.2f} | {rf:.2f} |")
     if a.json:
         with open(a.json, "w") as f:
@@ -156,17 +162,29 @@ def main():
         write_headline(rows, a.headline)
 
 
+def precision_of(name):
+    for p in ("int8", "bf16"):
+        if name.endswith("_" + p):
+            return p
+    return "fp32"
+
+
+def suffix(precision):
+    return "" if precision == "fp32" else "_" + precision
+
+
 def write_headline(rows, path):
-    """aoi / oneDNN per precision and thread count, and aoi int8 / aoi fp32."""
+    """aoi / oneDNN per precision and thread count, and aoi's reduced precision / its fp32."""
     ms = {(r["peer"], r["threads"], r["batch"]): r["ms"] for r in rows}
-    lines = ["| trunk, batch 1 | threads | aoi ms | oneDNN ms | aoi / oneDNN | aoi int8 / aoi fp32 |",
+    lines = ["| trunk, batch 1 | threads | aoi ms | oneDNN ms | aoi / oneDNN | aoi at this precision / aoi fp32 |",
              "| --- | --- | --- | --- | --- | --- |"]
-    for (peer, t, b), peer_ms in sorted(ms.items(), key=lambda kv: (kv[0][0].endswith("_int8"), kv[0][1])):
-        if peer not in ("onednn", "onednn_int8"):
+    order = {"fp32": 0, "bf16": 1, "int8": 2}
+    for (peer, t, b), peer_ms in sorted(ms.items(), key=lambda kv: (order[precision_of(kv[0][0])], kv[0][1])):
+        precision = precision_of(peer)
+        if peer != "onednn" + suffix(precision):
             continue
-        precision = "int8" if peer.endswith("_int8") else "fp32"
-        mine = ms[("aoi_int8" if precision == "int8" else "aoi", t, b)]
-        ratio = "%.2f" % (ms[("aoi_int8", t, b)] / ms[("aoi", t, b)]) if precision == "int8" else ""
+        mine = ms[("aoi" + suffix(precision), t, b)]
+        ratio = "%.2f" % (mine / ms[("aoi", t, b)]) if precision != "fp32" else ""
         lines.append(f"| {precision} | {t} | {mine:.1f} | {peer_ms:.1f} | {mine / peer_ms:.2f} | {ratio} |")
     text = "\n".join(lines) + "\n"
     if path:

@@ -11,7 +11,11 @@
 // weights are quantized here, not calibrated): a timing peer, whose
 // features are not compared.
 //
-//   onednn_trunk --weights W.aoiw --batch 1 --iterations 30 [--layout any|plain] [--precision fp32|int8]
+// --precision bf16 does the same in bfloat16 (the bf16 network of aoi's bf16
+// files: float32 stem, bf16 bottleneck convolutions with bf16 weights and
+// activations, float32 sums inside oneDNN, the identity summed in bf16).
+//
+//   onednn_trunk --weights W.aoiw --batch 1 --iterations 30 [--layout any|plain] [--precision fp32|int8|bf16]
 #include <dnnl.hpp>
 
 #include <algorithm>
@@ -42,7 +46,7 @@ struct Net {
   std::vector<std::pair<dnnl::primitive, std::unordered_map<int, memory>>> steps;
   std::vector<std::vector<float>> keep;  // user-side buffers the primitives read
   std::vector<std::vector<std::int8_t>> keep_s8;
-  bool int8 = false;  // bottleneck convolutions in u8 x s8
+  dt low = dt::f32;  // the bottleneck convolutions' activations: f32, u8 (x s8 weights) or bf16
 
   memory ensure(memory m, const memory::desc& want) {
     if (m.get_desc() == want) return m;
@@ -52,15 +56,16 @@ struct Net {
   }
 
   // Convolution with fused post-ops; `accumulate` holds the residual and
-  // receives the output (sum post-op) when given. `quantized`: u8 x s8 with
-  // per-channel output scales, u8 output.
+  // receives the output (sum post-op) when given. `act` u8: u8 x s8 with
+  // per-channel output scales, u8 output; bf16: bf16 in, weights and out.
   memory conv(memory src, const aoi::nn::Conv2d& c, int batch, int h, int w, bool relu, memory* accumulate,
-              bool quantized = false) {
+              dt act = dt::f32) {
+    const bool quantized = act == dt::u8;
     const int k = c.kernel(), s = c.stride(), p = c.pad();
     const auto g = c.geometry(h, w);
     const memory::dims src_d{batch, c.in_channels(), h, w}, dst_d{batch, c.out_channels(), g.out_height(), g.out_width()},
         w_d{c.out_channels(), c.in_channels(), k, k}, b_d{c.out_channels()};
-    const dt act = quantized ? dt::u8 : dt::f32, wt = quantized ? dt::s8 : dt::f32;
+    const dt wt = quantized ? dt::s8 : act;
     dnnl::post_ops ops;
     if (accumulate) ops.append_sum(1.0f);
     if (relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
@@ -85,7 +90,7 @@ struct Net {
       keep.emplace_back(c.weight().begin(), c.weight().end());
       user_values = keep.back().data();
     }
-    memory user_w({w_d, wt, tag::oihw}, eng, user_values);
+    memory user_w({w_d, quantized ? dt::s8 : dt::f32, tag::oihw}, eng, user_values);
     memory weights(pd.weights_desc(), eng);
     dnnl::reorder(user_w, weights).execute(stream, user_w, weights);  // once, at build time
     stream.wait();
@@ -133,11 +138,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--layout must be any or plain\n");
     return 2;
   }
-  if (args.precision != "fp32" && args.precision != "int8") {
-    std::fprintf(stderr, "--precision must be fp32 or int8\n");
+  if (args.precision != "fp32" && args.precision != "int8" && args.precision != "bf16") {
+    std::fprintf(stderr, "--precision must be fp32, int8 or bf16\n");
     return 2;
   }
-  net.int8 = args.precision == "int8";
+  net.low = args.precision == "int8" ? dt::u8 : args.precision == "bf16" ? dt::bf16 : dt::f32;
   std::vector<float> input = aoi::bench::synthetic_input(batch, size);
   memory user_in({{batch, 3, size, size}, dt::f32, tag::nchw}, net.eng, input.data());
   int h = size, w = size;
@@ -148,8 +153,8 @@ int main(int argc, char** argv) {
                Trunk::kPoolStride, Trunk::kPoolPad);
   h = w = Trunk::pooled_size(h);
   int channels = trunk.stem().out_channels();
-  const bool q = net.int8;
-  if (q) x = net.convert(x, dt::u8);
+  const dt q = net.low;
+  if (q != dt::f32) x = net.convert(x, q);
   for (const auto& stage : trunk.stages())
     for (const auto& b : stage) {
       memory t1 = net.conv(x, b.conv1, batch, h, w, true, nullptr, q);
@@ -161,13 +166,14 @@ int main(int argc, char** argv) {
       x = net.conv(t2, b.conv3, batch, h2, h2, true, &identity, q);
       h = w = h2, channels = b.conv3.out_channels();
     }
-  if (q) x = net.convert(x, dt::f32);
+  if (q != dt::f32) x = net.convert(x, dt::f32);
   memory pooled = net.pool(x, dnnl::algorithm::pooling_avg_exclude_padding, batch, channels, h, w, h, 1, 0);
   std::vector<float> features(std::size_t(batch) * channels);
   memory user_out({{batch, channels, 1, 1}, dt::f32, tag::nchw}, net.eng, features.data());
   net.steps.push_back({dnnl::reorder(pooled, user_out), {{DNNL_ARG_FROM, pooled}, {DNNL_ARG_TO, user_out}}});
 
-  const std::string name = std::string(args.layout == "plain" ? "onednn_nchw" : "onednn") + (q ? "_int8" : "");
+  const std::string name = std::string(args.layout == "plain" ? "onednn_nchw" : "onednn") +
+                           (q == dt::u8 ? "_int8" : q == dt::bf16 ? "_bf16" : "");
   aoi::bench::report_peer(name.c_str(), args, [&] { net.run(); }, features);
   return 0;
 }

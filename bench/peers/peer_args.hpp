@@ -17,7 +17,7 @@ namespace aoi::bench {
 struct PeerArgs {
   std::string weights;
   std::string layout = "any";  // oneDNN peer only: any (blocked) or plain (NCHW)
-  std::string precision = "fp32";  // oneDNN peer only: fp32 or int8
+  std::string precision = "fp32";  // oneDNN peer only: fp32, int8 or bf16
   int batch = 1, threads = 1, iterations = 20, warmup = 3;
 };
 

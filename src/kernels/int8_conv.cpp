@@ -6,44 +6,11 @@
 
 #include "core/parallel.hpp"
 #include "core/require.hpp"
+#include "kernels/conv_gemm.hpp"
 
 namespace aoi::kernels {
-namespace {
 
-// Output pixels a task's row block holds: its patch rows (k_padded bytes
-// each, up to 4.5 KB in res5) stay in L2 while each weight panel streams by.
-constexpr int kRowBlock = 48;
-
-// Copies patch rows [m0, m0 + rows) (k ordered ky, kx, ic) into dst, ld
-// bytes apart, zero outside the input and in the padding up to ld.
-void gather_rows(const ConvSpec& s, const std::uint8_t* in, int h, int w, int m0, int rows, std::uint8_t* dst,
-                 int ld) {
-  const int ow = s.out_size(w), cin = s.in_channels, run = s.kernel * cin;
-  for (int i = 0; i < rows; ++i) {
-    const int oy = (m0 + i) / ow, ox = (m0 + i) % ow;
-    std::uint8_t* out = dst + std::size_t(i) * ld;
-    const int ix0 = ox * s.stride - s.pad;
-    for (int ky = 0; ky < s.kernel; ++ky, out += run) {
-      const int iy = oy * s.stride - s.pad + ky;
-      if (iy < 0 || iy >= h) {
-        std::memset(out, 0, std::size_t(run));
-      } else if (ix0 >= 0 && ix0 + s.kernel <= w) {
-        std::memcpy(out, in + (std::size_t(iy) * w + ix0) * cin, std::size_t(run));
-      } else {
-        for (int kx = 0; kx < s.kernel; ++kx) {
-          const int ix = ix0 + kx;
-          if (ix < 0 || ix >= w) std::memset(out + kx * cin, 0, std::size_t(cin));
-          else std::memcpy(out + kx * cin, in + (std::size_t(iy) * w + ix) * cin, std::size_t(cin));
-        }
-      }
-    }
-    const int k = s.kernel * run;
-    if (ld > k) std::memset(dst + std::size_t(i) * ld + k, 0, std::size_t(ld - k));
-  }
-}
-
-}  // namespace
-
+static_assert(kQNr == 16, "run_conv_tiles cuts panels of 16 columns");
 QuantizedConv::QuantizedConv(const ConvSpec& spec, std::span<const std::int8_t> oihw,
                              std::span<const float> weight_scale, std::span<const float> bias, float input_scale,
                              Isa isa)
@@ -107,7 +74,7 @@ bool QuantizedConv::reads_in_place() const {
 }
 
 std::size_t QuantizedConv::scratch_bytes(int, int) const {
-  return reads_in_place() ? 0 : std::size_t(kRowBlock) * k_padded_;
+  return reads_in_place() ? 0 : std::size_t(kConvRowBlock) * k_padded_;
 }
 
 void QuantizedConv::forward(const std::uint8_t* input, int h, int w, const Output& out, const float* residual,
@@ -118,48 +85,27 @@ void QuantizedConv::forward(const std::uint8_t* input, int h, int w, const Outpu
   require(out.f32 || out.u8, ErrorKind::kInvalidArgument, "int8 conv", "no output given");
   require(!out.u8 || (std::isfinite(out.u8_step) && out.u8_step > 0), ErrorKind::kInvalidArgument, "int8 conv",
           "the u8 output needs a positive step");
-  const int pixels = s.out_size(h) * s.out_size(w), cout = s.out_channels, mr = kernel_->mr;
-  const int row_blocks = (pixels + kRowBlock - 1) / kRowBlock;
-  // Few row blocks (res5's 7x7 maps): the panels are split too, so every
-  // thread has work; each task then gathers its rows itself.
-  const int threads = par::max_concurrency();
-  const int panel_groups = std::min(panels_, std::max(1, (2 * threads + row_blocks - 1) / row_blocks));
-  const int panels_per_group = (panels_ + panel_groups - 1) / panel_groups;
-  const bool in_place = reads_in_place();
+  const int cout = s.out_channels;
   const float inv_step = out.u8 ? 1.0f / out.u8_step : 0.0f;
-  par::for_each_index(0, row_blocks * panel_groups, [&](int task) {
-    const int m0 = (task / panel_groups) * kRowBlock, rows = std::min(kRowBlock, pixels - m0);
-    const int p0 = (task % panel_groups) * panels_per_group, p1 = std::min(panels_, p0 + panels_per_group);
-    QTileArgs t;
-    t.k = k_padded_;
-    const std::uint8_t* a;
-    if (in_place) {
-      a = input + std::size_t(m0) * s.in_channels;
-      t.a_row_stride = s.in_channels;
-    } else {
-      auto* rows_buffer = reinterpret_cast<std::uint8_t*>(scratch.slot(par::current_thread_index()));
-      gather_rows(s, input, h, w, m0, rows, rows_buffer, k_padded_);
-      a = rows_buffer;
-      t.a_row_stride = k_padded_;
-    }
-    for (int p = p0; p < p1; ++p) {
-      t.b = packed_ + std::size_t(p) * k_padded_ * kQNr;
-      const int c0 = p * kQNr;
-      t.cols = std::min(kQNr, cout - c0);
-      t.b_column_sums = column_sums_.data() + c0;
-      t.ep.scale = scale_.data() + c0, t.ep.bias = bias_.data() + c0;
-      t.ep.relu = relu, t.ep.out_inv_step = inv_step;
-      for (int r0 = 0; r0 < rows; r0 += mr) {
-        const std::size_t at = std::size_t(m0 + r0) * cout + c0;
-        t.rows = std::min(mr, rows - r0);
-        t.a = a + std::size_t(r0) * t.a_row_stride;
+  run_conv_tiles<std::uint8_t>(
+      s, input, h, w, k_padded_, panels_, kernel_->panels, kernel_->mr, reads_in_place(), scratch,
+      [&](const ConvTile<std::uint8_t>& tile) {
+        const int c0 = tile.panel * kQNr;
+        const std::size_t at = std::size_t(tile.m) * cout + c0;
+        QTileArgs t;
+        t.k = k_padded_;
+        t.a = tile.a, t.a_row_stride = tile.a_stride;
+        t.b = packed_ + std::size_t(tile.panel) * k_padded_ * kQNr;
+        t.b_panel_stride = std::ptrdiff_t(k_padded_) * kQNr;
+        t.b_column_sums = column_sums_.data() + c0;
+        t.rows = tile.rows, t.cols = tile.cols;
+        t.ep.scale = scale_.data() + c0, t.ep.bias = bias_.data() + c0;
+        t.ep.relu = relu, t.ep.out_inv_step = inv_step;
         t.ep.residual = residual ? residual + at : nullptr, t.ep.ld_residual = cout;
         t.ep.out_f32 = out.f32 ? out.f32 + at : nullptr, t.ep.ld_f32 = cout;
         t.ep.out_u8 = out.u8 ? out.u8 + at : nullptr, t.ep.ld_u8 = cout;
         kernel_->run(t);
-      }
-    }
-  });
+      });
 }
 
 }  // namespace aoi::kernels

@@ -8,6 +8,10 @@ std::vector<const QMicroKernel*> qmicro_kernels(Isa isa) {
   require(isa_supported(isa), ErrorKind::kUnsupported, "int8",
           std::string("instruction set ") + isa_name(isa) + " is not available here");
   std::vector<const QMicroKernel*> out;
+#if defined(AOI_COMPILE_AVX512)
+  static const QMicroKernel vnni = qmicrokernel_avx512_vnni();
+  if (isa == Isa::kAvx512 && cpu_features().avx512_vnni) out.push_back(&vnni);
+#endif
 #if defined(AOI_COMPILE_AVX2)
   static const QMicroKernel avx2 = qmicrokernel_avx2();
   if (isa == Isa::kAvx2 || isa == Isa::kAvx512) out.push_back(&avx2);

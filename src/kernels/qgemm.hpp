@@ -42,31 +42,34 @@ struct QTileArgs {
   int k = 0;  // a multiple of the kernel's k_group
   const std::uint8_t* a = nullptr;  // row r at a + r * a_row_stride; rows >= `rows` never read
   std::ptrdiff_t a_row_stride = 0;
-  const std::int8_t* b = nullptr;  // one packed panel of kQNr columns
+  const std::int8_t* b = nullptr;  // the first packed panel of kQNr columns
+  std::ptrdiff_t b_panel_stride = 0;  // bytes from one panel to the next (kernels with panels > 1)
   // Per column of the panel, the sum of its weights over the whole depth:
   // a kernel that multiplies signed by signed (NEON's sdot) reads the u8
   // input as a - 128 and adds 128 x this back, so its sums stay exact.
   const std::int32_t* b_column_sums = nullptr;
-  int rows = 0, cols = 0;          // valid part of the tile
+  int rows = 0, cols = 0;          // valid part of the tile: up to mr rows, panels x kQNr columns
   QEpilogue ep;                    // pointers at the tile's first row and column
 };
 
 struct QMicroKernel {
   Isa isa;
-  const char* name;  // unique: scalar, avx2, neon, neon_sdot, neon_i8mm
+  const char* name;  // unique: scalar, avx2, avx512_vnni, neon, neon_sdot, neon_i8mm
   int mr;
   void (*run)(const QTileArgs&);
   int k_group = 4;  // depths per packed group (the layout above)
+  int panels = 1;   // column panels one call covers: its tile is mr x (panels x kQNr)
 };
 
 QMicroKernel qmicrokernel_scalar();
 QMicroKernel qmicrokernel_avx2();
+QMicroKernel qmicrokernel_avx512_vnni();  // AVX-512 VNNI: vpdpbusd, 64 columns per call
 QMicroKernel qmicrokernel_neon();       // any ARMv8-A: widening multiply-adds
 QMicroKernel qmicrokernel_neon_sdot();  // dot-product extension (FEAT_DotProd)
 QMicroKernel qmicrokernel_neon_i8mm();  // mixed-sign matrix multiply-adds (FEAT_I8MM)
 // Every int8 kernel this CPU and build can run on path `isa`, best first:
-// on aarch64 the i8mm one, then sdot, then plain NEON; AVX-512 machines
-// run the AVX2 one. Tests run each of them; throws if `isa` cannot run here.
+// on aarch64 the i8mm one, then sdot, then plain NEON; on the AVX-512 path
+// the VNNI one where the CPU has it, then the AVX2 one. Tests run each of them; throws if `isa` cannot run here.
 std::vector<const QMicroKernel*> qmicro_kernels(Isa isa);
 // The best of those: what the trunk runs.
 const QMicroKernel& qmicro_kernel(Isa isa);

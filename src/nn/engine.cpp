@@ -14,6 +14,7 @@
 #include "nn/pack_file.hpp"
 #include "nn/packed_trunk.hpp"
 #include "nn/quantized_trunk.hpp"
+#include "nn/bf16_trunk.hpp"
 #include "aoi/version.h"
 
 namespace aoi {
@@ -32,6 +33,19 @@ void gem_pool(const float* data, int channels, int pixels, float* out) {
     }
     out[c] = float(std::cbrt(sum / pixels));
   }
+}
+
+// A bf16 file where the path has no bfloat16 arithmetic: its weights were
+// widened to float32 when the file was opened, and it runs so. Said once per
+// process, not per engine.
+void note_bf16_widened(const std::string& file, std::optional<kernels::Isa> isa) {
+  static std::once_flag said;
+  std::call_once(said, [&] {
+    const std::string why = isa ? std::string("no bf16 arithmetic on the ") + kernels::isa_name(*isa) + " path here"
+                                : std::string("the reference backends run float32");
+    std::fprintf(stderr, "aoi: note: %s holds bf16 weights; they run widened to float32 (%s)\n", file.c_str(),
+                 why.c_str());
+  });
 }
 
 }  // namespace
@@ -60,6 +74,8 @@ struct Engine::State {
   std::optional<nn::PackedTrunk> packed_large;  // Backend::kAoi, kMultiScale: the trunk at twice the size
   // An int8 weight file: these instead of packed and packed_large.
   std::optional<nn::QuantizedTrunk> quantized, quantized_large;
+  // A bf16 weight file on a path with bfloat16 arithmetic: these instead.
+  std::optional<nn::Bf16Trunk> bf16, bf16_large;
   kernels::GemmBackend reference_gemm = kernels::GemmBackend::kEigen;  // the other backends
   std::size_t workspace_floats = 0;
   // Recipe kStages: the output channels of res3 and res4 (tap stages 2, 3).
@@ -74,15 +90,6 @@ struct Engine::State {
   std::size_t workspaces_made = 0;  // under pool_mutex
 
   State(weights::WeightFile w, EngineOptions o) : weights(std::move(w)), trunk(weights), options(o) {
-    // aoi has no bf16 kernels yet: the file's weights were widened to
-    // float32 when it was opened. Said once per process, not per engine.
-    if (weights.description().precision == "bf16") {
-      static std::once_flag said;
-      std::call_once(said, [&] {
-        std::fprintf(stderr, "aoi: note: %s holds bf16 weights; they run widened to float32 (no bf16 kernels for %s)\n",
-                     weights.name().c_str(), kernels::isa_name(kernels::best_isa()));
-      });
-    }
     require(options.threads >= 0 && options.threads <= 1024, ErrorKind::kInvalidArgument, "engine",
             "threads must be 0 (all cores) or 1 to 1024");
     if (options.threads == 0) options.threads = par::default_threads();
@@ -117,7 +124,15 @@ struct Engine::State {
           arena->execute([&] { quantized_large.emplace(trunk, isa, s * recipe_scale(options.recipe), &weights); });
           workspace_floats = std::max(workspace_floats, quantized_large->workspace_floats(options.threads));
         }
+      } else if (weights.description().precision == "bf16" && kernels::bf16_native(isa)) {
+        arena->execute([&] { bf16.emplace(trunk, isa, s); });
+        workspace_floats = bf16->workspace_floats(options.threads);
+        if (recipe_scale(options.recipe) > 1) {
+          arena->execute([&] { bf16_large.emplace(trunk, isa, s * recipe_scale(options.recipe)); });
+          workspace_floats = std::max(workspace_floats, bf16_large->workspace_floats(options.threads));
+        }
       } else {
+        if (weights.description().precision == "bf16") note_bf16_widened(weights.name(), isa);
         arena->execute([&] { packed.emplace(pack_trunk(isa, s)); });
         workspace_floats = packed->workspace_floats(options.threads);
         if (recipe_scale(options.recipe) > 1) {
@@ -128,6 +143,7 @@ struct Engine::State {
     } else {
       require(weights.description().precision != "int8", ErrorKind::kUnsupported, weights.name(),
               "int8 weights run on aoi's own kernels only (backend aoi)");
+      if (weights.description().precision == "bf16") note_bf16_widened(weights.name(), std::nullopt);
       reference_gemm = kernels::parse_gemm_backend(backend_name(options.backend));  // throws if this build lacks it
       const int large = s * recipe_scale(options.recipe);
       workspace_floats = trunk.workspace_floats(large, large);
@@ -256,8 +272,12 @@ image::Preprocess Engine::preprocess() const {
 }
 int Engine::threads() const { return state_->options.threads; }
 Backend Engine::backend() const { return state_->options.backend; }
+const char* Engine::trunk_precision() const {
+  return state_->quantized ? "int8" : state_->bf16 ? "bf16" : "float32";
+}
 kernels::Isa Engine::isa() const {
   if (state_->quantized) return state_->quantized->isa();
+  if (state_->bf16) return state_->bf16->isa();
   return state_->packed ? state_->packed->isa() : kernels::Isa::kScalar;
 }
 
@@ -354,8 +374,11 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
                                                 : (st.packed_large ? &*st.packed_large : nullptr);
     const nn::QuantizedTrunk* q = side == base ? (st.quantized ? &*st.quantized : nullptr)
                                                : (st.quantized_large ? &*st.quantized_large : nullptr);
+    const nn::Bf16Trunk* h = side == base ? (st.bf16 ? &*st.bf16 : nullptr) : (st.bf16_large ? &*st.bf16_large : nullptr);
     if (q)
       q->forward(in, to, workspace, st.options.threads, use);
+    else if (h)
+      h->forward(in, to, workspace, st.options.threads, use);
     else if (trunk)
       trunk->forward(in, to, workspace, st.options.threads, use, {}, st.options.conv_inputs);
     else

@@ -79,6 +79,10 @@ class Engine {
   int threads() const;
   Backend backend() const;
   kernels::Isa isa() const;  // of aoi's kernels (meaningful for Backend::kAoi)
+  // The arithmetic the trunk's bottleneck layers run in: "int8", "bf16", or
+  // "float32" (a float32 file, or a bf16 one widened where the path has no
+  // bfloat16 arithmetic).
+  const char* trunk_precision() const;
 
   // Decoded image to one input tensor (3 x input_size^2), using the file's
   // preprocessing; `policy` overrides the file's default resize policy.

@@ -15,6 +15,7 @@
 #define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
 #include <xxhash.h>
 
+#include "core/bf16.hpp"
 #include "core/require.hpp"
 #include "core/json_number.hpp"
 #include "core/checksums.hpp"
@@ -45,22 +46,6 @@ struct Preamble {
 static_assert(sizeof(Preamble) == kPreambleBytes);
 
 std::uint64_t align_up(std::uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
-
-float widen_bf16(std::uint16_t v) {
-  const std::uint32_t bits = std::uint32_t(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-// Round to nearest even; NaN stays NaN.
-std::uint16_t narrow_bf16(float f) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return std::uint16_t((bits >> 16) | 0x40);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return std::uint16_t(bits >> 16);
-}
 
 }  // namespace
 

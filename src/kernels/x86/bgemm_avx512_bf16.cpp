@@ -1,0 +1,100 @@
+// AVX512_BF16 micro-kernel: up to 6 rows x 64 columns (four packed panels of
+// 16) per call. vdpbf16ps multiplies a row's two bf16 depths, broadcast, by
+// each column's two depths and adds both products into a float32 lane:
+// 24 accumulators, 4 panel loads and 6 broadcasts per 24 instructions, each
+// 32 multiply-adds. Compiled with AVX512_BF16 only in this file and picked
+// only where the CPU reports it (kernels/bgemm.cpp).
+#include "kernels/bf16_gemm.hpp"
+
+#if defined(__x86_64__) && defined(AOI_COMPILE_AVX512)
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace aoi::kernels {
+namespace {
+
+constexpr int kMr = 6, kPanels = 4;
+
+inline std::int32_t load_pair(const std::uint16_t* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+inline __mmask16 column_mask(int cols) {
+  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
+}
+
+template <int R, int P>
+void tile_rp(const BTileArgs& t) {
+  __m512 acc[R][P];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_ps();
+  const std::uint16_t* row[R];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) row[r] = t.a + r * t.a_row_stride;
+  const std::uint16_t* b = t.b;
+  const std::ptrdiff_t stride = t.b_panel_stride;
+  for (int k = 0; k < t.k; k += 2, b += 2 * kBNr) {
+    __m512bh bv[P];
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p) bv[p] = (__m512bh)_mm512_load_si512(b + p * stride);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(load_pair(row[r] + k));
+#pragma GCC unroll 4
+      for (int p = 0; p < P; ++p) acc[r][p] = _mm512_dpbf16_ps(acc[r][p], a, bv[p]);
+    }
+  }
+  const BEpilogue& ep = t.ep;
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int p = 0; p < P; ++p) {
+    const int c0 = 16 * p;
+    const __mmask16 mask = column_mask(t.cols - c0);
+    const __m512 bias = _mm512_maskz_loadu_ps(mask, ep.bias + c0);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      __m512 v = _mm512_add_ps(acc[r][p], bias);
+      if (ep.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep.residual + r * ep.ld_residual + c0));
+      if (ep.relu) v = _mm512_max_ps(v, zero);
+      if (ep.out_f32) _mm512_mask_storeu_ps(ep.out_f32 + r * ep.ld_f32 + c0, mask, v);
+      if (ep.out_bf16) {
+        const __m256i h = (__m256i)_mm512_cvtneps_pbh(v);  // nearest even
+        _mm256_mask_storeu_epi16(ep.out_bf16 + r * ep.ld_bf16 + c0, mask, h);
+      }
+    }
+  }
+}
+
+using Tile = void (*)(const BTileArgs&);
+
+template <int R>
+constexpr Tile by_panels(int panels) {
+  return panels == 1 ? &tile_rp<R, 1> : panels == 2 ? &tile_rp<R, 2> : panels == 3 ? &tile_rp<R, 3> : &tile_rp<R, 4>;
+}
+
+static_assert(kMr == 6 && kPanels == 4, "tile() dispatches rows 1..6 and panels 1..4");
+
+void tile(const BTileArgs& t) {
+  if (t.rows <= 0 || t.cols <= 0) return;
+  const int panels = (t.cols + kBNr - 1) / kBNr;
+  switch (t.rows) {
+    case 6: return by_panels<6>(panels)(t);
+    case 5: return by_panels<5>(panels)(t);
+    case 4: return by_panels<4>(panels)(t);
+    case 3: return by_panels<3>(panels)(t);
+    case 2: return by_panels<2>(panels)(t);
+    default: return by_panels<1>(panels)(t);
+  }
+}
+
+}  // namespace
+
+BMicroKernel bmicrokernel_avx512_bf16() { return {Isa::kAvx512, "avx512_bf16", kMr, &tile, kPanels}; }
+
+}  // namespace aoi::kernels
+#endif
