@@ -6,7 +6,8 @@
 // multiply-adds and fastest and median ms over the timed passes; then one
 // line with this thread's measured peaks (bench/peak), fp32 FMA and int8,
 // in GMAC/s, which per_layer.py reports each layer's share of. An int8
-// weight file (aoi quantize) runs on the int8 trunk.
+// weight file (aoi quantize) runs on the int8 trunk, a bf16 one on the bf16
+// trunk where the CPU has bf16 arithmetic.
 //
 //   build/bench/trunk_steps --weights W.aoiw --threads 1 --iterations 20
 #include "core/parallel.hpp"
@@ -21,6 +22,8 @@
 #include "kernels/cpu.hpp"
 #include "nn/packed_trunk.hpp"
 #include "nn/quantized_trunk.hpp"
+#include "nn/bf16_trunk.hpp"
+#include "kernels/bf16_gemm.hpp"
 #include "nn/trunk.hpp"
 #include "weights/weight_file.hpp"
 #include "peer_args.hpp"
@@ -68,13 +71,19 @@ int main(int argc, char** argv) {
   const auto weights = aoi::weights::WeightFile::open(args.weights);
   const aoi::nn::Trunk trunk(weights);
   const int size = weights.description().preprocess.input_size;
-  // An int8 file (aoi quantize) runs on the int8 trunk, others on the float32 one.
+  // As the engine picks: int8 and bf16 files on their trunks (bf16 where
+  // the CPU has bf16 arithmetic), the others on the float32 one.
+  const aoi::kernels::Isa isa = aoi::kernels::best_isa();
+  const std::string& precision = weights.description().precision;
   std::optional<aoi::nn::PackedTrunk> packed;
   std::optional<aoi::nn::QuantizedTrunk> quantized;
-  if (weights.description().precision == "int8") quantized.emplace(trunk, aoi::kernels::best_isa(), size);
-  else packed.emplace(trunk, aoi::kernels::best_isa(), size);
-  auto workspace = aoi::allocate_floats(packed ? packed->workspace_floats(args.threads)
-                                               : quantized->workspace_floats(args.threads));
+  std::optional<aoi::nn::Bf16Trunk> bf16;
+  if (precision == "int8") quantized.emplace(trunk, isa, size);
+  else if (precision == "bf16" && aoi::kernels::bf16_native(isa)) bf16.emplace(trunk, isa, size);
+  else packed.emplace(trunk, isa, size);
+  auto workspace = aoi::allocate_floats(packed      ? packed->workspace_floats(args.threads)
+                                        : quantized ? quantized->workspace_floats(args.threads)
+                                                    : bf16->workspace_floats(args.threads));
   const std::vector<float> input = aoi::bench::synthetic_input(1, size);
   std::vector<float> features(std::size_t(trunk.feature_dim()));
 
@@ -94,7 +103,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < args.warmup + args.iterations; ++i) {
       timing = i >= args.warmup;
       if (packed) packed->forward(input.data(), features.data(), workspace.get(), args.threads, {}, timer);
-      else quantized->forward(input.data(), features.data(), workspace.get(), args.threads, {}, timer);
+      else if (quantized) quantized->forward(input.data(), features.data(), workspace.get(), args.threads, {}, timer);
+      else bf16->forward(input.data(), features.data(), workspace.get(), args.threads, {}, timer);
     }
   });
   for (const auto& name : order) {
