@@ -11,8 +11,9 @@
 #
 #   peers              docs/kernels.md   bench/compare_peers.py: aoi against oneDNN (libdnnl-dev),
 #                                        PyTorch, OpenCV (python3-torch, python3-opencv), whichever are there;
-#                                        fp32 and int8 (an int8 file calibrated on 64 DeepPCB crops)
-#                      README.md         (table headline: aoi / oneDNN per precision, int8 / fp32)
+#                                        fp32, int8 (a file calibrated on 64 DeepPCB crops) and bf16
+#                      README.md         (table headline: aoi / oneDNN per precision, each / fp32)
+#   peers_avx2         docs/kernels.md   the same for fp32 and int8 on the AVX2 path, forced on both sides
 #   per_layer          docs/kernels.md   bench/per_layer.py: aoi's steps against oneDNN's primitives
 #   per_layer_int8     docs/kernels.md   the same in int8
 #   scaling            docs/kernels.md   bench/batch_scaling.py: batch 8 on 1 and 2 threads, fp32 and int8
@@ -44,7 +45,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers per_layer per_layer_int8 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz neon_loops accuracy serve)
+all=(peers peers_avx2 per_layer per_layer_int8 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz neon_loops accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -85,6 +86,12 @@ int8_weights() {
   "$build/src/cli/aoi" --quiet quantize --weights "$weights" --manifest "$tmp/q/all.csv" -o "$tmp/int8.aoiw"
 }
 
+bf16_weights() {
+  [ -f "$tmp/bf16.aoiw" ] && return
+  need "$build/src/cli/aoi" "$weights"
+  "$build/src/cli/aoi" --quiet quantize --precision bf16 --weights "$weights" -o "$tmp/bf16.aoiw"
+}
+
 # The DeepPCB manifest and its features, made once per run.
 deeppcb_features() {
   [ -f "$tmp/dp/F.npy" ] && return
@@ -100,13 +107,22 @@ for name in "${names[@]}"; do
   case $name in
     peers)
       int8_weights
+      bf16_weights
       cmd=(python3 bench/compare_peers.py --rounds 10 --iterations 20 --threads "1,2" --batch 1)
-      "${cmd[@]}" --build "$build" --weights "$weights" --int8-weights "$tmp/int8.aoiw" --json "$tmp/peers.json" \
-        --headline "$tmp/headline.md" >"$tmp/peers.md"
-      report peers docs/kernels.md markdown "${cmd[*]} --int8-weights <aoi quantize on 64 DeepPCB crops>" \
-        "$tmp/peers.md" "$tmp/peers.json"
-      report headline README.md markdown "${cmd[*]} --int8-weights <aoi quantize on 64 DeepPCB crops>" \
-        "$tmp/headline.md" ;;
+      "${cmd[@]}" --build "$build" --weights "$weights" --int8-weights "$tmp/int8.aoiw" --bf16-weights "$tmp/bf16.aoiw" \
+        --json "$tmp/peers.json" --headline "$tmp/headline.md" >"$tmp/peers.md"
+      what="--int8-weights <aoi quantize on 64 DeepPCB crops> --bf16-weights <aoi quantize --precision bf16>"
+      report peers docs/kernels.md markdown "${cmd[*]} $what" "$tmp/peers.md" "$tmp/peers.json"
+      report headline README.md markdown "${cmd[*]} $what" "$tmp/headline.md" ;;
+    peers_avx2)
+      # The AVX2 path forced on both sides (on an AVX2-only CPU, its own path).
+      int8_weights
+      cmd=(python3 bench/compare_peers.py --rounds 6 --iterations 20 --threads "1,2" --batch 1 --peers aoi,onednn)
+      AOI_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 "${cmd[@]}" --build "$build" --weights "$weights" \
+        --int8-weights "$tmp/int8.aoiw" --json "$tmp/peers_avx2.json" >"$tmp/peers_avx2.md"
+      report peers_avx2 docs/kernels.md markdown \
+        "AOI_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ${cmd[*]} --int8-weights <aoi quantize on 64 DeepPCB crops>" \
+        "$tmp/peers_avx2.md" "$tmp/peers_avx2.json" ;;
     per_layer)
       cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20)
       "${cmd[@]}" --build "$build" --weights "$weights" >"$tmp/per_layer.md"
