@@ -39,7 +39,7 @@ Case random_case(std::mt19937& rng, int trial) {
   c.spec.pad = trial % 3 == 0 ? 0 : pick(0, kernel / 2);
   // Channels: multiples of 4 (read in place) and odd counts (gathered, padded depth).
   c.spec.in_channels = trial % 2 ? 4 * pick(1, 24) : pick(1, 37);
-  c.spec.out_channels = pick(1, 70);
+  c.spec.out_channels = pick(1, 140);  // up to three calls of a 64-column kernel
   c.h = pick(kernel, 19), c.w = pick(kernel, 23);
   const ConvSpec& s = c.spec;
   c.input.resize(std::size_t(c.h) * c.w * s.in_channels);
@@ -100,9 +100,9 @@ void run(const QuantizedConv& conv, const Case& c, int threads, const QuantizedC
   });
 }
 
-// Every int8 kernel this CPU and build run, once each (AVX-512 machines run
-// the AVX2 one; aarch64 ones with the dot-product extensions run those and
-// plain NEON).
+// Every int8 kernel this CPU and build run, once each (AVX-512 machines with
+// VNNI run that one and the AVX2 one; aarch64 ones with the dot-product
+// extensions run those and plain NEON).
 std::vector<const kernels::QMicroKernel*> runnable_int8_kernels() {
   std::vector<const kernels::QMicroKernel*> out;
   for (Isa isa : runnable_isas())
