@@ -26,8 +26,12 @@ inline __mmask16 column_mask(int cols) {
   return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
 }
 
-template <int R, int P>
-void tile_rp(const BTileArgs& t) {
+// All six rows are computed (rows past `rows` reread row 0 and are not
+// stored): one instantiation per panel count keeps the static library
+// small, and only a layer's last row block has short tiles.
+template <int P>
+void tile_p(const BTileArgs& t) {
+  constexpr int R = kMr;
   __m512 acc[R][P];
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r)
@@ -35,7 +39,7 @@ void tile_rp(const BTileArgs& t) {
     for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_ps();
   const std::uint16_t* row[R];
 #pragma GCC unroll 6
-  for (int r = 0; r < R; ++r) row[r] = t.a + r * t.a_row_stride;
+  for (int r = 0; r < R; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
   const std::uint16_t* b = t.b;
   const std::ptrdiff_t stride = t.b_panel_stride;
   for (int k = 0; k < t.k; k += 2, b += 2 * kBNr) {
@@ -58,6 +62,7 @@ void tile_rp(const BTileArgs& t) {
     const __m512 bias = _mm512_maskz_loadu_ps(mask, ep.bias + c0);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
+      if (r >= t.rows) break;
       __m512 v = _mm512_add_ps(acc[r][p], bias);
       if (ep.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep.residual + r * ep.ld_residual + c0));
       if (ep.relu) v = _mm512_max_ps(v, zero);
@@ -70,25 +75,15 @@ void tile_rp(const BTileArgs& t) {
   }
 }
 
-using Tile = void (*)(const BTileArgs&);
-
-template <int R>
-constexpr Tile by_panels(int panels) {
-  return panels == 1 ? &tile_rp<R, 1> : panels == 2 ? &tile_rp<R, 2> : panels == 3 ? &tile_rp<R, 3> : &tile_rp<R, 4>;
-}
-
-static_assert(kMr == 6 && kPanels == 4, "tile() dispatches rows 1..6 and panels 1..4");
+static_assert(kMr == 6 && kPanels == 4, "tile() dispatches panels 1..4");
 
 void tile(const BTileArgs& t) {
   if (t.rows <= 0 || t.cols <= 0) return;
-  const int panels = (t.cols + kBNr - 1) / kBNr;
-  switch (t.rows) {
-    case 6: return by_panels<6>(panels)(t);
-    case 5: return by_panels<5>(panels)(t);
-    case 4: return by_panels<4>(panels)(t);
-    case 3: return by_panels<3>(panels)(t);
-    case 2: return by_panels<2>(panels)(t);
-    default: return by_panels<1>(panels)(t);
+  switch ((t.cols + 15) / 16) {
+    case 1: return tile_p<1>(t);
+    case 2: return tile_p<2>(t);
+    case 3: return tile_p<3>(t);
+    default: return tile_p<4>(t);
   }
 }
 

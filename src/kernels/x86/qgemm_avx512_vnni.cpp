@@ -36,10 +36,13 @@ inline __mmask16 column_mask(int cols) {
   return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
 }
 
-// R valid rows, P panels holding valid columns: a partial tile does only its
-// own products and reads no panel past the layer's last.
-template <int R, int P>
-void tile_rp(const QTileArgs& t) {
+// P panels holding valid columns: reads no panel past the layer's last.
+// All six rows are computed (rows past `rows` reread row 0 and are not
+// stored): one instantiation per panel count keeps the static library
+// small, and only a layer's last row block has short tiles.
+template <int P>
+void tile_p(const QTileArgs& t) {
+  constexpr int R = kMr;
   __m512i acc[R][P];
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r)
@@ -47,7 +50,7 @@ void tile_rp(const QTileArgs& t) {
     for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_si512();
   const std::uint8_t* row[R];
 #pragma GCC unroll 6
-  for (int r = 0; r < R; ++r) row[r] = t.a + r * t.a_row_stride;
+  for (int r = 0; r < R; ++r) row[r] = t.a + (r < t.rows ? r : 0) * t.a_row_stride;
   const std::int8_t* b = t.b;
   const std::ptrdiff_t stride = t.b_panel_stride;
   for (int k = 0; k < t.k; k += 4, b += 4 * kQNr) {
@@ -70,6 +73,7 @@ void tile_rp(const QTileArgs& t) {
     const __m512 scale = _mm512_maskz_loadu_ps(mask, ep.scale + c0), bias = _mm512_maskz_loadu_ps(mask, ep.bias + c0);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
+      if (r >= t.rows) break;
       __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][p]), scale), bias);
       if (ep.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep.residual + r * ep.ld_residual + c0));
       if (ep.relu) v = _mm512_max_ps(v, zero);
@@ -84,25 +88,15 @@ void tile_rp(const QTileArgs& t) {
   }
 }
 
-using Tile = void (*)(const QTileArgs&);
-
-template <int R>
-constexpr Tile by_panels(int panels) {
-  return panels == 1 ? &tile_rp<R, 1> : panels == 2 ? &tile_rp<R, 2> : panels == 3 ? &tile_rp<R, 3> : &tile_rp<R, 4>;
-}
-
-static_assert(kMr == 6 && kPanels == 4, "tile() dispatches rows 1..6 and panels 1..4");
+static_assert(kMr == 6 && kPanels == 4, "tile() dispatches panels 1..4");
 
 void tile(const QTileArgs& t) {
   if (t.rows <= 0 || t.cols <= 0) return;
-  const int panels = (t.cols + kQNr - 1) / kQNr;
-  switch (t.rows) {
-    case 6: return by_panels<6>(panels)(t);
-    case 5: return by_panels<5>(panels)(t);
-    case 4: return by_panels<4>(panels)(t);
-    case 3: return by_panels<3>(panels)(t);
-    case 2: return by_panels<2>(panels)(t);
-    default: return by_panels<1>(panels)(t);
+  switch ((t.cols + 15) / 16) {
+    case 1: return tile_p<1>(t);
+    case 2: return tile_p<2>(t);
+    case 3: return tile_p<3>(t);
+    default: return tile_p<4>(t);
   }
 }
 
