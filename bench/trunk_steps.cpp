@@ -21,8 +21,7 @@
 
 #include "kernels/cpu.hpp"
 #include "nn/packed_trunk.hpp"
-#include "nn/quantized_trunk.hpp"
-#include "nn/bf16_trunk.hpp"
+#include "nn/reduced_trunk.hpp"
 #include "kernels/bf16_gemm.hpp"
 #include "nn/trunk.hpp"
 #include "weights/weight_file.hpp"

@@ -15,6 +15,7 @@
 #include "core/parallel.hpp"
 #include "core/require.hpp"
 #include "kernels/bf16_conv.hpp"
+#include "support/gemm_conv_cases.hpp"
 #include "support/isas.hpp"
 
 namespace aoi::test {
@@ -34,14 +35,9 @@ Case random_case(std::mt19937& rng, int trial) {
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   std::uniform_real_distribution<float> u(-1, 1);
   Case c;
-  const int kernel = std::array{1, 1, 3, 3, 5, 7}[pick(0, 5)];
-  c.spec.kernel = kernel;
-  c.spec.stride = pick(1, 2);
-  c.spec.pad = trial % 3 == 0 ? 0 : pick(0, kernel / 2);
-  // Even channel counts (read in place) and odd ones (gathered, padded depth).
-  c.spec.in_channels = trial % 2 ? 2 * pick(1, 40) : pick(1, 37);
-  c.spec.out_channels = pick(1, 140);
-  c.h = pick(kernel, 19), c.w = pick(kernel, 23);
+  const ConvShape shape = random_conv_shape(rng, trial, 2, 40);
+  c.spec = shape.spec, c.h = shape.h, c.w = shape.w;
+  const int kernel = c.spec.kernel;
   const ConvSpec& s = c.spec;
   c.input.resize(std::size_t(c.h) * c.w * s.in_channels);
   for (auto& v : c.input) v = narrow_bf16(trial % 5 == 0 ? std::abs(u(rng)) : 4 * u(rng));
@@ -87,15 +83,7 @@ void naive(const Case& c, bool with_residual, bool relu, std::vector<double>& wa
 
 void run(const Bf16Conv& conv, const Case& c, int threads, const Bf16Conv::Output& out, const float* residual,
          bool relu) {
-  par::Arena arena(threads);
-  arena.execute([&] {
-    kernels::Scratch scratch;
-    scratch.slots = par::max_concurrency();
-    scratch.floats_per_slot = (conv.scratch_bytes(c.h, c.w) + 3) / 4;
-    std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
-    scratch.data = memory.data();
-    conv.forward(c.input.data(), c.h, c.w, out, residual, relu, scratch);
-  });
+  forward_in_arena(conv, c.input.data(), c.h, c.w, threads, out, residual, relu);
 }
 
 std::vector<const kernels::BMicroKernel*> runnable_bf16_kernels() {

@@ -12,6 +12,7 @@
 #include "core/parallel.hpp"
 #include "core/require.hpp"
 #include "kernels/int8_conv.hpp"
+#include "support/gemm_conv_cases.hpp"
 #include "support/isas.hpp"
 
 namespace aoi::test {
@@ -33,14 +34,9 @@ struct Case {
 Case random_case(std::mt19937& rng, int trial) {
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   Case c;
-  const int kernel = std::array{1, 1, 3, 3, 5, 7}[pick(0, 5)];
-  c.spec.kernel = kernel;
-  c.spec.stride = pick(1, 2);
-  c.spec.pad = trial % 3 == 0 ? 0 : pick(0, kernel / 2);
-  // Channels: multiples of 4 (read in place) and odd counts (gathered, padded depth).
-  c.spec.in_channels = trial % 2 ? 4 * pick(1, 24) : pick(1, 37);
-  c.spec.out_channels = pick(1, 140);  // up to three calls of a 64-column kernel
-  c.h = pick(kernel, 19), c.w = pick(kernel, 23);
+  const ConvShape shape = random_conv_shape(rng, trial, 4, 24);
+  c.spec = shape.spec, c.h = shape.h, c.w = shape.w;
+  const int kernel = c.spec.kernel;
   const ConvSpec& s = c.spec;
   c.input.resize(std::size_t(c.h) * c.w * s.in_channels);
   for (auto& v : c.input) v = std::uint8_t(pick(0, 255));
@@ -89,15 +85,7 @@ void naive(const Case& c, bool with_residual, bool relu, std::vector<float>& f32
 
 void run(const QuantizedConv& conv, const Case& c, int threads, const QuantizedConv::Output& out,
          const float* residual, bool relu) {
-  par::Arena arena(threads);
-  arena.execute([&] {
-    kernels::Scratch scratch;
-    scratch.slots = par::max_concurrency();
-    scratch.floats_per_slot = (conv.scratch_bytes(c.h, c.w) + 3) / 4;
-    std::vector<float> memory(scratch.floats_per_slot * scratch.slots + 1);
-    scratch.data = memory.data();
-    conv.forward(c.input.data(), c.h, c.w, out, residual, relu, scratch);
-  });
+  forward_in_arena(conv, c.input.data(), c.h, c.w, threads, out, residual, relu);
 }
 
 // Every int8 kernel this CPU and build run, once each (AVX-512 machines with

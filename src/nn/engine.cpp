@@ -13,8 +13,7 @@
 #include "anomaly/patch_features.hpp"
 #include "nn/pack_file.hpp"
 #include "nn/packed_trunk.hpp"
-#include "nn/quantized_trunk.hpp"
-#include "nn/bf16_trunk.hpp"
+#include "nn/reduced_trunk.hpp"
 #include "aoi/version.h"
 
 namespace aoi {

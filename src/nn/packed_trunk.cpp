@@ -186,10 +186,7 @@ void PackedTrunk::forward(const float* image, float* features, float* workspace,
   float* x = input + whole_lines(plan_.input);
   float* t1 = x + act;
   float* t2 = t1 + act;
-  kernels::Scratch scratch;
-  scratch.data = t2 + act;
-  scratch.floats_per_slot = whole_lines(plan_.per_slot);
-  scratch.slots = slots;
+  const kernels::Scratch scratch{t2 + act, whole_lines(plan_.per_slot), slots};
   auto step = [&](const char* layer, int stage, int block, auto&& run) {
     timed_step(timer, {layer, stage, block}, run);
   };

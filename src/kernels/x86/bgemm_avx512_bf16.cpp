@@ -9,22 +9,12 @@
 #if defined(__x86_64__) && defined(AOI_COMPILE_AVX512)
 #include <immintrin.h>
 
-#include <cstring>
+#include "kernels/x86/avx512_tile.hpp"
 
 namespace aoi::kernels {
 namespace {
 
 constexpr int kMr = 6, kPanels = 4;
-
-inline std::int32_t load_pair(const std::uint16_t* p) {
-  std::int32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline __mmask16 column_mask(int cols) {
-  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
-}
 
 // All six rows are computed (rows past `rows` reread row 0 and are not
 // stored): one instantiation per panel count keeps the static library
@@ -48,7 +38,7 @@ void tile_p(const BTileArgs& t) {
     for (int p = 0; p < P; ++p) bv[p] = (__m512bh)_mm512_load_si512(b + p * stride);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const __m512bh a = (__m512bh)_mm512_set1_epi32(load_pair(row[r] + k));
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(load_depths32(row[r] + k));
 #pragma GCC unroll 4
       for (int p = 0; p < P; ++p) acc[r][p] = _mm512_dpbf16_ps(acc[r][p], a, bv[p]);
     }

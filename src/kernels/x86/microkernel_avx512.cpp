@@ -4,6 +4,8 @@
 #if defined(__x86_64__) && defined(AOI_COMPILE_AVX512)
 #include <immintrin.h>
 
+#include "kernels/x86/avx512_tile.hpp"
+
 namespace aoi::kernels {
 namespace {
 
@@ -15,10 +17,6 @@ namespace {
 // kernels that cost nothing against a 6 x 64 tile that fits (and 14 x 32 and
 // 8 x 48 were slower); bench_kernels times only the tile kept here.
 constexpr int kMr = 7, kNv = 4, kNr = 16 * kNv;
-
-inline __mmask16 column_mask(int cols) {
-  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
-}
 
 // R valid rows (1..kMr): a tile with fewer rows does only its own FMAs, so
 // maps whose tile count is not a multiple of 7 (Winograd on 14x14 and 7x7

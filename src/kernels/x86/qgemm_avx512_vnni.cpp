@@ -11,18 +11,12 @@
 #if defined(__x86_64__) && defined(AOI_COMPILE_AVX512)
 #include <immintrin.h>
 
-#include <cstring>
+#include "kernels/x86/avx512_tile.hpp"
 
 namespace aoi::kernels {
 namespace {
 
 constexpr int kMr = 6, kPanels = 4;
-
-inline std::int32_t load_quad(const std::uint8_t* p) {
-  std::int32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 // acc += the four u8 x s8 products of each lane. GCC 12's intrinsic for it
 // copies the accumulator through a spare register at every use, which in a
@@ -30,10 +24,6 @@ inline std::int32_t load_quad(const std::uint8_t* p) {
 // place, instead.
 inline void dpbusd(__m512i& acc, __m512i u8, __m512i s8) {
   __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
-}
-
-inline __mmask16 column_mask(int cols) {
-  return cols >= 16 ? __mmask16(0xFFFF) : cols <= 0 ? __mmask16(0) : __mmask16((1u << cols) - 1);
 }
 
 // P panels holding valid columns: reads no panel past the layer's last.
@@ -59,7 +49,7 @@ void tile_p(const QTileArgs& t) {
     for (int p = 0; p < P; ++p) bv[p] = _mm512_load_si512(b + p * stride);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const __m512i a = _mm512_set1_epi32(load_quad(row[r] + k));
+      const __m512i a = _mm512_set1_epi32(load_depths32(row[r] + k));
 #pragma GCC unroll 4
       for (int p = 0; p < P; ++p) dpbusd(acc[r][p], a, bv[p]);
     }
