@@ -9,8 +9,12 @@ markdown table of the median wall time and peak RSS (ru_maxrss) of each.
 The page cache is warm in both: this is a process start, not a boot.
 --int8-weights (a file from `aoi quantize`) adds the same commands on it
 (--int8-model: a bundle trained with it), which packs at start in any case.
+--bf16-weights (`aoi quantize --precision bf16`) adds featurize on it: on a
+CPU with bf16 arithmetic, the bf16 trunk packed at start from the file's
+values; elsewhere, the file widened to float32.
 
-  bench/cold_start.py --image IMG [--model BUNDLE] [--int8-weights W --int8-model BUNDLE] [--runs 7] [--threads 2]
+  bench/cold_start.py --image IMG [--model BUNDLE] [--int8-weights W --int8-model BUNDLE] [--bf16-weights W]
+                      [--runs 7] [--threads 2]
 """
 import argparse
 import os
@@ -42,6 +46,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--int8-weights")
     p.add_argument("--int8-model")
+    p.add_argument("--bf16-weights")
     a = p.parse_args()
     aoi = os.path.join(a.build, "src", "cli", "aoi")
     work = tempfile.mkdtemp(prefix="aoi_cold_")
@@ -68,6 +73,8 @@ def measure(a, aoi, work):
         if a.int8_weights and (name.startswith("featurize") or a.int8_model):
             int8_cmd = [c if c != a.model else a.int8_model for c in cmd] + ["--weights", a.int8_weights]
             variants[int8] = (int8_cmd, dict(os.environ, AOI_PACK_DIR="off"))
+        if a.bf16_weights and name.startswith("featurize"):
+            variants["bf16 file (aoi quantize)"] = (cmd + ["--weights", a.bf16_weights], dict(os.environ, AOI_PACK_DIR="off"))
         samples = {m: [] for m in variants}
         for _ in range(a.runs):
             for m, (c, env) in variants.items():

@@ -165,13 +165,14 @@ for name in "${names[@]}"; do
     cold_start)
       sample_bundle "$tmp/cs"
       int8_weights
+      bf16_weights
       sample_bundle "$tmp/cs8" "$tmp/int8.aoiw"
       image=$(find "$deeppcb/PCBData" -name '*_test.jpg' | sort | sed -n 1p)
       cmd=(python3 bench/cold_start.py --runs 9 --threads 2)
       AOI_WEIGHTS=$weights "${cmd[@]}" --build "$build" --image "$image" --model "$tmp/cs/model.json" \
-        --int8-weights "$tmp/int8.aoiw" --int8-model "$tmp/cs8/model.json" >"$tmp/cold.md"
+        --int8-weights "$tmp/int8.aoiw" --int8-model "$tmp/cs8/model.json" --bf16-weights "$tmp/bf16.aoiw" >"$tmp/cold.md"
       report cold_start README.md markdown \
-        "${cmd[*]} --image <a DeepPCB *_test.jpg> --model <bundle> --int8-weights <aoi quantize> --int8-model <bundle>" \
+        "${cmd[*]} --image <a DeepPCB *_test.jpg> --model <bundle> --int8-weights <aoi quantize> --int8-model <bundle> --bf16-weights <aoi quantize --precision bf16>" \
         "$tmp/cold.md" ;;
     lean)
       need "$build/tests/make_capi_fixture" "$weights"

@@ -140,8 +140,8 @@ INSTANTIATE_TEST_SUITE_P(Paths, Bf16Kernels, ::testing::ValuesIn(runnable_bf16_k
 
 TEST(Bf16Conv, RefusesWeightsThatDoNotMatchTheLayer) {
   const ConvSpec spec{4, 2, 1, 1, 0};
-  EXPECT_THROW(Bf16Conv(spec, std::vector<float>(7, 1.0f), std::vector<float>{0, 0}, kernels::Isa::kScalar), Error);
-  EXPECT_THROW(Bf16Conv(spec, std::vector<float>(8, 1.0f), std::vector<float>{0, NAN}, kernels::Isa::kScalar), Error);
+  EXPECT_THROW(Bf16Conv(spec, std::vector<std::uint16_t>(7, 0x3f80), std::vector<float>{0, 0}, kernels::Isa::kScalar), Error);
+  EXPECT_THROW(Bf16Conv(spec, std::vector<std::uint16_t>(8, 0x3f80), std::vector<float>{0, NAN}, kernels::Isa::kScalar), Error);
 }
 
 }  // namespace

@@ -12,10 +12,24 @@ namespace aoi::kernels {
 
 static_assert(kBNr == 16, "run_conv_tiles cuts panels of 16 columns");
 
-Bf16Conv::Bf16Conv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias, Isa isa)
+namespace {
+
+std::vector<std::uint16_t> narrowed(std::span<const float> values) {
+  std::vector<std::uint16_t> out(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = narrow_bf16(values[i]);
+  return out;
+}
+
+}  // namespace
+
+Bf16Conv::Bf16Conv(const ConvSpec& spec, std::span<const std::uint16_t> oihw, std::span<const float> bias, Isa isa)
     : Bf16Conv(spec, oihw, bias, *bmicro_kernels(isa).front()) {}
 
 Bf16Conv::Bf16Conv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias,
+                   const BMicroKernel& kernel)
+    : Bf16Conv(spec, narrowed(oihw), bias, kernel) {}
+
+Bf16Conv::Bf16Conv(const ConvSpec& spec, std::span<const std::uint16_t> oihw, std::span<const float> bias,
                    const BMicroKernel& kernel)
     : spec_(spec), kernel_(&kernel) {
   const auto& s = spec_;
@@ -39,11 +53,11 @@ Bf16Conv::Bf16Conv(const ConvSpec& spec, std::span<const float> oihw, std::span<
     // Depth k = (tap, ci) in order, in pairs: each pair's two values are
     // adjacent, and the next pair of the column is 2 x kBNr further.
     std::uint16_t* dst = packed_ + std::size_t(oc / kBNr) * k_padded_ * kBNr + std::size_t(oc % kBNr) * 2;
-    const float* w = oihw.data() + std::size_t(oc) * s.in_channels * taps;
+    const std::uint16_t* w = oihw.data() + std::size_t(oc) * s.in_channels * taps;
     int within = 0;
     for (std::size_t tap = 0; tap < taps; ++tap)
       for (int ci = 0; ci < s.in_channels; ++ci) {
-        dst[within] = narrow_bf16(w[std::size_t(ci) * taps + tap]);
+        dst[within] = w[std::size_t(ci) * taps + tap];
         if (++within == 2) within = 0, dst += 2 * kBNr;
       }
   }

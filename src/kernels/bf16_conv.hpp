@@ -18,10 +18,13 @@ namespace aoi::kernels {
 
 class Bf16Conv {
  public:
-  // oihw: float32 weights, rounded to bf16 (nearest even) when packed;
-  // bias: one per output channel, kept in float32.
-  Bf16Conv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias, Isa isa);
+  // oihw: bf16 weights (a bf16 file's values, in place); bias: one per
+  // output channel, kept in float32.
+  Bf16Conv(const ConvSpec& spec, std::span<const std::uint16_t> oihw, std::span<const float> bias, Isa isa);
   // The same on one given kernel of bmicro_kernels() (tests run each).
+  Bf16Conv(const ConvSpec& spec, std::span<const std::uint16_t> oihw, std::span<const float> bias,
+           const BMicroKernel& kernel);
+  // float32 weights, rounded to bf16 (nearest even) first.
   Bf16Conv(const ConvSpec& spec, std::span<const float> oihw, std::span<const float> bias,
            const BMicroKernel& kernel);
 

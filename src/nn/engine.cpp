@@ -124,10 +124,10 @@ struct Engine::State {
           workspace_floats = std::max(workspace_floats, quantized_large->workspace_floats(options.threads));
         }
       } else if (weights.description().precision == "bf16" && kernels::bf16_native(isa)) {
-        arena->execute([&] { bf16.emplace(trunk, isa, s); });
+        arena->execute([&] { bf16.emplace(trunk, isa, s, &weights); });
         workspace_floats = bf16->workspace_floats(options.threads);
         if (recipe_scale(options.recipe) > 1) {
-          arena->execute([&] { bf16_large.emplace(trunk, isa, s * recipe_scale(options.recipe)); });
+          arena->execute([&] { bf16_large.emplace(trunk, isa, s * recipe_scale(options.recipe), &weights); });
           workspace_floats = std::max(workspace_floats, bf16_large->workspace_floats(options.threads));
         }
       } else {

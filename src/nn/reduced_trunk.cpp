@@ -51,9 +51,11 @@ Int8Precision::Conv::Output Int8Precision::output(float* f32, Element* low, cons
   return {f32, next ? low : nullptr, next ? next->input_scale() : 1.0f};
 }
 
-Bf16Precision::Conv Bf16Precision::make(const Conv2d& c, kernels::Isa isa, const weights::WeightFile*) {
-  require(!c.quantized(), ErrorKind::kBadWeights, c.name(), "this layer of a bf16 trunk holds int8 weights");
-  return Conv(spec_of(c), c.weight(), c.bias(), isa);
+Bf16Precision::Conv Bf16Precision::make(const Conv2d& c, kernels::Isa isa, const weights::WeightFile* source) {
+  require(!c.bf16_weight().empty(), ErrorKind::kBadWeights, c.name(), "this layer of a bf16 trunk holds no bf16 weights");
+  Conv packed(spec_of(c), c.bf16_weight(), c.bias(), isa);
+  if (source) source->release_pages(c.bf16_weight());
+  return packed;
 }
 
 void Bf16Precision::convert(const float* x, std::size_t count, const Conv&, Element* out) {

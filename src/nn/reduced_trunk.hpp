@@ -42,7 +42,9 @@ struct Int8Precision {
   static Conv::Output output(float* f32, Element* low, const Conv* next);
 };
 
-// bf16 activations and weights, float32 sums (kernels/bf16_conv.hpp).
+// bf16 activations and weights, float32 sums (kernels/bf16_conv.hpp). Packs
+// each layer's bf16 values in place: the float32 copies the float paths
+// read are never made, and with `source` the layer's pages are released.
 struct Bf16Precision {
   using Conv = kernels::Bf16Conv;
   using Element = std::uint16_t;

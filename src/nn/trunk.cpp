@@ -42,6 +42,10 @@ Conv2d load_conv(const weights::WeightFile& f, const std::string& name, int stri
                                       input_scale[0]};
     return Conv2d(name, q, f.data(name + ".bias", {out}), in, out, k, stride, pad);
   }
+  if (info.dtype == weights::DType::kBF16) {
+    const Bf16Weights w{f.data_bf16(name + ".weight"), f.widened(name + ".weight")};
+    return Conv2d(name, w, f.data(name + ".bias", {out}), in, out, k, stride, pad);
+  }
   return Conv2d(name, f.data(name + ".weight"), f.data(name + ".bias", {out}), in, out, k, stride, pad);
 }
 

@@ -1,10 +1,12 @@
 // One convolution layer with batch norm already folded into its weights and
 // bias, borrowing both from the weight file (no copy). A layer of an int8
 // file (`aoi quantize`) holds s8 weights, their per-channel steps and its
-// input's step instead of float weights; only aoi's kernels run it.
+// input's step instead of float weights; only aoi's kernels run it. A layer
+// of a bf16 file holds its bf16 values and widens them when asked.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -25,12 +27,22 @@ struct QuantizedWeights {
   float input_scale = 0;                   // the step of the layer's u8 input
 };
 
+// A layer of a bf16 file: its values in place, and the float32 copy the
+// float paths read, widened on first use (WeightFile::widened), so a bf16
+// trunk, which packs the raw values, never makes it.
+struct Bf16Weights {
+  std::span<const std::uint16_t> raw;  // OIHW
+  std::function<std::span<const float>()> widened;
+};
+
 class Conv2d {
  public:
   Conv2d(std::string name, std::span<const float> weight, std::span<const float> bias, int in_channels,
          int out_channels, int kernel, int stride, int pad);
   Conv2d(std::string name, QuantizedWeights quantized, std::span<const float> bias, int in_channels,
          int out_channels, int kernel, int stride, int pad);
+  Conv2d(std::string name, Bf16Weights bf16, std::span<const float> bias, int in_channels, int out_channels,
+         int kernel, int stride, int pad);
 
   const std::string& name() const { return name_; }
   int in_channels() const { return in_channels_; }
@@ -38,7 +50,9 @@ class Conv2d {
   int kernel() const { return kernel_; }
   int stride() const { return stride_; }
   int pad() const { return pad_; }
-  std::span<const float> weight() const { return weight_; }  // OIHW; empty when quantized
+  // OIHW; empty when quantized; a bf16 layer's widened on the first call.
+  std::span<const float> weight() const { return bf16_.widened ? bf16_.widened() : weight_; }
+  std::span<const std::uint16_t> bf16_weight() const { return bf16_.raw; }  // empty unless a bf16 layer
   bool quantized() const { return !quantized_.weight.empty(); }
   const QuantizedWeights& quantized_weights() const { return quantized_; }
   std::span<const float> bias() const { return bias_; }
@@ -55,6 +69,7 @@ class Conv2d {
   std::string name_;
   std::span<const float> weight_;  // OIHW
   QuantizedWeights quantized_;
+  Bf16Weights bf16_;
   std::span<const float> bias_;
   int in_channels_, out_channels_, kernel_, stride_, pad_;
 };

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 #include <fstream>
+#include <mutex>
 #include <unordered_map>
 
 #define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
@@ -77,8 +78,11 @@ struct WeightFile::State {
   ModelDescription description;
   std::vector<TensorInfo> tensors;
   std::unordered_map<std::string, std::size_t> index;
-  // bf16 tensors widened to float32 at open, what data() returns for them.
-  std::unordered_map<std::string, std::vector<float>> widened;
+  // bf16 tensors widened to float32, what data() returns for them: each
+  // made on first use (a bf16 trunk reads the raw values and never asks),
+  // then kept; nodes of the map stay put, so returned spans stay valid.
+  mutable std::mutex widen_mutex;
+  mutable std::unordered_map<std::string, std::vector<float>> widened;
   const std::uint8_t* payload = nullptr;
   std::uint64_t payload_hash = 0;
 
@@ -149,14 +153,21 @@ struct WeightFile::State {
     } catch (const nlohmann::json::exception& e) {
       throw bad(std::string("malformed tensor table: ") + e.what());
     }
-    for (const auto& t : tensors) {
-      if (t.dtype != DType::kBF16) continue;
-      std::vector<std::uint16_t> raw(t.nbytes / 2);
-      if (!detail::guarded_copy(raw.data(), payload + t.offset, t.nbytes)) throw changed();
-      std::vector<float> wide(raw.size());
-      for (std::size_t i = 0; i < raw.size(); ++i) wide[i] = widen_bf16(raw[i]);
-      widened.emplace(t.name, std::move(wide));
+  }
+
+  std::span<const float> widen(const TensorInfo& t) const {
+    {
+      const std::lock_guard<std::mutex> lock(widen_mutex);
+      if (auto it = widened.find(t.name); it != widened.end()) return {it->second.data(), it->second.size()};
     }
+    // Widened outside the lock: layers packed side by side widen side by side.
+    std::vector<std::uint16_t> raw(t.nbytes / 2);
+    if (!detail::guarded_copy(raw.data(), payload + t.offset, t.nbytes)) throw changed();
+    std::vector<float> wide(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) wide[i] = widen_bf16(raw[i]);
+    const std::lock_guard<std::mutex> lock(widen_mutex);
+    const auto& kept = widened.try_emplace(t.name, std::move(wide)).first->second;  // the first one made wins
+    return {kept.data(), kept.size()};
   }
 };
 
@@ -221,6 +232,9 @@ void WeightFile::release_pages(std::span<const float> values) const {
 void WeightFile::release_pages(std::span<const std::int8_t> values) const {
   release_bytes(values.data(), values.size_bytes());
 }
+void WeightFile::release_pages(std::span<const std::uint16_t> values) const {
+  release_bytes(values.data(), values.size_bytes());
+}
 void WeightFile::release_bytes(const void* data, std::size_t bytes) const {
   if (!state_->mapping || bytes == 0) return;
   const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
@@ -262,10 +276,7 @@ void check_shape(const std::string& file, const TensorInfo& t, const std::vector
 std::span<const float> WeightFile::data(const std::string& tensor, const std::vector<std::int64_t>& shape) const {
   const TensorInfo& t = info(tensor);
   check_shape(state_->name, t, shape);
-  if (t.dtype == DType::kBF16) {
-    const auto& wide = state_->widened.at(t.name);
-    return {wide.data(), wide.size()};
-  }
+  if (t.dtype == DType::kBF16) return state_->widen(t);
   require(t.dtype == DType::kF32, ErrorKind::kBadWeights, state_->name,
           "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values; this layer needs f32 or bf16");
   return {reinterpret_cast<const float*>(state_->payload + t.offset), t.nbytes / sizeof(float)};
@@ -277,6 +288,30 @@ std::span<const std::int8_t> WeightFile::data_s8(const std::string& tensor, cons
   require(t.dtype == DType::kS8, ErrorKind::kBadWeights, state_->name,
           "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values, not s8");
   return {reinterpret_cast<const std::int8_t*>(state_->payload + t.offset), t.nbytes};
+}
+
+std::span<const std::uint16_t> WeightFile::data_bf16(const std::string& tensor,
+                                                     const std::vector<std::int64_t>& shape) const {
+  const TensorInfo& t = info(tensor);
+  check_shape(state_->name, t, shape);
+  require(t.dtype == DType::kBF16, ErrorKind::kBadWeights, state_->name,
+          "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values, not bf16");
+  return {reinterpret_cast<const std::uint16_t*>(state_->payload + t.offset), t.nbytes / 2};
+}
+
+std::function<std::span<const float>()> WeightFile::widened(const std::string& tensor) const {
+  const TensorInfo& t = info(tensor);
+  require(t.dtype == DType::kBF16, ErrorKind::kBadWeights, state_->name,
+          "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values, not bf16");
+  const State* state = state_.get();  // stays put when the WeightFile moves
+  return [state, &t] { return state->widen(t); };
+}
+
+std::size_t WeightFile::widened_bytes() const {
+  const std::lock_guard<std::mutex> lock(state_->widen_mutex);
+  std::size_t bytes = 0;
+  for (const auto& [name, values] : state_->widened) bytes += values.size() * sizeof(float);
+  return bytes;
 }
 
 void WeightWriter::add_bytes(const std::string& name, std::vector<std::int64_t> shape, DType dtype,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -62,11 +63,19 @@ class WeightFile {
   bool has(const std::string& tensor) const;
   const TensorInfo& info(const std::string& tensor) const;  // throws if absent
   // The tensor's float32 values, checked against `shape` when it is given.
-  // A bf16 tensor comes widened to float32 (a copy made at open); an s8 one
-  // throws (data_s8).
+  // A bf16 tensor comes widened to float32 (a copy made on the first call
+  // and kept, thread-safe); an s8 one throws (data_s8).
   std::span<const float> data(const std::string& tensor, const std::vector<std::int64_t>& shape = {}) const;
   // An s8 tensor's values, in place; throws for another dtype.
   std::span<const std::int8_t> data_s8(const std::string& tensor, const std::vector<std::int64_t>& shape = {}) const;
+  // A bf16 tensor's values, in place; throws for another dtype.
+  std::span<const std::uint16_t> data_bf16(const std::string& tensor,
+                                           const std::vector<std::int64_t>& shape = {}) const;
+  // data() of a bf16 tensor, deferred: widens when first called. Valid as
+  // long as the file is, wherever the WeightFile object moves.
+  std::function<std::span<const float>()> widened(const std::string& tensor) const;
+  // Bytes of the float32 copies of bf16 tensors made so far.
+  std::size_t widened_bytes() const;
   // XXH3-64 of the payload: the identity of these weights (feature caches key on it).
   std::uint64_t payload_hash() const;
   std::uint64_t file_bytes() const;
@@ -78,6 +87,7 @@ class WeightFile {
   // together.
   void release_pages(std::span<const float> values) const;
   void release_pages(std::span<const std::int8_t> values) const;
+  void release_pages(std::span<const std::uint16_t> values) const;
   // Copies `values` (a span of this file) to dst. A mapped file that shrank
   // under the process would raise SIGBUS on the read; this throws
   // aoi::Error(kIo) naming the file instead (weights/guarded_read.hpp).
