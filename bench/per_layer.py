@@ -13,7 +13,9 @@ trunk_steps' peak line times the thread count). Needs libdnnl-dev (peer_onednn).
 
 --precision int8 with --weights an int8 file (aoi quantize) compares aoi's
 int8 trunk with peer_onednn --precision int8 on --fp32-weights instead; the
-share is then of the int8 peak.
+share is then of the int8 peak (of the int8 kernel that runs: VNNI or the
+AVX2 sequence). --precision bf16 does the same with a bf16 file, against
+the vdpbf16ps peak.
 
   python3 bench/per_layer.py --threads 1,2 --runs 2 --iterations 20
 """
@@ -42,6 +44,7 @@ def aoi_steps(build, weights, threads, iterations, peaks=None, macs=None):
             if peaks is not None:
                 peaks["fp32"] = max(peaks.get("fp32", 0), s["peak_fp32_gmacs"])
                 peaks["int8"] = max(peaks.get("int8", 0), s["peak_int8_gmacs"])
+                peaks["bf16"] = max(peaks.get("bf16", 0), s.get("peak_bf16_gmacs", 0))
             continue
         if s["kind"] in ("input", "stem") or s["step"] == "max_pool":
             row = "stem"
@@ -101,11 +104,11 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--iterations", type=int, default=20)
-    ap.add_argument("--precision", default="fp32", choices=["fp32", "int8"])
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "int8", "bf16"])
     ap.add_argument("--fp32-weights", default=os.path.expanduser("~/.local/share/aoi/resnet50-imagenet.aoiw"),
-                    help="int8: the float32 file oneDNN quantizes for itself")
+                    help="int8, bf16: the float32 file oneDNN converts for itself")
     a = ap.parse_args()
-    peer_weights = a.fp32_weights if a.precision == "int8" else a.weights
+    peer_weights = a.weights if a.precision == "fp32" else a.fp32_weights
     if not os.path.exists(os.path.join(a.build, "bench", "peer_onednn")):
         sys.exit("per_layer: build/bench/peer_onednn is missing (install libdnnl-dev and rebuild)")
     threads = [int(t) for t in a.threads.split(",")]
@@ -122,7 +125,7 @@ def main():
 
     def share(t, row, side=0):
         ms = table[t][side][row]
-        # aoi's int8 files keep the stem in float32: its share is of that peak.
+        # aoi's int8 and bf16 trunks keep the stem in float32: its share is of that peak.
         p = peaks["fp32"] if row == "stem" else peak
         return 100.0 * row_macs[row] / (ms * 1e-3) / 1e9 / (p * t) if ms > 0 else 0.0
 

@@ -16,6 +16,7 @@
 #   peers_avx2         docs/kernels.md   the same for fp32 and int8 on the AVX2 path, forced on both sides
 #   per_layer          docs/kernels.md   bench/per_layer.py: aoi's steps against oneDNN's primitives
 #   per_layer_int8     docs/kernels.md   the same in int8
+#   per_layer_bf16     docs/kernels.md   the same in bf16 (on a CPU with bf16 arithmetic)
 #   scaling            docs/kernels.md   bench/batch_scaling.py: batch 8 on 1 and 2 threads, fp32 and int8
 #   precision          docs/precision.md bench/compare_precision.py: time-CV AUC of fp32, int8 and bf16
 #                                        files on DeepPCB and a synthetic textured set
@@ -45,7 +46,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers peers_avx2 per_layer per_layer_int8 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz neon_loops accuracy serve)
+all=(peers peers_avx2 per_layer per_layer_int8 per_layer_bf16 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz neon_loops accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -133,6 +134,12 @@ for name in "${names[@]}"; do
       "${cmd[@]}" --build "$build" --weights "$tmp/int8.aoiw" --fp32-weights "$weights" >"$tmp/per_layer_int8.md"
       report per_layer_int8 docs/kernels.md markdown "${cmd[*]} --weights <aoi quantize on 64 DeepPCB crops>" \
         "$tmp/per_layer_int8.md" ;;
+    per_layer_bf16)
+      bf16_weights
+      cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20 --precision bf16)
+      "${cmd[@]}" --build "$build" --weights "$tmp/bf16.aoiw" --fp32-weights "$weights" >"$tmp/per_layer_bf16.md"
+      report per_layer_bf16 docs/kernels.md markdown "${cmd[*]} --weights <aoi quantize --precision bf16>" \
+        "$tmp/per_layer_bf16.md" ;;
     scaling)
       int8_weights
       cmd=(python3 bench/batch_scaling.py --repetitions 5)

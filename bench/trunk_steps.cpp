@@ -4,8 +4,8 @@
 // table per_layer) and A/B runs of two builds (bench/ab_builds.sh steps).
 // One JSON line per step: its name, kind (stem, 1x1, 3x3, pool, input),
 // multiply-adds and fastest and median ms over the timed passes; then one
-// line with this thread's measured peaks (bench/peak), fp32 FMA and int8,
-// in GMAC/s, which per_layer.py reports each layer's share of. An int8
+// line with this thread's measured peaks (bench/peak), fp32 FMA, int8 (of
+// the kernel that runs: VNNI or the AVX2 sequence) and bf16, in GMAC/s, which per_layer.py reports each layer's share of. An int8
 // weight file (aoi quantize) runs on the int8 trunk, a bf16 one on the bf16
 // trunk where the CPU has bf16 arithmetic.
 //
@@ -23,6 +23,7 @@
 #include "nn/packed_trunk.hpp"
 #include "nn/reduced_trunk.hpp"
 #include "kernels/bf16_gemm.hpp"
+#include "kernels/qgemm.hpp"
 #include "nn/trunk.hpp"
 #include "weights/weight_file.hpp"
 #include "peer_args.hpp"
@@ -113,7 +114,12 @@ int main(int argc, char** argv) {
                 "\"median_ms\": %.4f}\n",
                 name.c_str(), kind.c_str(), args.threads, macs[name], ms.front(), ms[ms.size() / 2]);
   }
-  std::printf("{\"peak_fp32_gmacs\": %.2f, \"peak_int8_gmacs\": %.2f}\n",
-              aoi::bench::measured_fma_peak_gflops(aoi::kernels::best_isa()) / 2, aoi::bench::measured_int8_peak_gmacs());
+  // The int8 peak is the instruction sequence of the int8 kernel that runs:
+  // vpdpbusd where the VNNI kernel runs, else the AVX2 one's.
+  const bool vnni = std::string(aoi::kernels::qmicro_kernel(isa).name) == "avx512_vnni";
+  std::printf("{\"peak_fp32_gmacs\": %.2f, \"peak_int8_gmacs\": %.2f, \"peak_bf16_gmacs\": %.2f}\n",
+              aoi::bench::measured_fma_peak_gflops(isa) / 2,
+              vnni ? aoi::bench::measured_vnni_peak_gmacs() : aoi::bench::measured_int8_peak_gmacs(),
+              aoi::bench::measured_bf16_peak_gmacs());
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "peak/fma_peak.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -73,6 +74,50 @@ __attribute__((target("avx2"), noinline)) int int8_steps_avx2(long n) {
         "xmm11", "xmm12", "xmm13");
   return out[0] + out[7];
 }
+
+// 24 accumulators, each updated by one `op` per pass, with zeroed operands:
+// an instruction's issue rate with nothing else in the loop (more chains
+// than its latency times its ports need).
+constexpr int kDotChains = 24;
+#define AOI_ZERO(acc) "vpxord %%zmm" #acc ", %%zmm" #acc ", %%zmm" #acc "\n\t"
+#define AOI_DOT(op, acc) op " %%zmm31, %%zmm30, %%zmm" #acc "\n\t"
+#define AOI_DOT_CHAINS(op) \
+  asm volatile( \
+      AOI_ZERO(30) AOI_ZERO(31) \
+      AOI_ZERO(0) AOI_ZERO(1) AOI_ZERO(2) AOI_ZERO(3) AOI_ZERO(4) AOI_ZERO(5) AOI_ZERO(6) AOI_ZERO(7) \
+      AOI_ZERO(8) AOI_ZERO(9) AOI_ZERO(10) AOI_ZERO(11) AOI_ZERO(12) AOI_ZERO(13) AOI_ZERO(14) AOI_ZERO(15) \
+      AOI_ZERO(16) AOI_ZERO(17) AOI_ZERO(18) AOI_ZERO(19) AOI_ZERO(20) AOI_ZERO(21) AOI_ZERO(22) AOI_ZERO(23) \
+      "1:\n\t" \
+      AOI_DOT(op, 0) AOI_DOT(op, 1) AOI_DOT(op, 2) AOI_DOT(op, 3) AOI_DOT(op, 4) AOI_DOT(op, 5) \
+      AOI_DOT(op, 6) AOI_DOT(op, 7) AOI_DOT(op, 8) AOI_DOT(op, 9) AOI_DOT(op, 10) AOI_DOT(op, 11) \
+      AOI_DOT(op, 12) AOI_DOT(op, 13) AOI_DOT(op, 14) AOI_DOT(op, 15) AOI_DOT(op, 16) AOI_DOT(op, 17) \
+      AOI_DOT(op, 18) AOI_DOT(op, 19) AOI_DOT(op, 20) AOI_DOT(op, 21) AOI_DOT(op, 22) AOI_DOT(op, 23) \
+      "dec %[n]\n\t jnz 1b\n\t vzeroupper" \
+      : [n] "+r"(n) \
+      : \
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", \
+        "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", \
+        "xmm23", "xmm30", "xmm31")
+
+__attribute__((target("avx512f,avx512vnni"), noinline)) void vnni_chains(long n) { AOI_DOT_CHAINS("vpdpbusd"); }
+__attribute__((target("avx512f,avx512bf16"), noinline)) void bf16_chains(long n) { AOI_DOT_CHAINS("vdpbf16ps"); }
+#undef AOI_DOT_CHAINS
+#undef AOI_DOT
+#undef AOI_ZERO
+
+// Best of three timed runs of `run` (after a warm-up), in multiply-adds per
+// second: `macs_per_pass` per iteration.
+double best_gmacs(void (*run)(long), double macs_per_pass) {
+  run(kIterations / 10);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run(kIterations);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, macs_per_pass * double(kIterations) / s / 1e9);
+  }
+  return best;
+}
 #endif
 
 float chains_scalar(long n) {
@@ -120,6 +165,24 @@ double measured_int8_peak_gmacs() {
   }
   (void)sink;
   return best;
+#else
+  return 0;
+#endif
+}
+
+double measured_vnni_peak_gmacs() {
+#if defined(__x86_64__)
+  if (!kernels::cpu_features().avx512_vnni) return 0;
+  return best_gmacs(vnni_chains, kDotChains * 64.0);
+#else
+  return 0;
+#endif
+}
+
+double measured_bf16_peak_gmacs() {
+#if defined(__x86_64__)
+  if (!kernels::cpu_features().avx512_bf16) return 0;
+  return best_gmacs(bf16_chains, kDotChains * 32.0);
 #else
   return 0;
 #endif

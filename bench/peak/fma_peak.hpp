@@ -17,4 +17,11 @@ double measured_fma_peak_gflops(kernels::Isa isa);
 // 0 where the CPU has no AVX2.
 double measured_int8_peak_gmacs();
 
+// Multiply-adds per second (GMAC/s) of one thread issuing only AVX-512
+// vpdpbusd (u8 x s8, 64 a zmm instruction) or vdpbf16ps (bf16, 32) on
+// independent accumulators in registers: the peak the VNNI and bf16
+// kernels report a share of. 0 where the CPU lacks the instruction.
+double measured_vnni_peak_gmacs();
+double measured_bf16_peak_gmacs();
+
 }  // namespace aoi::bench
