@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, every Debian 12 package aoi needs to build, test and
 # fetch its weights, skipping those already present. Runs as root or via sudo.
+# With --bench, also the peers that bench/ measures against (never linked
+# into aoi): oneDNN, XGBoost, numpy for the comparison scripts, perf.
+#
+#   scripts/install-deps.sh [--bench]
 set -euo pipefail
 
 packages=(
@@ -12,6 +16,12 @@ packages=(
   clang  # the libFuzzer targets (scripts/fuzz.sh)
   g++-aarch64-linux-gnu qemu-user  # the NEON kernel's test (scripts/check-neon.sh)
 )
+if [ "${1:-}" = --bench ]; then
+  packages+=(libdnnl-dev python3-numpy python3-xgboost linux-perf)
+elif [ $# -gt 0 ]; then
+  echo "usage: scripts/install-deps.sh [--bench]" >&2
+  exit 2
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
