@@ -11,7 +11,7 @@ process, start and .npy load included), single-row latency and batch
 throughput of prediction.
 
   bench/compare_xgboost.py [--data PREFIX] [--build build] [--rounds 200] [--scale-pos-weight 1]
-                           [--lightgbm lib_lightgbm.so | --no-lightgbm]
+                           [--lightgbm lib_lightgbm.so | --no-lightgbm] [--aoi-param NAME=VALUE ...]
 
 PREFIX names {PREFIX}_train_x.npy, _train_y.npy, _test_x.npy, _test_y.npy; by
 default the synthetic set from bench/make_synthetic.py is made in a temp dir.
@@ -94,6 +94,8 @@ def main():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--lightgbm", help="lib_lightgbm.so (default: bench/peers/build_lightgbm.sh builds it)")
     p.add_argument("--no-lightgbm", action="store_true")
+    p.add_argument("--aoi-param", action="append", default=[], metavar="NAME=VALUE",
+                   help="one more aoi training parameter (e.g. grad_quant_bins=64); repeatable")
     a = p.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     lgbm = None
@@ -114,7 +116,7 @@ def main():
         # aoi
         model = os.path.join(work, f"aoi_{threads}.aoig")
         params = [f"num_rounds={a.rounds}", "num_leaves=31", "learning_rate=0.1", "max_bin=255", "lambda_l2=1",
-                  "min_sum_hessian_in_leaf=1", "min_data_in_leaf=1", f"scale_pos_weight={a.scale_pos_weight}"]
+                  "min_sum_hessian_in_leaf=1", "min_data_in_leaf=1", f"scale_pos_weight={a.scale_pos_weight}"] + a.aoi_param
         cmd = [aoi, "gbdt", "train", "--features", prefix + "_train_x.npy", "--labels", prefix + "_train_y.npy",
                "--threads", str(threads), "-o", model] + sum((["-p", x] for x in params), [])
         t0 = time.perf_counter()
@@ -160,7 +162,8 @@ def main():
         rows.append((threads, aoi_auc, xgb_auc, lgbm_auc, aoi_train, aoi_process, xgb_train, lgbm_train,
                      one_row["real_time"], batch["rows_per_s"], xgb_rows))
         print(f"threads {threads}: done", file=sys.stderr)
-    print(f"data: {prefix} train {xtr.shape}, test {xte.shape}, positives {ytr.mean():.3f}; {a.rounds} rounds, 31 leaves")
+    print(f"data: {prefix} train {xtr.shape}, test {xte.shape}, positives {ytr.mean():.3f}; {a.rounds} rounds, 31 leaves"
+          + (f"; aoi with {' '.join(a.aoi_param)}" if a.aoi_param else ""))
     print("| threads | AUC aoi | AUC XGBoost | AUC LightGBM | train s aoi (process) | train s XGBoost | "
           "train s LightGBM | aoi / XGBoost | aoi / LightGBM | 1-row predict us aoi | batch rows/s aoi | "
           "batch rows/s XGBoost |")

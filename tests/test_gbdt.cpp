@@ -203,6 +203,51 @@ TEST(GbdtTrain, LearnsAndIsIdenticalForEveryThreadCount) {
   }
 }
 
+// Splits from quantized gradients: the same model on every thread count
+// (integer sums do not depend on their order), about the exact model's
+// accuracy, and leaf values from the exact gradients.
+TEST(GbdtTrain, QuantizedGradientsLearnAndAreIdenticalForEveryThreadCount) {
+  const Data train = make_data(3000, 12, 1, 0.02), test = make_data(1000, 12, 2, 0.02);
+  const auto exact = gbdt::train(params({"num_rounds=40"}), train.view());
+  const double exact_auc = eval::roc_auc(predict(exact, test), test.y);
+  for (int levels : {4, 64}) {
+    std::string first;
+    for (int threads : {1, 2}) {
+      const auto m = gbdt::train(params({"num_rounds=40", "grad_quant_bins=" + std::to_string(levels),
+                                         "threads=" + std::to_string(threads)}),
+                                 train.view());
+      auto bare = m;
+      bare.metadata.clear();
+      if (first.empty()) {
+        first = gbdt::to_json_text(bare);
+        EXPECT_GT(eval::roc_auc(predict(m, test), test.y), exact_auc - 0.01) << levels << " levels";
+        auto exact_bare = exact;
+        exact_bare.metadata.clear();
+        EXPECT_NE(first, gbdt::to_json_text(exact_bare));  // the option is in effect
+      } else {
+        EXPECT_EQ(gbdt::to_json_text(bare), first) << levels << " levels, " << threads << " threads";
+      }
+    }
+  }
+  // Leaf values are -G / (H + l2) of the exact sums: a one-split tree on one
+  // feature must give each side its exact mean (l2 = 0, no shrinkage).
+  Data one = make_data(400, 1, 5);
+  const auto stump = gbdt::train(params({"num_rounds=1", "num_leaves=2", "learning_rate=1", "grad_quant_bins=2",
+                                         "min_sum_hessian_in_leaf=0"}),
+                                 one.view());
+  ASSERT_EQ(stump.trees.size(), 1u);
+  ASSERT_EQ(stump.trees[0].feature.size(), 1u);
+  const double threshold = stump.trees[0].threshold[0], base = stump.base_score[0];
+  const double p = 1 / (1 + std::exp(-base));
+  for (int side = 0; side < 2; ++side) {
+    double sum_g = 0, sum_h = 0;
+    for (std::size_t i = 0; i < one.rows; ++i)
+      if ((one.x[i] <= threshold) == (side == 0)) sum_g += p - one.y[i], sum_h += p * (1 - p);
+    const double expected = -sum_g / sum_h;
+    EXPECT_NEAR(stump.trees[0].leaf_value[side], expected, 1e-4 * std::max(1.0, std::fabs(expected))) << side;
+  }
+}
+
 TEST(GbdtTrain, SeedsChangeSampledModels) {
   const Data d = make_data(1000, 8, 3);
   const auto a = gbdt::train(params({"num_rounds=5", "bagging_fraction=0.5", "seed=1"}), d.view());
@@ -283,6 +328,9 @@ TEST(GbdtTrain, BadInputIsAClearError) {
   EXPECT_NE(error_of([&] { m.check_feature_count(4, "x.npy"); }).find("x.npy: the model was trained on 3 features, the data has 4"),
             std::string::npos);
   EXPECT_THROW(gbdt::Predictor(m).predict_batch(d.x, 101), Error);
+  EXPECT_NE(error_of([&] { gbdt::train(params({"grad_quant_bins=1"}), d.view()); })
+                .find("parameter grad_quant_bins: must be 0 (off) or at least 2 levels"),
+            std::string::npos);
   gbdt::DataView narrow{d.x.data(), 50, 2, {d.y.data(), 50}, {}};
   EXPECT_NE(error_of([&] { gbdt::train(params(), d.view(), &narrow); }).find("validation data: has 2 features"),
             std::string::npos);

@@ -98,6 +98,8 @@ void validate(const Params& p) {
             "must be at least 3 for objective=multiclass (use binary for two classes)");
   require(p.objective == "binary" || p.metric != "auc", ErrorKind::kInvalidArgument, "parameter metric",
           "auc is for binary objectives; use logloss");
+  require(p.grad_quant_bins != 1, ErrorKind::kInvalidArgument, "parameter grad_quant_bins",
+          "must be 0 (off) or at least 2 levels");
   const std::size_t classes = p.objective == "binary" ? 2 : std::size_t(p.num_class);
   require(p.class_weights.empty() || p.class_weights.size() == classes, ErrorKind::kInvalidArgument,
           "parameter class_weights", "needs " + std::to_string(classes) + " values, one per class");

@@ -24,6 +24,7 @@ namespace aoi::gbdt {
   X(feature_fraction, double, 1.0, 1e-6, 1.0, "share of features each tree may use")                             \
   X(bagging_fraction, double, 1.0, 1e-6, 1.0, "share of rows each tree is grown on")                             \
   X(seed, int, 0, 0, 2147483647, "seed of feature and row sampling")                                             \
+  X(grad_quant_bins, int, 0, 0, 64, "0: splits from exact gradient sums; N >= 2: from gradients and hessians rounded (stochastically) to N levels, in integer histograms, faster; leaf values stay exact") \
   X(num_class, int, 1, 1, 1000, "classes: 1 for binary, the class count for multiclass")                         \
   X(scale_pos_weight, double, 1.0, 1e-9, 1e9, "weight multiplier of positive rows (binary)")                     \
   X(early_stopping_rounds, int, 0, 0, 100000, "stop when the validation metric has not improved for this many rounds; 0 = off") \

@@ -379,6 +379,156 @@ AOI_SCAN_CLONES static void scan_rows(const RowFeature* features, int feature_co
     out[k] = search_used_bins(features[k].feature, features[k].bins, scratch.bins[k], scratch.used[k], leaf, rules);
 }
 
+namespace {
+
+// Quantized sums (quantized_gradients.hpp) as the scan's doubles.
+HistBin unpack(std::int64_t v, GradientScale s) {
+  return {double(packed::gradient(v)) * s.g, double(packed::hessian(v)) * s.h, double(packed::count(v))};
+}
+
+typedef long long Packed __attribute__((vector_size(kLanes * sizeof(long long))));
+
+// Exact for 0 <= x < 2^52: x's bits under the exponent of 2^52, minus 2^52
+// (one or and one subtract; AVX2 has no 64-bit integer conversion).
+Vec exact_double(Packed x) {
+  const Packed bits = x | 0x4330000000000000LL;
+  Vec d;
+  std::memcpy(&d, &bits, sizeof d);
+  return d - 0x1.0p52;
+}
+
+// Eight (or four) packed sums as the scan's gradient, hessian and count.
+void unpack(Packed v, GradientScale s, Vec& g, Vec& h, Vec& c) {
+  constexpr long long kBias = 1LL << 23;  // gradients are > -2^23
+  c = exact_double(v & packed::kFieldMask);
+  h = exact_double((v >> packed::kCountBits) & packed::kFieldMask) * s.h;
+  g = (exact_double((v >> packed::kGradientShift) + kBias) - double(kBias)) * s.g;
+}
+
+}  // namespace
+
+// Integer running sums have no latency worth hiding (one add a bin), so
+// they are one chain; the thresholds then go through the double scan.
+AOI_SCAN_CLONES static Split scan_packed(int feature, const std::int64_t* hist, int n, std::int64_t leaf_q,
+                                         GradientScale s, const SplitRules& rules) {
+  const HistBin leaf_sums = unpack(leaf_q, s);
+  const LeafSums leaf{leaf_sums.g, leaf_sums.h, leaf_sums.count};
+  ThresholdScan scan(unpack(hist[n], s), n, leaf, rules);
+  thread_local std::vector<std::int64_t> prefix;
+  if (prefix.size() < std::size_t(n + kLanes)) prefix.resize(std::size_t(n + kLanes));
+  std::int64_t acc = 0;
+  for (int b = 0; b < n; ++b) prefix[b] = acc += hist[b];
+  for (int b = n; b < n + kLanes; ++b) prefix[b] = acc;  // masked lanes
+  const auto [first, last] = valid_run(scan, n, [&](int b) {
+    return std::pair<double, double>(double(packed::hessian(prefix[b])) * s.h, double(packed::count(prefix[b])));
+  });
+  if (first > last) return scan.none();
+  Vec lane_index;
+  for (int k = 0; k < kLanes; ++k) lane_index[k] = k;
+  for (int b = first / kLanes * kLanes; b <= last; b += kLanes) {
+    Packed v;
+    std::memcpy(&v, prefix.data() + b, sizeof v);
+    Vec g, h, c;
+    unpack(v, s, g, h, c);
+    scan.add(g, h, c, lane_index + double(b));
+  }
+  const ThresholdScan::Winner w = scan.winner();
+  if (w.bin < 0) return scan.none();
+  const HistBin left = unpack(prefix[w.bin], s);
+  Split split = scan.split(feature, w, left.g, left.h, left.count);
+  split.left_q = prefix[w.bin] + (w.missing_left ? hist[n] : 0);
+  return split;
+}
+
+namespace {
+
+// search_used_bins on packed sums: the bins in use are copied out as they
+// are, their running sum is one integer chain (an add does not wait), and
+// each vector of candidates is unpacked only where the scan reads it.
+AOI_SCAN_CLONES Split search_used_bins_packed(int feature, int n, std::int64_t* hist, std::uint8_t* used,
+                                              std::int64_t leaf_q, GradientScale s, const SplitRules& rules) {
+  const std::int64_t missing = hist[n];
+  hist[n] = 0, used[n] = 0;
+  const HistBin leaf_sums = unpack(leaf_q, s);
+  ThresholdScan scan(unpack(missing, s), n, {leaf_sums.g, leaf_sums.h, leaf_sums.count}, rules);
+  constexpr int kMax = 256 + 1 + kLanes;
+  alignas(64) std::int64_t cq[kMax];
+  alignas(64) double cb[kMax];
+  int count = 0;
+  auto push = [&](std::int64_t v, int bin) { cq[count] = v, cb[count++] = bin; };
+  if (!used[0]) push(0, 0);
+  for (int base = 0; base < n; base += 64) {
+    std::uint64_t marks = mark_bits(used + base);
+    if (!marks) continue;
+    std::memset(used + base, 0, 64);
+    for (; marks; marks &= marks - 1) {
+      const int b = base + __builtin_ctzll(marks);
+      push(hist[b], b);
+      hist[b] = 0;
+    }
+  }
+  while (count % kLanes) push(0, 1 << 20);  // past every `last`: masked
+  std::int64_t acc = 0;
+  for (int i = 0; i < count; ++i) cq[i] = acc += cq[i];
+  const auto [first, last] = valid_run(scan, count, [&](int i) {
+    return std::pair<double, double>(double(packed::hessian(cq[i])) * s.h, double(packed::count(cq[i])));
+  });
+  if (first > last) return scan.none();
+  for (int i = first / kLanes * kLanes; i <= last; i += kLanes) {
+    Packed v;
+    std::memcpy(&v, cq + i, sizeof v);
+    Vec g, h, c;
+    unpack(v, s, g, h, c);
+    scan.add(g, h, c, load(cb + i));
+  }
+  const ThresholdScan::Winner w = scan.winner();
+  if (w.bin < 0) return scan.none();
+  const int at = int(std::lower_bound(cb, cb + count, double(w.bin)) - cb);
+  const HistBin left = unpack(cq[at], s);
+  Split split = scan.split(feature, w, left.g, left.h, left.count);
+  split.left_q = cq[at] + (w.missing_left ? missing : 0);
+  return split;
+}
+
+}  // namespace
+
+AOI_SCAN_CLONES static void scan_rows_packed(const RowFeature* features, int feature_count, std::size_t stride,
+                                             const std::uint32_t* rows, const std::int64_t* q, std::size_t count,
+                                             std::int64_t leaf, GradientScale s, const SplitRules& rules,
+                                             PackedScratch& scratch, Split* out) {
+  auto add = [&](int k, std::size_t at, std::int64_t v) {
+    const int b = features[k].column[at];
+    scratch.bins[k][b] += v;
+    scratch.used[k][b] = 1;
+  };
+  if (feature_count == kRowGroup) {
+    constexpr std::size_t kAhead = 16;  // as scan_rows
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t at = rows[i] * stride, ahead = rows[std::min(i + kAhead, count - 1)] * stride;
+      for (int k = 0; k < kRowGroup; ++k) __builtin_prefetch(features[k].column + ahead);
+      for (int k = 0; k < kRowGroup; ++k) add(k, at, q[i]);
+    }
+  } else {
+    for (int k = 0; k < feature_count; ++k)
+      for (std::size_t i = 0; i < count; ++i) add(k, rows[i] * stride, q[i]);
+  }
+  for (int k = 0; k < feature_count; ++k)
+    out[k] = search_used_bins_packed(features[k].feature, features[k].bins, scratch.bins[k], scratch.used[k], leaf, s,
+                                     rules);
+}
+
+Split best_threshold_packed(int feature, const std::int64_t* hist, int bins, std::int64_t leaf, GradientScale scale,
+                            const SplitRules& rules) {
+  return scan_packed(feature, hist, bins, leaf, scale, rules);
+}
+
+void best_thresholds_of_rows_packed(const RowFeature* features, int feature_count, std::size_t stride,
+                                    const std::uint32_t* rows, const std::int64_t* q, std::size_t count,
+                                    std::int64_t leaf, GradientScale scale, const SplitRules& rules,
+                                    PackedScratch& scratch, Split* out) {
+  scan_rows_packed(features, feature_count, stride, rows, q, count, leaf, scale, rules, scratch, out);
+}
+
 Split best_threshold(int feature, const HistBin* hist, int bins, const LeafSums& leaf, const SplitRules& rules) {
   return scan_histogram(feature, hist, bins, leaf, rules);
 }

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "quantized_gradients.hpp"
+
 namespace aoi::gbdt::detail {
 
 // Sums of one bin. The count is a double (exact below 2^53) so that split
@@ -22,6 +24,7 @@ struct Split {
   bool default_left = false;
   double left_g = 0, left_h = 0;
   std::uint32_t left_count = 0;
+  std::int64_t left_q = 0;  // the left side's packed sum, in a search of quantized sums
   bool valid() const { return feature >= 0; }
 };
 
@@ -82,6 +85,25 @@ struct RowFeature {
 void best_thresholds_of_rows(const RowFeature* features, int feature_count, std::size_t stride,
                              const std::uint32_t* rows, const float* g, const float* h, std::size_t count,
                              const LeafSums& leaf, const SplitRules& rules, SparseScratch& scratch, Split* out);
+
+// The same two searches on quantized sums (quantized_gradients.hpp): hist
+// and the scratch hold packed sums, q[i] is the packed gradient of the i-th
+// of `rows`, and `leaf` is the leaf's packed total. The thresholds are
+// judged on the sums times `scale`, exactly as best_threshold judges a
+// histogram of those scaled sums; the split also gives its left side's
+// packed sum (left_q).
+Split best_threshold_packed(int feature, const std::int64_t* hist, int bins, std::int64_t leaf, GradientScale scale,
+                            const SplitRules& rules);
+
+struct PackedScratch {
+  std::int64_t bins[kRowGroup][256] = {};
+  std::uint8_t used[kRowGroup][256] = {};
+};
+
+void best_thresholds_of_rows_packed(const RowFeature* features, int feature_count, std::size_t stride,
+                                    const std::uint32_t* rows, const std::int64_t* q, std::size_t count,
+                                    std::int64_t leaf, GradientScale scale, const SplitRules& rules,
+                                    PackedScratch& scratch, Split* out);
 
 // The same search written as plainly as possible: one threshold at a time,
 // two divisions each. The reference the fast search is tested against.

@@ -11,6 +11,7 @@
 #include "core/require.hpp"
 #include "binning.hpp"
 #include "objective.hpp"
+#include "quantized_gradients.hpp"
 #include "tree_learner.hpp"
 
 namespace aoi::gbdt {
@@ -81,6 +82,11 @@ Model train(const Params& params, const DataView& data, const DataView* valid,
   const bool binary = params.objective == "binary";
   const int outputs = binary ? 1 : params.num_class;
   const std::size_t rows = data.rows;
+  const int levels = params.grad_quant_bins;
+  if (levels > 0)
+    require(rows <= detail::max_quantized_rows(levels), ErrorKind::kInvalidArgument, "parameter grad_quant_bins",
+            std::to_string(levels) + " levels allow at most " + std::to_string(detail::max_quantized_rows(levels)) +
+                " training rows, the data has " + std::to_string(rows) + "; use fewer levels, or 0");
 
   // Effective row weights: given weights x class weight (x scale_pos_weight for positives).
   std::vector<float> weights(rows);
@@ -121,6 +127,7 @@ Model train(const Params& params, const DataView& data, const DataView* valid,
     std::vector<std::uint32_t> all_rows(rows);
     std::iota(all_rows.begin(), all_rows.end(), 0u);
     std::vector<int> node_bins;
+    std::vector<std::int64_t> packed_rows(levels > 0 ? rows : 0);
     const bool maximize = params.metric == "auc";
     double best_metric = maximize ? -INFINITY : INFINITY;
     int best_round = -1;
@@ -138,7 +145,14 @@ Model train(const Params& params, const DataView& data, const DataView* valid,
           std::fill(mask.begin(), mask.end(), 0);
           for (auto i : sample_sorted(usable.size(), params.feature_fraction, rng)) mask[usable[i]] = 1;
         }
-        Tree tree = learner.grow(bag, g[k].data(), h[k].data(), mask, params.learning_rate, node_bins);
+        detail::QuantizedRows quantized;
+        if (levels > 0) {
+          // Draws seeded by (seed, round, output) alone, as the sampling's.
+          const std::uint64_t draw = (std::uint64_t(params.seed) << 32) ^ (std::uint64_t(round) * 1000003u + k);
+          quantized.scale = detail::quantize_gradients(g[k].data(), h[k].data(), rows, levels, draw, packed_rows.data());
+          quantized.q = packed_rows.data();
+        }
+        Tree tree = learner.grow(bag, g[k].data(), h[k].data(), mask, params.learning_rate, node_bins, quantized);
         // Update every row's margin by walking the tree on bins.
         par::for_each_range(0, rows, 4096, [&](std::size_t r_begin, std::size_t r_end) {
           for (std::size_t i = r_begin; i < r_end; ++i)

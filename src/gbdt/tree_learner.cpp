@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <utility>
 
 namespace aoi::gbdt::detail {
@@ -22,19 +23,37 @@ int TreeLearner::acquire_slot() {
     free_slots_.pop_back();
     return s;
   }
+  if (quantized_.q) {
+    packed_slots_.emplace_back(data_.hist_offset.back());
+    return int(packed_slots_.size()) - 1;
+  }
   slots_.emplace_back(data_.hist_offset.back());
   return int(slots_.size()) - 1;
 }
 
 void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, const float* h) {
+  gather_gradients(small, g, h);
+  if (quantized_.q)
+    build_and_split_as(small, large, packed_slots_[small.slot].data(),
+                       large ? packed_slots_[large->slot].data() : nullptr);
+  else
+    build_and_split_as(small, large, slots_[small.slot].data(), large ? slots_[large->slot].data() : nullptr);
+}
+
+template <class Bin>
+void TreeLearner::build_and_split_as(Leaf& small, Leaf* large, Bin* small_hist, Bin* large_hist) {
+  constexpr bool kPacked = std::is_same_v<Bin, std::int64_t>;
   const std::uint32_t* rows = index_.data() + small.begin;
   const bool identity = identity_rows_ && small.begin == 0 && small.count == data_.rows;
-  gather_gradients(small, g, h);
   const bool split_small = may_split(small), split_large = large && may_split(*large);
   small_splits_.assign(active_features_.size(), Split{});
   large_splits_.assign(large ? active_features_.size() : 0, Split{});
-  HistBin* small_hist = slots_[small.slot].data();
-  HistBin* large_hist = large ? slots_[large->slot].data() : nullptr;
+  auto search = [&](int f, const Bin* hist, const Leaf& leaf) {
+    if constexpr (kPacked)
+      return best_threshold_packed(f, hist, data_.features[f].bins, leaf.q, quantized_.scale, config_.rules);
+    else
+      return best_threshold(f, hist, data_.features[f].bins, {leaf.g, leaf.h, double(leaf.count)}, config_.rules);
+  };
 
   // Eight features per pass over the rows: each row's index and gradients are
   // loaded once for eight histograms, and the eight updates are independent
@@ -46,29 +65,36 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
     for (std::size_t grp = range_begin; grp < range_end; ++grp) {
       const std::size_t a0 = grp * kGroup, a1 = std::min(a0 + kGroup, active_features_.size());
       const std::uint8_t* col[kGroup];
-      HistBin* hist[kGroup];
+      Bin* hist[kGroup];
       for (std::size_t k = 0; k < kGroup; ++k) {
         const int f = active_features_[std::min(a0 + k, a1 - 1)];  // a short group repeats its last feature
         col[k] = data_.column(f);
         hist[k] = small_hist + data_.hist_offset[f];
         const std::size_t bins = data_.features[f].bins + 1;
-        if (identity) {  // the counts are the data's
-          const double* counts = data_.features[f].rows_per_bin.data();
-          for (std::size_t b = 0; b < bins; ++b) hist[k][b] = HistBin{0, 0, counts[b]};
-        } else {
-          std::fill(hist[k], hist[k] + bins, HistBin{});
+        if constexpr (!kPacked) {
+          if (identity) {  // the counts are the data's
+            const double* counts = data_.features[f].rows_per_bin.data();
+            for (std::size_t b = 0; b < bins; ++b) hist[k][b] = HistBin{0, 0, counts[b]};
+            continue;
+          }
         }
+        std::fill(hist[k], hist[k] + bins, Bin{});
       }
       // Adds the leaf's i-th row, in `bin` of feature k, to k's histogram;
-      // add_sums leaves the count alone (a root's counts are filled in from
-      // the binning, so its rows cost one update, not two).
+      // add_sums leaves an exact histogram's count alone (a root's counts are
+      // filled in from the binning, so its rows cost one update, not two). A
+      // packed value is one add, its count included.
       auto add_sums = [&](std::size_t k, int bin, std::size_t i) {
-        HistBin& b = hist[k][bin];
-        b.g += leaf_g_[i], b.h += leaf_h_[i];
+        if constexpr (kPacked) {
+          hist[k][bin] += leaf_q_[i];
+        } else {
+          HistBin& b = hist[k][bin];
+          b.g += leaf_g_[i], b.h += leaf_h_[i];
+        }
       };
       auto add = [&](std::size_t k, int bin, std::size_t i) {
         add_sums(k, bin, i);
-        hist[k][bin].count += 1.0;
+        if constexpr (!kPacked) hist[k][bin].count += 1.0;
       };
       const std::size_t used = a1 - a0;
       if (identity) {
@@ -100,16 +126,17 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
       for (std::size_t a = a0; a < a1; ++a) {
         const int f = active_features_[a];
         const std::size_t begin = data_.hist_offset[f], end = data_.hist_offset[f + 1];
-        if (large)
-          for (std::size_t b = begin; b < end; ++b)
-            large_hist[b].g -= small_hist[b].g, large_hist[b].h -= small_hist[b].h,
-                large_hist[b].count -= small_hist[b].count;
-        if (split_small)
-          small_splits_[a] = best_threshold(f, small_hist + begin, data_.features[f].bins,
-                                            {small.g, small.h, double(small.count)}, config_.rules);
-        if (split_large)
-          large_splits_[a] = best_threshold(f, large_hist + begin, data_.features[f].bins,
-                                            {large->g, large->h, double(large->count)}, config_.rules);
+        if (large) {
+          if constexpr (kPacked) {
+            for (std::size_t b = begin; b < end; ++b) large_hist[b] -= small_hist[b];
+          } else {
+            for (std::size_t b = begin; b < end; ++b)
+              large_hist[b].g -= small_hist[b].g, large_hist[b].h -= small_hist[b].h,
+                  large_hist[b].count -= small_hist[b].count;
+          }
+        }
+        if (split_small) small_splits_[a] = search(f, small_hist + begin, small);
+        if (split_large) large_splits_[a] = search(f, large_hist + begin, *large);
       }
     }
   });
@@ -121,6 +148,11 @@ void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, cons
 // pass streams through them.
 void TreeLearner::gather_gradients(const Leaf& leaf, const float* g, const float* h) {
   const std::uint32_t* rows = index_.data() + leaf.begin;
+  if (quantized_.q) {
+    leaf_q_.resize(leaf.count);
+    for (std::size_t i = 0; i < leaf.count; ++i) leaf_q_[i] = quantized_.q[rows[i]];
+    return;
+  }
   leaf_g_.resize(leaf.count), leaf_h_.resize(leaf.count);
   for (std::size_t i = 0; i < leaf.count; ++i) leaf_g_[i] = g[rows[i]], leaf_h_[i] = h[rows[i]];
 }
@@ -134,7 +166,6 @@ void TreeLearner::search_rows(Leaf& leaf, const float* g, const float* h) {
   const LeafSums sums{leaf.g, leaf.h, double(leaf.count)};
   const std::size_t groups = (active_features_.size() + kRowGroup - 1) / kRowGroup;
   par::for_each_range(0, groups, 4, [&](std::size_t range_begin, std::size_t range_end) {
-    thread_local SparseScratch scratch;
     for (std::size_t grp = range_begin; grp < range_end; ++grp) {
       const std::size_t a0 = grp * kRowGroup, a1 = std::min(a0 + kRowGroup, active_features_.size());
       RowFeature features[kRowGroup];
@@ -142,11 +173,24 @@ void TreeLearner::search_rows(Leaf& leaf, const float* g, const float* h) {
         const int f = active_features_[a];
         features[a - a0] = {f, data_.row_block_column(f), data_.features[f].bins};
       }
-      best_thresholds_of_rows(features, int(a1 - a0), BinnedData::kRowBlock, rows, leaf_g_.data(), leaf_h_.data(),
-                              leaf.count, sums, config_.rules, scratch, small_splits_.data() + a0);
+      if (quantized_.q) {
+        thread_local PackedScratch scratch;
+        best_thresholds_of_rows_packed(features, int(a1 - a0), BinnedData::kRowBlock, rows, leaf_q_.data(),
+                                       leaf.count, leaf.q, quantized_.scale, config_.rules, scratch,
+                                       small_splits_.data() + a0);
+      } else {
+        thread_local SparseScratch scratch;
+        best_thresholds_of_rows(features, int(a1 - a0), BinnedData::kRowBlock, rows, leaf_g_.data(), leaf_h_.data(),
+                                leaf.count, sums, config_.rules, scratch, small_splits_.data() + a0);
+      }
     }
   });
   leaf.best = reduce(small_splits_);
+}
+
+void TreeLearner::set_quantized_sums(Leaf& leaf) const {
+  leaf.g = double(packed::gradient(leaf.q)) * quantized_.scale.g;
+  leaf.h = double(packed::hessian(leaf.q)) * quantized_.scale.h;
 }
 
 bool TreeLearner::may_split(const Leaf& leaf) const {
@@ -170,7 +214,10 @@ Split TreeLearner::reduce(const std::vector<Split>& per_feature) const {
 }
 
 Tree TreeLearner::grow(std::span<const std::uint32_t> rows, const float* g, const float* h,
-                       const std::vector<char>& feature_mask, double shrinkage, std::vector<int>& node_bins) {
+                       const std::vector<char>& feature_mask, double shrinkage, std::vector<int>& node_bins,
+                       const QuantizedRows& quantized) {
+  if (bool(quantized.q) != bool(quantized_.q)) slots_.clear(), packed_slots_.clear();  // slots of the other kind
+  quantized_ = quantized;
   active_features_.clear();
   for (std::size_t f = 0; f < data_.cols; ++f)
     if (feature_mask[f] && data_.features[f].usable) active_features_.push_back(int(f));
@@ -178,13 +225,18 @@ Tree TreeLearner::grow(std::span<const std::uint32_t> rows, const float* g, cons
   identity_rows_ = rows.size() == data_.rows;  // rows are ascending and unique, so this means 0..n-1
   scratch_.resize(index_.size());
   free_slots_.clear();
-  for (int s = 0; s < int(slots_.size()); ++s) free_slots_.push_back(s);
+  for (int s = 0; s < int(quantized_.q ? packed_slots_.size() : slots_.size()); ++s) free_slots_.push_back(s);
   node_bins.clear();
 
   std::vector<Leaf> leaves(1);
   Leaf& root = leaves[0];
   root.count = index_.size();
-  for (auto r : index_) root.g += g[r], root.h += h[r];
+  if (quantized_.q) {
+    for (auto r : index_) root.q += quantized_.q[r];
+    set_quantized_sums(root);
+  } else {
+    for (auto r : index_) root.g += g[r], root.h += h[r];
+  }
   if (root.count < sparse_rows_) {
     search_rows(root, g, h);
   } else {
@@ -229,8 +281,13 @@ Tree TreeLearner::grow(std::span<const std::uint32_t> rows, const float* g, cons
     Leaf parent = leaves[pick];
     Leaf left = parent, right = parent;
     left.count = nl, right.begin = parent.begin + nl, right.count = nr;
-    left.g = s.left_g, left.h = s.left_h;
-    right.g = parent.g - s.left_g, right.h = parent.h - s.left_h;
+    if (quantized_.q) {
+      left.q = s.left_q, right.q = parent.q - s.left_q;
+      set_quantized_sums(left), set_quantized_sums(right);
+    } else {
+      left.g = s.left_g, left.h = s.left_h;
+      right.g = parent.g - s.left_g, right.h = parent.h - s.left_h;
+    }
     left.depth = right.depth = parent.depth + 1;
     left.parent_node = right.parent_node = node;
     left.is_left = true, right.is_left = false;
@@ -253,6 +310,11 @@ Tree TreeLearner::grow(std::span<const std::uint32_t> rows, const float* g, cons
     leaves[pick] = left;
     leaves.push_back(right);
   }
+  if (quantized_.q)  // leaf values from the exact gradients of each leaf's rows
+    for (Leaf& leaf : leaves) {
+      leaf.g = leaf.h = 0;
+      for (std::size_t i = leaf.begin; i < leaf.begin + leaf.count; ++i) leaf.g += g[index_[i]], leaf.h += h[index_[i]];
+    }
   tree.leaf_value.resize(leaves.size());
   for (std::size_t i = 0; i < leaves.size(); ++i) tree.leaf_value[i] = shrinkage * leaf_output(leaves[i].g, leaves[i].h);
   return tree;

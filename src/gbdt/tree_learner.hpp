@@ -10,12 +10,20 @@
 #include "gbdt/model.hpp"
 #include "binning.hpp"
 #include "split_search.hpp"
+#include "quantized_gradients.hpp"
 
 namespace aoi::gbdt::detail {
 
 struct LearnerConfig {
   int num_leaves = 31, max_depth = -1;
   SplitRules rules;  // what a split must satisfy, and the regularisation
+};
+
+// Every data row's quantized gradient (quantized_gradients.hpp), when a tree
+// is grown on them; q == nullptr: on the exact gradients.
+struct QuantizedRows {
+  const std::int64_t* q = nullptr;
+  GradientScale scale;
 };
 
 class TreeLearner {
@@ -25,13 +33,16 @@ class TreeLearner {
   // Grows a tree on `rows` (ascending) using only features whose mask is set.
   // Leaf values are -G/(H + l2) (with L1 soft-thresholding) times `shrinkage`.
   // node_bins receives the bin of each split, for traversing binned rows.
+  // With `quantized`, splits are searched on the quantized sums (integer
+  // histograms) and leaf values still come from g and h.
   Tree grow(std::span<const std::uint32_t> rows, const float* g, const float* h, const std::vector<char>& feature_mask,
-            double shrinkage, std::vector<int>& node_bins);
+            double shrinkage, std::vector<int>& node_bins, const QuantizedRows& quantized = {});
 
  private:
   struct Leaf {
     std::size_t begin = 0, count = 0;
-    double g = 0, h = 0;
+    double g = 0, h = 0;  // with quantized gradients: the quantized sums, scaled, until the leaf is final
+    std::int64_t q = 0;   // the packed quantized sum
     int depth = 0;
     int slot = -1;            // histogram buffer
     int parent_node = -1;     // node whose child slot points at this leaf
@@ -44,6 +55,9 @@ class TreeLearner {
   // finds the best split of each. All three happen per group of features
   // while that group's bins are still in cache, in one parallel pass.
   void build_and_split(Leaf& small, Leaf* large, const float* g, const float* h);
+  // Its body, on exact (HistBin) or packed (std::int64_t) histograms.
+  template <class Bin>
+  void build_and_split_as(Leaf& small, Leaf* large, Bin* small_hist, Bin* large_hist);
   // A leaf of fewer than sparse_rows_ rows keeps no histogram: it is searched
   // from its rows (best_thresholds_of_rows), and so are its children. With
   // few rows, zeroing, subtracting and scanning 2048 x 256 bins per leaf
@@ -58,6 +72,7 @@ class TreeLearner {
   void search_rows(Leaf& leaf, const float* g, const float* h);
   void gather_gradients(const Leaf& leaf, const float* g, const float* h);
   bool may_split(const Leaf& leaf) const;
+  void set_quantized_sums(Leaf& leaf) const;  // g and h from q
   Split reduce(const std::vector<Split>& per_feature) const;
   int acquire_slot();
   double leaf_output(double g, double h) const;
@@ -66,10 +81,13 @@ class TreeLearner {
   LearnerConfig config_;
   std::size_t sparse_rows_;
   std::vector<std::vector<HistBin>> slots_;
+  std::vector<std::vector<std::int64_t>> packed_slots_;  // the same slots, for quantized sums
+  QuantizedRows quantized_;  // of the tree being grown
   std::vector<int> free_slots_;
   std::vector<std::uint32_t> index_, scratch_;
   std::vector<int> active_features_;
   std::vector<float> leaf_g_, leaf_h_;
+  std::vector<std::int64_t> leaf_q_;
   std::vector<Split> small_splits_, large_splits_;
   bool identity_rows_ = false;  // the root holds every row in order: no index needed
 };
