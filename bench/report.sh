@@ -24,6 +24,7 @@
 #   xgboost_deeppcb    docs/gbdt.md      the same on DeepPCB trunk features
 #   xgboost_small      docs/gbdt.md      the same on a new line's first set: the 1,625 earliest DeepPCB
 #                                        crops, res5's 2048 features
+#   xgboost_small_quantized  docs/gbdt.md  the same with aoi's quantized gradients (grad_quant_bins=64)
 #   cold_start         README.md         bench/cold_start.py: one-image featurize and score, whole
 #                                        process, packing at start against a mapped pack file
 #   lean               README.md         scripts/build-lean.sh: static sizes, ldd, peak RSS of one inspection
@@ -46,7 +47,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers peers_avx2 per_layer per_layer_int8 per_layer_bf16 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small cold_start lean fuzz neon_loops accuracy serve)
+all=(peers peers_avx2 per_layer per_layer_int8 per_layer_bf16 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small xgboost_small_quantized cold_start lean fuzz neon_loops accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -169,6 +170,13 @@ for name in "${names[@]}"; do
       report xgboost_small docs/gbdt.md markdown \
         "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small" \
         "$tmp/xsm.md" ;;
+    xgboost_small_quantized)
+      deeppcb_features
+      python3 bench/deeppcb_split.py "$tmp/dp/manifest.csv" "$tmp/dp/F.npy" "$tmp/dp/small" --first 1625 --columns 2048
+      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/small" --aoi-param grad_quant_bins=64 >"$tmp/xsq.md"
+      report xgboost_small_quantized docs/gbdt.md markdown \
+        "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small --aoi-param grad_quant_bins=64" \
+        "$tmp/xsq.md" ;;
     cold_start)
       sample_bundle "$tmp/cs"
       int8_weights
