@@ -34,10 +34,11 @@ int TreeLearner::acquire_slot() {
 void TreeLearner::build_and_split(Leaf& small, Leaf* large, const float* g, const float* h) {
   gather_gradients(small, g, h);
   if (quantized_.q)
-    build_and_split_as(small, large, packed_slots_[small.slot].data(),
+    build_and_split_as(small, large, small.slot >= 0 ? packed_slots_[small.slot].data() : nullptr,
                        large ? packed_slots_[large->slot].data() : nullptr);
   else
-    build_and_split_as(small, large, slots_[small.slot].data(), large ? slots_[large->slot].data() : nullptr);
+    build_and_split_as(small, large, small.slot >= 0 ? slots_[small.slot].data() : nullptr,
+                       large ? slots_[large->slot].data() : nullptr);
 }
 
 template <class Bin>
@@ -62,6 +63,9 @@ void TreeLearner::build_and_split_as(Leaf& small, Leaf* large, Bin* small_hist, 
   constexpr std::size_t kGroup = 8;
   const std::size_t groups = (active_features_.size() + kGroup - 1) / kGroup;
   par::for_each_range(0, groups, 1, [&](std::size_t range_begin, std::size_t range_end) {
+    // Without a slot (small_hist null), the group's histograms live here.
+    thread_local std::vector<Bin> group_buffer;
+    if (!small_hist && group_buffer.empty()) group_buffer.resize(kGroup * 256);
     for (std::size_t grp = range_begin; grp < range_end; ++grp) {
       const std::size_t a0 = grp * kGroup, a1 = std::min(a0 + kGroup, active_features_.size());
       const std::uint8_t* col[kGroup];
@@ -69,7 +73,7 @@ void TreeLearner::build_and_split_as(Leaf& small, Leaf* large, Bin* small_hist, 
       for (std::size_t k = 0; k < kGroup; ++k) {
         const int f = active_features_[std::min(a0 + k, a1 - 1)];  // a short group repeats its last feature
         col[k] = data_.column(f);
-        hist[k] = small_hist + data_.hist_offset[f];
+        hist[k] = small_hist ? small_hist + data_.hist_offset[f] : group_buffer.data() + k * 256;
         const std::size_t bins = data_.features[f].bins + 1;
         if constexpr (!kPacked) {
           if (identity) {  // the counts are the data's
@@ -125,18 +129,19 @@ void TreeLearner::build_and_split_as(Leaf& small, Leaf* large, Bin* small_hist, 
       }
       for (std::size_t a = a0; a < a1; ++a) {
         const int f = active_features_[a];
-        const std::size_t begin = data_.hist_offset[f], end = data_.hist_offset[f + 1];
+        const Bin* small_f = hist[a - a0];
+        Bin* large_f = large ? large_hist + data_.hist_offset[f] : nullptr;
+        const std::size_t bins = data_.features[f].bins + 1;
         if (large) {
           if constexpr (kPacked) {
-            for (std::size_t b = begin; b < end; ++b) large_hist[b] -= small_hist[b];
+            for (std::size_t b = 0; b < bins; ++b) large_f[b] -= small_f[b];
           } else {
-            for (std::size_t b = begin; b < end; ++b)
-              large_hist[b].g -= small_hist[b].g, large_hist[b].h -= small_hist[b].h,
-                  large_hist[b].count -= small_hist[b].count;
+            for (std::size_t b = 0; b < bins; ++b)
+              large_f[b].g -= small_f[b].g, large_f[b].h -= small_f[b].h, large_f[b].count -= small_f[b].count;
           }
         }
-        if (split_small) small_splits_[a] = search(f, small_hist + begin, small);
-        if (split_large) large_splits_[a] = search(f, large_hist + begin, *large);
+        if (split_small) small_splits_[a] = search(f, small_f, small);
+        if (split_large) large_splits_[a] = search(f, large_f, *large);
       }
     }
   });
@@ -298,9 +303,10 @@ Tree TreeLearner::grow(std::span<const std::uint32_t> rows, const float* g, cons
     Leaf& small = nl <= nr ? left : right;
     Leaf& large = nl <= nr ? right : left;
     if (parent.slot >= 0 && large.count >= sparse_rows_) {
-      small.slot = acquire_slot();
+      // A small child below sparse_rows_ keeps no histogram: it is built
+      // group by group in a thread's cache-sized buffer instead of a slot.
+      small.slot = small.count >= sparse_rows_ ? acquire_slot() : -1;
       build_and_split(small, &large, g, h);
-      if (small.count < sparse_rows_) free_slots_.push_back(std::exchange(small.slot, -1));
     } else {
       if (parent.slot >= 0) free_slots_.push_back(parent.slot);
       small.slot = large.slot = -1;
