@@ -12,6 +12,7 @@ throughput of prediction.
 
   bench/compare_xgboost.py [--data PREFIX] [--build build] [--rounds 200] [--scale-pos-weight 1]
                            [--lightgbm lib_lightgbm.so | --no-lightgbm] [--aoi-param NAME=VALUE ...]
+                           [--repeats N]
 
 PREFIX names {PREFIX}_train_x.npy, _train_y.npy, _test_x.npy, _test_y.npy; by
 default the synthetic set from bench/make_synthetic.py is made in a temp dir.
@@ -21,6 +22,7 @@ import ctypes
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -94,6 +96,7 @@ def main():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--lightgbm", help="lib_lightgbm.so (default: bench/peers/build_lightgbm.sh builds it)")
     p.add_argument("--no-lightgbm", action="store_true")
+    p.add_argument("--repeats", type=int, default=1, help="trainings of each, in turn; medians are reported")
     p.add_argument("--aoi-param", action="append", default=[], metavar="NAME=VALUE",
                    help="one more aoi training parameter (e.g. grad_quant_bins=64); repeatable")
     a = p.parse_args()
@@ -113,16 +116,41 @@ def main():
     aoi = os.path.join(a.build, "src", "cli", "aoi")
     rows = []
     for threads in [int(t) for t in a.threads.split(",")]:
-        # aoi
         model = os.path.join(work, f"aoi_{threads}.aoig")
         params = [f"num_rounds={a.rounds}", "num_leaves=31", "learning_rate=0.1", "max_bin=255", "lambda_l2=1",
                   "min_sum_hessian_in_leaf=1", "min_data_in_leaf=1", f"scale_pos_weight={a.scale_pos_weight}"] + a.aoi_param
         cmd = [aoi, "gbdt", "train", "--features", prefix + "_train_x.npy", "--labels", prefix + "_train_y.npy",
                "--threads", str(threads), "-o", model] + sum((["-p", x] for x in params), [])
-        t0 = time.perf_counter()
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stderr
-        aoi_process = time.perf_counter() - t0
-        aoi_train = float(re.search(r"in ([0-9.]+) s", out).group(1))
+        lgbm_params = (f"objective=binary num_leaves=31 learning_rate=0.1 max_bin=255 lambda_l2=1 "
+                       f"min_sum_hessian_in_leaf=1 min_data_in_leaf=1 scale_pos_weight={a.scale_pos_weight} "
+                       f"num_threads={threads} verbose=-1")
+        # The three trainings in turn, --repeats times, so that a shared
+        # machine's drift falls on all of them alike; medians are reported.
+        times = {"aoi": [], "aoi_process": [], "xgb": [], "lgbm": []}
+        booster = handles = None
+        for _ in range(a.repeats):
+            # aoi: its own training time (binning included) and the whole process.
+            t0 = time.perf_counter()
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stderr
+            times["aoi_process"].append(time.perf_counter() - t0)
+            times["aoi"].append(float(re.search(r"in ([0-9.]+) s", out).group(1)))
+            # XGBoost, timed the same way: quantile sketch (DMatrix) plus boosting.
+            t0 = time.perf_counter()
+            dtrain = xgb.DMatrix(xtr, label=ytr, nthread=threads)
+            booster = xgb.train({"tree_method": "hist", "max_bin": 255, "grow_policy": "lossguide", "max_leaves": 31,
+                                 "max_depth": 0, "eta": 0.1, "lambda": 1.0, "min_child_weight": 1.0,
+                                 "objective": "binary:logistic", "scale_pos_weight": a.scale_pos_weight,
+                                 "nthread": threads}, dtrain, num_boost_round=a.rounds)
+            times["xgb"].append(time.perf_counter() - t0)
+            # LightGBM, timed the same way: Dataset (binning) plus boosting.
+            if lgbm:
+                if handles:
+                    lgbm.free(*handles)
+                t0 = time.perf_counter()
+                handles = lgbm.train(xtr, ytr, lgbm_params, a.rounds)
+                times["lgbm"].append(time.perf_counter() - t0)
+        median = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
+        aoi_train, aoi_process, xgb_train, lgbm_train = median["aoi"], median["aoi_process"], median["xgb"], median["lgbm"]
         pred = os.path.join(work, f"aoi_{threads}.npy")
         subprocess.run([aoi, "gbdt", "predict", "--model", model, "--features", prefix + "_test_x.npy", "-o", pred],
                        check=True, capture_output=True)
@@ -133,14 +161,6 @@ def main():
         results = json.loads(bench.stdout)["benchmarks"]
         one_row = next(r for r in results if r["name"].endswith("_median") and "OneRow" in r["name"])
         batch = next(r for r in results if r["name"] == f"BM_PredictBatch/threads:{threads}/real_time")
-        # XGBoost, timed the same way: quantile sketch (DMatrix) plus boosting.
-        t0 = time.perf_counter()
-        dtrain = xgb.DMatrix(xtr, label=ytr, nthread=threads)
-        booster = xgb.train({"tree_method": "hist", "max_bin": 255, "grow_policy": "lossguide", "max_leaves": 31,
-                             "max_depth": 0, "eta": 0.1, "lambda": 1.0, "min_child_weight": 1.0,
-                             "objective": "binary:logistic", "scale_pos_weight": a.scale_pos_weight,
-                             "nthread": threads}, dtrain, num_boost_round=a.rounds)
-        xgb_train = time.perf_counter() - t0
         booster.set_param({"nthread": threads})
         xgb_auc = auc(booster.inplace_predict(xte), yte)
         big = np.tile(xte, (10, 1))
@@ -148,21 +168,15 @@ def main():
         for _ in range(3):
             booster.inplace_predict(big)
         xgb_rows = 3 * len(big) / (time.perf_counter() - t0)
-        # LightGBM, timed the same way: Dataset (binning) plus boosting.
-        lgbm_auc = lgbm_train = float("nan")
-        if lgbm:
-            params = (f"objective=binary num_leaves=31 learning_rate=0.1 max_bin=255 lambda_l2=1 "
-                      f"min_sum_hessian_in_leaf=1 min_data_in_leaf=1 scale_pos_weight={a.scale_pos_weight} "
-                      f"num_threads={threads} verbose=-1")
-            t0 = time.perf_counter()
-            handles = lgbm.train(xtr, ytr, params, a.rounds)
-            lgbm_train = time.perf_counter() - t0
+        lgbm_auc = float("nan")
+        if handles:
             lgbm_auc = auc(lgbm.predict(handles[1], xte, f"num_threads={threads}"), yte)
             lgbm.free(*handles)
         rows.append((threads, aoi_auc, xgb_auc, lgbm_auc, aoi_train, aoi_process, xgb_train, lgbm_train,
                      one_row["real_time"], batch["rows_per_s"], xgb_rows))
         print(f"threads {threads}: done", file=sys.stderr)
     print(f"data: {prefix} train {xtr.shape}, test {xte.shape}, positives {ytr.mean():.3f}; {a.rounds} rounds, 31 leaves"
+          + (f"; median of {a.repeats} trainings each, in turn" if a.repeats > 1 else "")
           + (f"; aoi with {' '.join(a.aoi_param)}" if a.aoi_param else ""))
     print("| threads | AUC aoi | AUC XGBoost | AUC LightGBM | train s aoi (process) | train s XGBoost | "
           "train s LightGBM | aoi / XGBoost | aoi / LightGBM | 1-row predict us aoi | batch rows/s aoi | "

@@ -166,16 +166,16 @@ for name in "${names[@]}"; do
     xgboost_small)
       deeppcb_features
       python3 bench/deeppcb_split.py "$tmp/dp/manifest.csv" "$tmp/dp/F.npy" "$tmp/dp/small" --first 1625 --columns 2048
-      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/small" >"$tmp/xsm.md"
+      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/small" --repeats 3 >"$tmp/xsm.md"
       report xgboost_small docs/gbdt.md markdown \
-        "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small" \
+        "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small --repeats 3" \
         "$tmp/xsm.md" ;;
     xgboost_small_quantized)
       deeppcb_features
       python3 bench/deeppcb_split.py "$tmp/dp/manifest.csv" "$tmp/dp/F.npy" "$tmp/dp/small" --first 1625 --columns 2048
-      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/small" --aoi-param grad_quant_bins=64 >"$tmp/xsq.md"
+      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/small" --repeats 3 --aoi-param grad_quant_bins=64 >"$tmp/xsq.md"
       report xgboost_small_quantized docs/gbdt.md markdown \
-        "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small --aoi-param grad_quant_bins=64" \
+        "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small --repeats 3 --aoi-param grad_quant_bins=64" \
         "$tmp/xsq.md" ;;
     cold_start)
       sample_bundle "$tmp/cs"
