@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The lean edge runtime: libaoi with aoi's own thread pool (AOI_THREADS=std),
-# no TIFF, no OpenBLAS, unused sections dropped, the CLI linked fully
+# no TIFF, no OpenBLAS, code that runs once per file or request compiled for
+# size (AOI_SIZE_OPTIMIZED_COLD_CODE), unused sections dropped, the CLI linked fully
 # statically, into build-lean/. Then it
 #   - links a C consumer (tests/consumers/inspect.c) fully statically and runs
 #     it on the real ResNet-50 and a bundle trained on it (the fixture comes
@@ -23,6 +24,7 @@ multiarch=$(gcc -print-multiarch)
 lib=/usr/lib/$multiarch
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DAOI_ARCH="${AOI_ARCH:-portable}" \
   -DAOI_THREADS=std -DAOI_WITH_TIFF=OFF -DAOI_WITH_OPENBLAS=OFF -DAOI_BUILD_BENCH=OFF -DAOI_STATIC_EXECUTABLES=ON -DAOI_WITH_SERVE=OFF \
+  -DAOI_SIZE_OPTIMIZED_COLD_CODE=ON \
   -DAOI_BUILD_TESTS=$tests \
   -DCMAKE_CXX_FLAGS="-ffunction-sections -fdata-sections" -DCMAKE_C_FLAGS="-ffunction-sections -fdata-sections" \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,--gc-sections" \
