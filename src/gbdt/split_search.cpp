@@ -35,6 +35,7 @@ constexpr int kLanes = 4;
 #endif
 typedef double Vec __attribute__((vector_size(kLanes * sizeof(double))));
 typedef long long Mask __attribute__((vector_size(kLanes * sizeof(double))));
+typedef long long Packed __attribute__((vector_size(kLanes * sizeof(long long))));  // quantized sums
 
 Vec load(const double* p) {
   Vec v;
@@ -293,6 +294,34 @@ Vec prefix_sums(Vec x) {
 #endif
   return x;
 }
+// The same for packed integer sums.
+Packed prefix_sums(Packed x) {
+  [[maybe_unused]] typedef long long Index __attribute__((vector_size(kLanes * sizeof(long long))));
+  const Packed zero{};
+#if defined(__AVX512F__)
+  x += AOI_SHUFFLE8(x, zero, 8, 0, 1, 2, 3, 4, 5, 6);
+  x += AOI_SHUFFLE8(x, zero, 8, 8, 0, 1, 2, 3, 4, 5);
+  x += AOI_SHUFFLE8(x, zero, 8, 8, 8, 8, 0, 1, 2, 3);
+#else
+  x += AOI_SHUFFLE4(x, zero, 4, 0, 1, 2);
+  x += AOI_SHUFFLE4(x, zero, 4, 4, 0, 1);
+#endif
+  return x;
+}
+
+// Running sums of n packed values in place, whole vectors at a time (n a
+// multiple of kLanes); returns the total.
+std::int64_t packed_running_sums(std::int64_t* v, int n) {
+  Packed carry{};
+  for (int i = 0; i < n; i += kLanes) {
+    Packed x;
+    std::memcpy(&x, v + i, sizeof x);
+    x = prefix_sums(x) + carry;
+    std::memcpy(v + i, &x, sizeof x);
+    carry = Packed{} + x[kLanes - 1];
+  }
+  return n > 0 ? v[n - 1] : 0;
+}
 #undef AOI_SHUFFLE8
 #undef AOI_SHUFFLE4
 
@@ -386,8 +415,6 @@ HistBin unpack(std::int64_t v, GradientScale s) {
   return {double(packed::gradient(v)) * s.g, double(packed::hessian(v)) * s.h, double(packed::count(v))};
 }
 
-typedef long long Packed __attribute__((vector_size(kLanes * sizeof(long long))));
-
 // Exact for 0 <= x < 2^52: x's bits under the exponent of 2^52, minus 2^52
 // (one or and one subtract; AVX2 has no 64-bit integer conversion).
 Vec exact_double(Packed x) {
@@ -415,10 +442,13 @@ AOI_SCAN_CLONES static Split scan_packed(int feature, const std::int64_t* hist, 
   const LeafSums leaf{leaf_sums.g, leaf_sums.h, leaf_sums.count};
   ThresholdScan scan(unpack(hist[n], s), n, leaf, rules);
   thread_local std::vector<std::int64_t> prefix;
-  if (prefix.size() < std::size_t(n + kLanes)) prefix.resize(std::size_t(n + kLanes));
-  std::int64_t acc = 0;
-  for (int b = 0; b < n; ++b) prefix[b] = acc += hist[b];
-  for (int b = n; b < n + kLanes; ++b) prefix[b] = acc;  // masked lanes
+  if (prefix.size() < std::size_t(n + 2 * kLanes)) prefix.resize(std::size_t(n + 2 * kLanes));
+  // The histogram's bins end at n + 1 (its missing bin): whole vectors are
+  // summed from a copy padded with zeros.
+  const int whole = (n + kLanes - 1) / kLanes * kLanes;
+  std::memcpy(prefix.data(), hist, std::size_t(n) * sizeof *hist);
+  std::fill(prefix.data() + n, prefix.data() + whole + kLanes, 0);
+  packed_running_sums(prefix.data(), whole + kLanes);  // the lanes past n hold the total: masked
   const auto [first, last] = valid_run(scan, n, [&](int b) {
     return std::pair<double, double>(double(packed::hessian(prefix[b])) * s.h, double(packed::count(prefix[b])));
   });
@@ -453,7 +483,7 @@ AOI_SCAN_CLONES Split search_used_bins_packed(int feature, int n, std::int64_t* 
   ThresholdScan scan(unpack(missing, s), n, {leaf_sums.g, leaf_sums.h, leaf_sums.count}, rules);
   constexpr int kMax = 256 + 1 + kLanes;
   alignas(64) std::int64_t cq[kMax];
-  alignas(64) double cb[kMax];
+  alignas(64) int cb[kMax];
   int count = 0;
   auto push = [&](std::int64_t v, int bin) { cq[count] = v, cb[count++] = bin; };
   if (!used[0]) push(0, 0);
@@ -468,8 +498,7 @@ AOI_SCAN_CLONES Split search_used_bins_packed(int feature, int n, std::int64_t* 
     }
   }
   while (count % kLanes) push(0, 1 << 20);  // past every `last`: masked
-  std::int64_t acc = 0;
-  for (int i = 0; i < count; ++i) cq[i] = acc += cq[i];
+  packed_running_sums(cq, count);
   const auto [first, last] = valid_run(scan, count, [&](int i) {
     return std::pair<double, double>(double(packed::hessian(cq[i])) * s.h, double(packed::count(cq[i])));
   });
@@ -479,11 +508,14 @@ AOI_SCAN_CLONES Split search_used_bins_packed(int feature, int n, std::int64_t* 
     std::memcpy(&v, cq + i, sizeof v);
     Vec g, h, c;
     unpack(v, s, g, h, c);
-    scan.add(g, h, c, load(cb + i));
+    typedef int Bins __attribute__((vector_size(kLanes * sizeof(int))));
+    Bins bins;
+    std::memcpy(&bins, cb + i, sizeof bins);
+    scan.add(g, h, c, __builtin_convertvector(bins, Vec));
   }
   const ThresholdScan::Winner w = scan.winner();
   if (w.bin < 0) return scan.none();
-  const int at = int(std::lower_bound(cb, cb + count, double(w.bin)) - cb);
+  const int at = int(std::lower_bound(cb, cb + count, w.bin) - cb);
   const HistBin left = unpack(cq[at], s);
   Split split = scan.split(feature, w, left.g, left.h, left.count);
   split.left_q = cq[at] + (w.missing_left ? missing : 0);
