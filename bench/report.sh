@@ -17,6 +17,8 @@
 #   per_layer          docs/kernels.md   bench/per_layer.py: aoi's steps against oneDNN's primitives
 #   per_layer_int8     docs/kernels.md   the same in int8
 #   per_layer_bf16     docs/kernels.md   the same in bf16 (on a CPU with bf16 arithmetic)
+#   per_layer_avx2     docs/kernels.md   per_layer with the AVX2 path forced on both sides
+#   per_layer_int8_avx2 docs/kernels.md  per_layer_int8 the same way
 #   scaling            docs/kernels.md   bench/batch_scaling.py: batch 8 on 1 and 2 threads, fp32 and int8
 #   precision          docs/precision.md bench/compare_precision.py: time-CV AUC of fp32, int8 and bf16
 #                                        files on DeepPCB and a synthetic textured set
@@ -47,7 +49,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers peers_avx2 per_layer per_layer_int8 per_layer_bf16 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small xgboost_small_quantized cold_start lean fuzz neon_loops accuracy serve)
+all=(peers peers_avx2 per_layer per_layer_int8 per_layer_bf16 per_layer_avx2 per_layer_int8_avx2 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small xgboost_small_quantized cold_start lean fuzz neon_loops accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -135,6 +137,17 @@ for name in "${names[@]}"; do
       "${cmd[@]}" --build "$build" --weights "$tmp/int8.aoiw" --fp32-weights "$weights" >"$tmp/per_layer_int8.md"
       report per_layer_int8 docs/kernels.md markdown "${cmd[*]} --weights <aoi quantize on 64 DeepPCB crops>" \
         "$tmp/per_layer_int8.md" ;;
+    per_layer_avx2 | per_layer_int8_avx2)
+      # The AVX2 path forced on both sides, as peers_avx2 (shares of that path's peaks).
+      precision=fp32 w=$weights what=""
+      if [ "$name" = per_layer_int8_avx2 ]; then
+        int8_weights
+        precision=int8 w=$tmp/int8.aoiw what=" --weights <aoi quantize on 64 DeepPCB crops>"
+      fi
+      cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20 --precision "$precision")
+      AOI_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 "${cmd[@]}" --build "$build" --weights "$w" --fp32-weights "$weights" \
+        >"$tmp/$name.md"
+      report "$name" docs/kernels.md markdown "AOI_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ${cmd[*]}$what" "$tmp/$name.md" ;;
     per_layer_bf16)
       bf16_weights
       cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20 --precision bf16)
