@@ -116,6 +116,26 @@ TEST(PackFile, AnEngineWritesOneThenMapsItWithBitIdenticalFeatures) {
   fs::remove_all(dir);
 }
 
+// An engine that maps a pack file reads none of the weight file's payload
+// but the small layers it compares (unchecked: they are checked against the
+// pack), so no start hashes the whole weight file; one that packs does.
+TEST(PackFile, AnEngineThatMapsAPackDoesNotHashTheWeightFile) {
+  const fs::path dir = fresh_dir("unhashed");
+  const fs::path path = dir / "tiny.aoiw";
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(tiny_weights().data()), std::streamsize(tiny_weights().size()));
+  EngineOptions o;
+  o.threads = 2;
+  o.pack_dir = dir / "packs";
+  const Engine packing(weights::WeightFile::open(path), o);
+  EXPECT_TRUE(packing.weights().payload_verified()) << "packing read, and so checked, the weights";
+  const Engine mapping(weights::WeightFile::open(path), o);
+  const auto features = features_of(mapping);
+  EXPECT_FALSE(mapping.weights().payload_verified()) << "a mapped trunk hashed the weight file";
+  EXPECT_TRUE(same_bits(features, features_of(packing)));
+  fs::remove_all(dir);
+}
+
 TEST(PackFile, APackOfAnotherLayoutIsRefusedAndReplaced) {
   const fs::path dir = fresh_dir("layout");
   const auto expected = features_of(engine_with({}));

@@ -97,6 +97,44 @@ TEST(WeightFile, CorruptionsAreRefusedWithAClearMessage) {
   EXPECT_NE(load_error(w.serialize(d)).find("unknown resnet variant 'v2'"), std::string::npos);
 }
 
+// A mapped file is hashed on the first read of a tensor, not when opened: a
+// trunk mapped from a pack file never reads one. A damaged payload then
+// fails that read (and every later one), with the same message.
+TEST(WeightFile, AMappedFileChecksItsPayloadOnTheFirstRead) {
+  weights::WeightWriter w;
+  w.add("x", {16}, std::vector<float>(16, 1.0f));
+  w.add("y", {4}, std::vector<float>(4, 2.0f));
+  auto bytes = w.serialize(description());
+  std::filesystem::create_directories(scratch());
+  const auto good_path = scratch() / "deferred_good.aoiw";
+  std::ofstream(good_path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  const auto good = weights::WeightFile::open(good_path);
+  EXPECT_FALSE(good.payload_verified());
+  const auto unchecked = good.data("y", {4}, weights::WeightFile::Check::kByCaller);
+  EXPECT_EQ(unchecked[3], 2.0f);
+  EXPECT_FALSE(good.payload_verified()) << "Check::kByCaller leaves the check to the caller";
+  good.read_check()();
+  EXPECT_TRUE(good.payload_verified());
+  EXPECT_EQ(good.data("x")[0], 1.0f);
+
+  bytes[bytes.size() - 3] ^= 0x40;
+  const auto bad_path = scratch() / "deferred_bad.aoiw";
+  std::ofstream(bad_path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  const auto bad = weights::WeightFile::open(bad_path);  // the header is sound
+  EXPECT_EQ(bad.payload_hash(), good.payload_hash()) << "until checked, the hash the file states";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      (void)bad.data("x");
+      ADD_FAILURE() << "a damaged payload was read";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kBadWeights);
+      EXPECT_NE(std::string(e.what()).find("deferred_bad.aoiw: payload checksum mismatch"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(bad.read_check()(), Error);
+  EXPECT_FALSE(bad.payload_verified());
+}
+
 TEST(WeightFile, MissingFileIsAnIoError) {
   try {
     weights::WeightFile::open("/nonexistent/w.aoiw");

@@ -102,12 +102,15 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
       const auto mine = packed.subspan(std::size_t(2) * i, 2);
       // The small layers are packed again and must come out the same: a
       // pack made by a build that lays weights out differently is refused.
+      // Read unchecked (Conv2d::borrowed_weight): a weight file whose
+      // payload is damaged there differs too, and is checked when packed again.
       if (source && i < kCheckedLayers) {
-        std::vector<float> raw(conv.weight().size() + conv.bias().size());
-        source->copy_out(conv.weight(), raw.data());
-        source->copy_out(conv.bias(), raw.data() + conv.weight().size());
-        const auto fresh = pack(conv, job.size, isa, job.padded_input, {raw.data(), conv.weight().size()},
-                                {raw.data() + conv.weight().size(), conv.bias().size()});
+        const std::span<const float> weight = conv.borrowed_weight(), bias = conv.borrowed_bias();
+        std::vector<float> raw(weight.size() + bias.size());
+        source->copy_out(weight, raw.data());
+        source->copy_out(bias, raw.data() + weight.size());
+        const auto fresh = pack(conv, job.size, isa, job.padded_input, {raw.data(), weight.size()},
+                                {raw.data() + weight.size(), bias.size()});
         const auto theirs = fresh.packed_buffers();
         for (int k = 0; k < 2; ++k)
           require(theirs[k].size() == mine[k].size() &&

@@ -3,6 +3,8 @@
 // stage's); the variant, block counts and every width come from the file.
 #include "nn/trunk.hpp"
 
+#include <optional>
+
 #include <algorithm>
 #include <cmath>
 
@@ -42,11 +44,19 @@ Conv2d load_conv(const weights::WeightFile& f, const std::string& name, int stri
                                       input_scale[0]};
     return Conv2d(name, q, f.data(name + ".bias", {out}), in, out, k, stride, pad);
   }
-  if (info.dtype == weights::DType::kBF16) {
-    const Bf16Weights w{f.data_bf16(name + ".weight"), f.widened(name + ".weight")};
-    return Conv2d(name, w, f.data(name + ".bias", {out}), in, out, k, stride, pad);
-  }
-  return Conv2d(name, f.data(name + ".weight"), f.data(name + ".bias", {out}), in, out, k, stride, pad);
+  // The spans are borrowed unchecked, and the layer checks the file's payload
+  // when first read: a trunk mapped from a pack file never reads them, and
+  // then no start hashes the whole weight file.
+  constexpr auto kByCaller = weights::WeightFile::Check::kByCaller;
+  const auto bias = f.data(name + ".bias", {out}, kByCaller);
+  std::optional<Conv2d> conv;
+  if (info.dtype == weights::DType::kBF16)
+    conv.emplace(name, Bf16Weights{f.data_bf16(name + ".weight", {}, kByCaller), f.widened(name + ".weight")}, bias,
+                 in, out, k, stride, pad);
+  else
+    conv.emplace(name, f.data(name + ".weight", {}, kByCaller), bias, in, out, k, stride, pad);
+  conv->set_read_check(f.read_check());
+  return std::move(*conv);
 }
 
 }  // namespace

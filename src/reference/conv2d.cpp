@@ -50,6 +50,7 @@ std::size_t Conv2d::scratch_floats(int in_height, int in_width) const {
 
 void Conv2d::forward(const float* input, int in_height, int in_width, float* output, const float* residual,
                      bool relu, const ForwardContext& ctx) const {
+  checked();
   require(!quantized(), ErrorKind::kUnsupported, name_, "int8 weights run on aoi's own kernels only (backend aoi)");
   const auto g = geometry(in_height, in_width);
   const int m = g.out_channels, n = g.out_pixels(), k = g.patch_size();

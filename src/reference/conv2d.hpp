@@ -50,12 +50,35 @@ class Conv2d {
   int kernel() const { return kernel_; }
   int stride() const { return stride_; }
   int pad() const { return pad_; }
+  // A layer whose spans were borrowed unchecked (WeightFile::Check::kByCaller)
+  // runs `check` before anything reads its values: the accessors below and
+  // forward() call it.
+  void set_read_check(std::function<void()> check) { read_check_ = std::move(check); }
   // OIHW; empty when quantized; a bf16 layer's widened on the first call.
-  std::span<const float> weight() const { return bf16_.widened ? bf16_.widened() : weight_; }
-  std::span<const std::uint16_t> bf16_weight() const { return bf16_.raw; }  // empty unless a bf16 layer
+  std::span<const float> weight() const {
+    checked();
+    return bf16_.widened ? bf16_.widened() : weight_;
+  }
+  std::span<const std::uint16_t> bf16_weight() const {  // empty unless a bf16 layer
+    checked();
+    return bf16_.raw;
+  }
+  // The float32 spans as borrowed, without the read check, for comparing
+  // with values checked another way: PackedTrunk repacks the small layers to
+  // compare them with a pack file, which its own hash checks; a damaged layer
+  // then differs, and the trunk is packed again from checked weights. A bf16
+  // layer has no float32 span to borrow: its weight is weight().
+  std::span<const float> borrowed_weight() const { return bf16_.widened ? weight() : weight_; }
+  std::span<const float> borrowed_bias() const { return bias_; }
   bool quantized() const { return !quantized_.weight.empty(); }
-  const QuantizedWeights& quantized_weights() const { return quantized_; }
-  std::span<const float> bias() const { return bias_; }
+  const QuantizedWeights& quantized_weights() const {
+    checked();
+    return quantized_;
+  }
+  std::span<const float> bias() const {
+    checked();
+    return bias_;
+  }
   kernels::ConvGeometry geometry(int in_height, int in_width) const;
   std::size_t scratch_floats(int in_height, int in_width) const;
 
@@ -66,11 +89,15 @@ class Conv2d {
                const ForwardContext& ctx) const;
 
  private:
+  void checked() const {
+    if (read_check_) read_check_();
+  }
   std::string name_;
   std::span<const float> weight_;  // OIHW
   QuantizedWeights quantized_;
   Bf16Weights bf16_;
   std::span<const float> bias_;
+  std::function<void()> read_check_;
   int in_channels_, out_channels_, kernel_, stride_, pad_;
 };
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 #include <fstream>
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
@@ -84,7 +85,11 @@ struct WeightFile::State {
   mutable std::mutex widen_mutex;
   mutable std::unordered_map<std::string, std::vector<float>> widened;
   const std::uint8_t* payload = nullptr;
-  std::uint64_t payload_hash = 0;
+  std::uint64_t payload_hash = 0;  // as computed, or (deferred) as the preamble claims until verify_payload()
+  std::size_t payload_bytes = 0;
+  bool defer_payload_check = false;  // a mapped file: hashed on the first read of a tensor
+  mutable std::once_flag payload_checked;
+  mutable std::atomic<bool> payload_verified{false};
 
   ~State() {
     if (mapping) munmap(mapping, mapping_size);
@@ -114,8 +119,9 @@ struct WeightFile::State {
     const char* header = header_text.data();
     if (::aoi::detail::kVerifyChecksums && XXH3_64bits(header, pre.header_bytes) != pre.header_hash) throw bad("header checksum mismatch (corrupted)");
     payload = bytes + pre.payload_offset;
-    if (!detail::guarded_hash(payload, pre.payload_bytes, payload_hash, mapping != nullptr)) throw changed();
-    if (::aoi::detail::kVerifyChecksums && payload_hash != pre.payload_hash) throw bad("payload checksum mismatch (corrupted)");
+    payload_bytes = pre.payload_bytes;
+    payload_hash = pre.payload_hash;
+    if (!defer_payload_check) verify_payload();
 
     nlohmann::json j;
     try {
@@ -153,6 +159,20 @@ struct WeightFile::State {
     } catch (const nlohmann::json::exception& e) {
       throw bad(std::string("malformed tensor table: ") + e.what());
     }
+  }
+
+  // Hashes the payload against the preamble's hash, once; a mismatch throws
+  // (and the next read tries again). A mapped file defers this to the first
+  // read of a tensor: a trunk mapped from a pack file of these weights reads
+  // none, and hashing the file's pages costs much of a cold start.
+  void verify_payload() const {
+    std::call_once(payload_checked, [&] {
+      std::uint64_t computed = 0;
+      if (!detail::guarded_hash(payload, payload_bytes, computed, mapping != nullptr)) throw changed();
+      if (::aoi::detail::kVerifyChecksums && computed != payload_hash)
+        throw Error(ErrorKind::kBadWeights, name + ": payload checksum mismatch (corrupted)");
+      payload_verified = true;
+    });
   }
 
   std::span<const float> widen(const TensorInfo& t) const {
@@ -200,8 +220,9 @@ WeightFile WeightFile::open(const std::filesystem::path& path) {
   state->mapping_size = static_cast<std::size_t>(st.st_size);
   state->bytes = static_cast<const std::uint8_t*>(state->mapping);
   state->size = state->mapping_size;
+  state->defer_payload_check = state->mapping != nullptr;
   state->parse();
-  // Hashing read every page; none is needed until a layer is packed.
+  // Parsing read the header's pages; none is needed until a layer is packed.
   if (state->mapping) ::madvise(state->mapping, state->mapping_size, MADV_DONTNEED);
   return WeightFile(std::move(state));
 }
@@ -251,6 +272,12 @@ const ModelDescription& WeightFile::description() const { return state_->descrip
 const std::vector<TensorInfo>& WeightFile::tensors() const { return state_->tensors; }
 bool WeightFile::has(const std::string& tensor) const { return state_->index.count(tensor) != 0; }
 std::uint64_t WeightFile::payload_hash() const { return state_->payload_hash; }
+bool WeightFile::payload_verified() const { return state_->payload_verified; }
+
+std::function<void()> WeightFile::read_check() const {
+  const State* state = state_.get();  // stays put when the WeightFile moves
+  return [state] { state->verify_payload(); };
+}
 std::uint64_t WeightFile::file_bytes() const { return state_->size; }
 
 const TensorInfo& WeightFile::info(const std::string& tensor) const {
@@ -273,27 +300,32 @@ void check_shape(const std::string& file, const TensorInfo& t, const std::vector
 
 }  // namespace
 
-std::span<const float> WeightFile::data(const std::string& tensor, const std::vector<std::int64_t>& shape) const {
+std::span<const float> WeightFile::data(const std::string& tensor, const std::vector<std::int64_t>& shape,
+                                        Check check) const {
   const TensorInfo& t = info(tensor);
   check_shape(state_->name, t, shape);
+  if (check == Check::kNow || t.dtype == DType::kBF16) state_->verify_payload();  // widening reads
   if (t.dtype == DType::kBF16) return state_->widen(t);
   require(t.dtype == DType::kF32, ErrorKind::kBadWeights, state_->name,
           "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values; this layer needs f32 or bf16");
   return {reinterpret_cast<const float*>(state_->payload + t.offset), t.nbytes / sizeof(float)};
 }
 
-std::span<const std::int8_t> WeightFile::data_s8(const std::string& tensor, const std::vector<std::int64_t>& shape) const {
+std::span<const std::int8_t> WeightFile::data_s8(const std::string& tensor, const std::vector<std::int64_t>& shape,
+                                                Check check) const {
   const TensorInfo& t = info(tensor);
   check_shape(state_->name, t, shape);
+  if (check == Check::kNow) state_->verify_payload();
   require(t.dtype == DType::kS8, ErrorKind::kBadWeights, state_->name,
           "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values, not s8");
   return {reinterpret_cast<const std::int8_t*>(state_->payload + t.offset), t.nbytes};
 }
 
 std::span<const std::uint16_t> WeightFile::data_bf16(const std::string& tensor,
-                                                     const std::vector<std::int64_t>& shape) const {
+                                                     const std::vector<std::int64_t>& shape, Check check) const {
   const TensorInfo& t = info(tensor);
   check_shape(state_->name, t, shape);
+  if (check == Check::kNow) state_->verify_payload();
   require(t.dtype == DType::kBF16, ErrorKind::kBadWeights, state_->name,
           "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values, not bf16");
   return {reinterpret_cast<const std::uint16_t*>(state_->payload + t.offset), t.nbytes / 2};
@@ -304,7 +336,10 @@ std::function<std::span<const float>()> WeightFile::widened(const std::string& t
   require(t.dtype == DType::kBF16, ErrorKind::kBadWeights, state_->name,
           "tensor " + tensor + " holds " + dtype_name(t.dtype) + " values, not bf16");
   const State* state = state_.get();  // stays put when the WeightFile moves
-  return [state, &t] { return state->widen(t); };
+  return [state, &t] {
+    state->verify_payload();
+    return state->widen(t);
+  };
 }
 
 std::size_t WeightFile::widened_bytes() const {

@@ -62,22 +62,39 @@ class WeightFile {
   const std::vector<TensorInfo>& tensors() const;
   bool has(const std::string& tensor) const;
   const TensorInfo& info(const std::string& tensor) const;  // throws if absent
+  // When a view of the payload is checked against payload_hash(): before it
+  // is returned (kNow), or by the caller, through read_check(), before it
+  // reads any value (kByCaller: nn::Trunk's layers, which a trunk mapped from
+  // a pack file never reads).
+  enum class Check { kNow, kByCaller };
   // The tensor's float32 values, checked against `shape` when it is given.
   // A bf16 tensor comes widened to float32 (a copy made on the first call
   // and kept, thread-safe); an s8 one throws (data_s8).
-  std::span<const float> data(const std::string& tensor, const std::vector<std::int64_t>& shape = {}) const;
+  std::span<const float> data(const std::string& tensor, const std::vector<std::int64_t>& shape = {},
+                              Check check = Check::kNow) const;
   // An s8 tensor's values, in place; throws for another dtype.
-  std::span<const std::int8_t> data_s8(const std::string& tensor, const std::vector<std::int64_t>& shape = {}) const;
+  std::span<const std::int8_t> data_s8(const std::string& tensor, const std::vector<std::int64_t>& shape = {},
+                                       Check check = Check::kNow) const;
   // A bf16 tensor's values, in place; throws for another dtype.
-  std::span<const std::uint16_t> data_bf16(const std::string& tensor,
-                                           const std::vector<std::int64_t>& shape = {}) const;
+  std::span<const std::uint16_t> data_bf16(const std::string& tensor, const std::vector<std::int64_t>& shape = {},
+                                           Check check = Check::kNow) const;
+  // The payload check of Check::kByCaller, once (later calls return at
+  // once, or throw again if it failed). Valid as long as the file is,
+  // wherever the WeightFile object moves.
+  std::function<void()> read_check() const;
   // data() of a bf16 tensor, deferred: widens when first called. Valid as
   // long as the file is, wherever the WeightFile object moves.
   std::function<std::span<const float>()> widened(const std::string& tensor) const;
   // Bytes of the float32 copies of bf16 tensors made so far.
   std::size_t widened_bytes() const;
-  // XXH3-64 of the payload: the identity of these weights (feature caches key on it).
+  // XXH3-64 of the payload: the identity of these weights (feature caches key
+  // on it). A file opened from a path is checked against it on the first
+  // read of a tensor (data(), data_s8(), data_bf16()), which throws
+  // kBadWeights if the payload does not match; until then this is the hash
+  // the file states. A file from bytes is checked when made.
   std::uint64_t payload_hash() const;
+  // Whether the payload has been hashed and found to match.
+  bool payload_verified() const;
   std::uint64_t file_bytes() const;
   // A mapped file: tells the kernel the pages wholly inside `values` (a span
   // of this file) are not needed now, so they leave the resident set; a later
