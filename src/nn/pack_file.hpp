@@ -23,7 +23,7 @@ class PackFile {
  public:
   // Bumped whenever a packed layout changes for the same layer (packed_b_at,
   // the Winograd transform, the buffer order): old files then no longer match.
-  static constexpr std::uint32_t kFormatVersion = 1;
+  static constexpr std::uint32_t kFormatVersion = 2;  // 2: the content hash is of chunk hashes
 
   // Maps `path` if it holds the pack of `identity`: the right magic, format
   // and identity, a sane table, and a content hash that matches. nullopt if
