@@ -55,12 +55,28 @@ bool expect_same(const Split& fast, const Split& ref) {
   return false;
 }
 
+// A randomized comparison's counts: its cases must give both outcomes (a
+// split and none), or it proves little, and rounding may pick another split
+// of equal gain in at most one case in `rare`.
+struct Tally {
+  int valid = 0, cases = 0, equal_gain_choices = 0;
+  void add(const Split& fast, const Split& ref) {
+    equal_gain_choices += expect_same(fast, ref);
+    valid += ref.valid(), ++cases;
+  }
+  void check(int rare) const {
+    EXPECT_GT(valid, cases / 2);
+    EXPECT_LT(valid, cases);
+    EXPECT_LT(equal_gain_choices, cases / rare);
+  }
+};
+
 TEST(SplitSearch, MatchesTheReferenceOnRandomHistograms) {
   std::mt19937 rng(11);
   const std::vector<SplitRules> rules{
       {0, 0, 0, 0, 0},     {0, 1, 1e-3, 1, 0}, {0.5, 1, 1e-3, 5, 0},
       {0, 1, 1, 20, 0.05}, {2, 0, 0, 1, 0},    {0, 10, 1e-3, 40, 0}};
-  int valid = 0, cases = 0, equal_gain_choices = 0;
+  Tally tally;
   for (int bins = 1; bins <= 300; ++bins)
     for (const auto& r : rules)
       for (bool missing : {false, true}) {
@@ -69,13 +85,9 @@ TEST(SplitSearch, MatchesTheReferenceOnRandomHistograms) {
         const Split ref = gbdt::detail::best_threshold_reference(7, c.hist.data(), bins, c.leaf, r);
         SCOPED_TRACE(testing::Message() << "bins " << bins << " missing " << missing << " l1 " << r.lambda_l1
                                         << " l2 " << r.lambda_l2 << " min_data " << r.min_data);
-        equal_gain_choices += expect_same(fast, ref);
-        valid += ref.valid(), ++cases;
+        tally.add(fast, ref);
       }
-  // The cases must exercise both outcomes, or the comparison proves little.
-  EXPECT_GT(valid, cases / 2);
-  EXPECT_LT(valid, cases);
-  EXPECT_LT(equal_gain_choices, cases / 100);
+  tally.check(100);
 }
 
 // A leaf given as rows: the search from rows against the reference on the
@@ -90,7 +102,7 @@ TEST(SplitSearch, FromRowsMatchesTheReferenceOnTheLeafsHistogram) {
   std::uniform_real_distribution<double> unit(0, 1);
   gbdt::detail::SparseScratch scratch;
   const std::vector<SplitRules> rules{{0, 1, 1e-3, 1, 0}, {0.5, 1, 1e-3, 5, 0}, {0, 0, 0, 0, 0}, {0, 10, 1, 20, 0.05}};
-  int valid = 0, cases = 0, equal_gain_choices = 0;
+  Tally tally;
   for (int trial = 0; trial < 300; ++trial) {
     const int rows = 1 + int(rng() % 600), feature_count = 1 + trial % gbdt::detail::kRowGroup;
     const std::size_t stride = 1 + trial % 3;
@@ -125,13 +137,10 @@ TEST(SplitSearch, FromRowsMatchesTheReferenceOnTheLeafsHistogram) {
       const Split ref = gbdt::detail::best_threshold_reference(10 + k, hist.data(), features[k].bins, leaf, r);
       SCOPED_TRACE(testing::Message() << "trial " << trial << " feature " << k << " bins " << features[k].bins
                                       << " rows " << rows << " stride " << stride);
-      equal_gain_choices += expect_same(found[k], ref);
-      valid += ref.valid(), ++cases;
+      tally.add(found[k], ref);
     }
   }
-  EXPECT_GT(valid, cases / 2);
-  EXPECT_LT(valid, cases);
-  EXPECT_LT(equal_gain_choices, cases / 50);
+  tally.check(50);
 }
 
 // Quantized sums (quantized_gradients.hpp): the integer searches must pick
@@ -163,7 +172,7 @@ TEST(SplitSearch, PackedSumsPickWhatTheExactSearchPicksOnTheSameSums) {
   // hessian is exactly 0 in integers is a rounding residue in doubles, and
   // its gain g^2 / 1e-17 wins the double search.
   const std::vector<SplitRules> rules{{0, 1, 1e-3, 1, 0}, {0.5, 1, 1e-3, 5, 0}, {0, 0, 1e-3, 0, 0}, {0, 10, 1, 20, 0.05}};
-  int valid = 0, cases = 0, equal_gain_choices = 0;
+  Tally tally;
   for (int bins = 1; bins <= 300; ++bins)
     for (bool missing : {false, true}) {
       const int levels = 2 << (bins % 6);
@@ -181,20 +190,17 @@ TEST(SplitSearch, PackedSumsPickWhatTheExactSearchPicksOnTheSameSums) {
       const Split fast = gbdt::detail::best_threshold_packed(3, hist.data(), bins, leaf_q, scale, r);
       const Split ref = gbdt::detail::best_threshold(3, exact.data(), bins, {total.g, total.h, total.count}, r);
       SCOPED_TRACE(testing::Message() << "bins " << bins << " missing " << missing << " levels " << levels);
-      equal_gain_choices += expect_same(fast, ref);
+      tally.add(fast, ref);
       expect_left_sums_match(fast, scale);
-      valid += ref.valid(), ++cases;
     }
-  EXPECT_GT(valid, cases / 2);
-  EXPECT_LT(valid, cases);
-  EXPECT_LT(equal_gain_choices, cases / 20);
+  tally.check(20);
 }
 
 TEST(SplitSearch, PackedSearchFromRowsMatchesThePackedHistogramSearch) {
   std::mt19937 rng(31);
   gbdt::detail::PackedScratch scratch;  // reused: a dirty scratch would show in the next call
   const std::vector<SplitRules> rules{{0, 1, 1e-3, 1, 0}, {0, 0, 0, 0, 0}, {0, 10, 1, 20, 0.05}};
-  int valid = 0, cases = 0, equal_gain_choices = 0;
+  Tally tally;
   for (int trial = 0; trial < 200; ++trial) {
     const int rows = 1 + int(rng() % 600), feature_count = 1 + trial % gbdt::detail::kRowGroup, levels = 4 << (trial % 5);
     const std::size_t stride = 1 + trial % 3;
@@ -226,15 +232,12 @@ TEST(SplitSearch, PackedSearchFromRowsMatchesThePackedHistogramSearch) {
       for (std::size_t i = 0; i < leaf_rows.size(); ++i) hist[columns[k][leaf_rows[i] * stride]] += q[i];
       const Split ref = gbdt::detail::best_threshold_packed(10 + k, hist.data(), features[k].bins, leaf, scale, r);
       SCOPED_TRACE(testing::Message() << "trial " << trial << " feature " << k << " bins " << features[k].bins);
-      equal_gain_choices += expect_same(found[k], ref);
+      tally.add(found[k], ref);
       if (found[k].bin == ref.bin && found[k].default_left == ref.default_left) EXPECT_EQ(found[k].left_q, ref.left_q);
       expect_left_sums_match(found[k], scale);
-      valid += ref.valid(), ++cases;
     }
   }
-  EXPECT_GT(valid, cases / 2);
-  EXPECT_LT(valid, cases);
-  EXPECT_LT(equal_gain_choices, cases / 50);
+  tally.check(50);
 }
 
 TEST(QuantizedGradients, StayInRangeSumExactlyAndRoundWithoutBias) {

@@ -4,17 +4,11 @@
 #include <cmath>
 
 #include "core/require.hpp"
+#include "core/splitmix64.hpp"
 #include "reference/gemm.hpp"
 
 namespace aoi::anomaly {
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // kLayerDim x channels of +-1/sqrt(kLayerDim): E|Rx|^2 = |x|^2.
 std::vector<float> projection(int layer, int channels) {

@@ -2,18 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
+
+#include "core/splitmix64.hpp"
 
 namespace aoi::gbdt::detail {
 namespace {
-
-// splitmix64: a counter-based generator, so row i's draws need no state.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 double unit(std::uint64_t bits) { return double(bits >> 11) * 0x1.0p-53; }  // [0, 1)
 
@@ -27,14 +20,13 @@ GradientScale quantize_gradients(const float* g, const float* h, std::size_t row
   double max_g = 0, max_h = 0;
   for (std::size_t i = 0; i < rows; ++i) max_g = std::max(max_g, double(std::fabs(g[i]))), max_h = std::max(max_h, double(h[i]));
   const int half = std::max(1, levels / 2);
-  const int hlevels = std::getenv("HL") ? std::atoi(std::getenv("HL")) : levels;
-  GradientScale scale{max_g > 0 ? max_g / half : 1.0, max_h > 0 ? max_h / hlevels : 1.0};
-  const std::uint64_t base = mix(seed);
+  GradientScale scale{max_g > 0 ? max_g / half : 1.0, max_h > 0 ? max_h / levels : 1.0};
+  const std::uint64_t base = splitmix64(seed);
   for (std::size_t i = 0; i < rows; ++i) {
-    const std::uint64_t r = mix(base ^ (std::uint64_t(i) * 0xd1342543de82ef95ull));
+    const std::uint64_t r = splitmix64(base ^ (std::uint64_t(i) * 0xd1342543de82ef95ull));
     const double magnitude = std::fabs(g[i]) / scale.g;
     const int gq = round_stochastic(magnitude, unit(r), half);
-    const int hq = round_stochastic(std::max(0.0, double(h[i])) / scale.h, unit(mix(r)), hlevels);
+    const int hq = round_stochastic(std::max(0.0, double(h[i])) / scale.h, unit(splitmix64(r)), levels);
     out[i] = packed::pack(g[i] < 0 ? -gq : gq, hq);
   }
   return scale;

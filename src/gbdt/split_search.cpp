@@ -281,23 +281,10 @@ std::uint64_t mark_bits(const std::uint8_t* marks) {
   __builtin_shuffle(a, b, Index{i0, i1, i2, i3, i4, i5, i6, i7})
 #define AOI_SHUFFLE4(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, Index{i0, i1, i2, i3})
 #endif
-Vec prefix_sums(Vec x) {
+template <class V>  // Vec or Packed
+V prefix_sums(V x) {
   [[maybe_unused]] typedef long long Index __attribute__((vector_size(kLanes * sizeof(long long))));
-  const Vec zero{};
-#if defined(__AVX512F__)
-  x += AOI_SHUFFLE8(x, zero, 8, 0, 1, 2, 3, 4, 5, 6);
-  x += AOI_SHUFFLE8(x, zero, 8, 8, 0, 1, 2, 3, 4, 5);
-  x += AOI_SHUFFLE8(x, zero, 8, 8, 8, 8, 0, 1, 2, 3);
-#else
-  x += AOI_SHUFFLE4(x, zero, 4, 0, 1, 2);
-  x += AOI_SHUFFLE4(x, zero, 4, 4, 0, 1);
-#endif
-  return x;
-}
-// The same for packed integer sums.
-Packed prefix_sums(Packed x) {
-  [[maybe_unused]] typedef long long Index __attribute__((vector_size(kLanes * sizeof(long long))));
-  const Packed zero{};
+  const V zero{};
 #if defined(__AVX512F__)
   x += AOI_SHUFFLE8(x, zero, 8, 0, 1, 2, 3, 4, 5, 6);
   x += AOI_SHUFFLE8(x, zero, 8, 8, 0, 1, 2, 3, 4, 5);
