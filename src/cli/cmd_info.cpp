@@ -31,6 +31,7 @@ Command add_info(CLI::App& app) {
     std::printf("precision:     %s\n", d.precision.c_str());
     if (!d.quantization.empty()) std::printf("quantization:  %s\n", d.quantization.c_str());
     std::printf("classifier:    %s, %zu labels\n", w.has("fc.weight") ? "fc present" : "none", d.labels.size());
+    w.read_check()();  // the hash printed is one the payload matches
     std::printf("payload hash:  %016llx\n", (unsigned long long)w.payload_hash());
     std::printf("this machine:  %s\n", kernels::describe_cpu().c_str());
     return 0;

@@ -211,9 +211,10 @@ Inspector Inspector::open(const std::filesystem::path& bundle_path, const Inspec
 
 Inspector InspectorAccess::open(const std::filesystem::path& bundle_path, const std::filesystem::path& weights_path,
                                 const EngineOptions& engine_options) {
-  // The weight file is opened (mapped, every byte hashed) on a thread of its
-  // own while this one reads the bundle: neither needs the other, and both
-  // are a start-up cost. The bundle's errors come first, as when they ran
+  // The weight file is opened (mapped; its payload is hashed when the trunk
+  // first reads it, which a trunk mapped from a pack file never does) on a
+  // thread of its own while this one reads the bundle: neither needs the
+  // other, and both are a start-up cost. The bundle's errors come first, as when they ran
   // one after the other; the future's destructor waits for the thread.
   std::future<weights::WeightFile> opening = std::async(std::launch::async, [&weights_path] {
     return weights::WeightFile::open(weights::resolve_location(weights_path));

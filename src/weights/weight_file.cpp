@@ -88,7 +88,8 @@ struct WeightFile::State {
   std::uint64_t payload_hash = 0;  // as computed, or (deferred) as the preamble claims until verify_payload()
   std::size_t payload_bytes = 0;
   bool defer_payload_check = false;  // a mapped file: hashed on the first read of a tensor
-  mutable std::once_flag payload_checked;
+  mutable std::mutex verify_mutex;
+  mutable std::string payload_error;  // a mismatch found, thrown again on every read
   mutable std::atomic<bool> payload_verified{false};
 
   ~State() {
@@ -161,18 +162,28 @@ struct WeightFile::State {
     }
   }
 
-  // Hashes the payload against the preamble's hash, once; a mismatch throws
-  // (and the next read tries again). A mapped file defers this to the first
-  // read of a tensor: a trunk mapped from a pack file of these weights reads
-  // none, and hashing the file's pages costs much of a cold start.
+  // Hashes the payload against the preamble's hash, once. A mapped file
+  // defers this to the first read of a tensor: a trunk mapped from a pack
+  // file of these weights reads none, and hashing the file's pages costs
+  // much of a cold start. A mismatch is remembered and thrown by every later
+  // call; a file that shrank while hashed (changed()) is hashed again by the
+  // next one. A mutex, not std::call_once: a callable that throws leaves
+  // call_once hung on some C libraries.
   void verify_payload() const {
-    std::call_once(payload_checked, [&] {
-      std::uint64_t computed = 0;
-      if (!detail::guarded_hash(payload, payload_bytes, computed, mapping != nullptr)) throw changed();
-      if (::aoi::detail::kVerifyChecksums && computed != payload_hash)
-        throw Error(ErrorKind::kBadWeights, name + ": payload checksum mismatch (corrupted)");
-      payload_verified = true;
-    });
+    if (payload_verified.load(std::memory_order_acquire)) return;
+    const std::lock_guard<std::mutex> lock(verify_mutex);
+    if (payload_verified.load(std::memory_order_relaxed)) return;
+    if (!payload_error.empty()) throw Error(ErrorKind::kBadWeights, payload_error);
+    std::uint64_t computed = 0;
+    if (!detail::guarded_hash(payload, payload_bytes, computed, mapping != nullptr)) throw changed();
+    if (computed != payload_hash) {
+      if (::aoi::detail::kVerifyChecksums) {
+        payload_error = name + ": payload checksum mismatch (corrupted)";
+        throw Error(ErrorKind::kBadWeights, payload_error);
+      }
+      return;  // fuzzing builds read damaged files on purpose; not verified
+    }
+    payload_verified.store(true, std::memory_order_release);
   }
 
   std::span<const float> widen(const TensorInfo& t) const {

@@ -89,9 +89,10 @@ class WeightFile {
   std::size_t widened_bytes() const;
   // XXH3-64 of the payload: the identity of these weights (feature caches key
   // on it). A file opened from a path is checked against it on the first
-  // read of a tensor (data(), data_s8(), data_bf16()), which throws
-  // kBadWeights if the payload does not match; until then this is the hash
-  // the file states. A file from bytes is checked when made.
+  // read of a tensor (data(), data_s8(), data_bf16() with Check::kNow, or
+  // read_check()), which throws kBadWeights if the payload does not match;
+  // until then this is the hash the file states. A file from bytes is
+  // checked when made.
   std::uint64_t payload_hash() const;
   // Whether the payload has been hashed and found to match.
   bool payload_verified() const;
@@ -99,9 +100,9 @@ class WeightFile {
   // A mapped file: tells the kernel the pages wholly inside `values` (a span
   // of this file) are not needed now, so they leave the resident set; a later
   // read pages them in again from the file. No effect on weights in memory.
-  // The packed trunk calls it on each layer it has copied, and open() on the
-  // whole payload once hashed, so raw and packed weights are never resident
-  // together.
+  // The packed trunk calls it on each layer it has copied, and the payload
+  // check on every chunk it has hashed, so raw and packed weights are never
+  // resident together.
   void release_pages(std::span<const float> values) const;
   void release_pages(std::span<const std::int8_t> values) const;
   void release_pages(std::span<const std::uint16_t> values) const;
