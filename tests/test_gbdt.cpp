@@ -229,20 +229,21 @@ TEST(GbdtTrain, QuantizedGradientsLearnAndAreIdenticalForEveryThreadCount) {
       }
     }
   }
-  // Leaf values are -G / (H + l2) of the exact sums: a one-split tree on one
-  // feature must give each side its exact mean (l2 = 0, no shrinkage).
-  Data one = make_data(400, 1, 5);
+  // Leaf values are -G / (H + l2) of the exact sums: a one-split tree must
+  // give each side its exact mean (l2 = 0, no shrinkage).
+  const Data one = make_data(400, 2, 5);
   const auto stump = gbdt::train(params({"num_rounds=1", "num_leaves=2", "learning_rate=1", "grad_quant_bins=2",
                                          "min_sum_hessian_in_leaf=0"}),
                                  one.view());
   ASSERT_EQ(stump.trees.size(), 1u);
   ASSERT_EQ(stump.trees[0].feature.size(), 1u);
+  const int feature = stump.trees[0].feature[0];
   const double threshold = stump.trees[0].threshold[0], base = stump.base_score[0];
   const double p = 1 / (1 + std::exp(-base));
   for (int side = 0; side < 2; ++side) {
     double sum_g = 0, sum_h = 0;
     for (std::size_t i = 0; i < one.rows; ++i)
-      if ((one.x[i] <= threshold) == (side == 0)) sum_g += p - one.y[i], sum_h += p * (1 - p);
+      if ((one.x[i * one.cols + feature] <= threshold) == (side == 0)) sum_g += p - one.y[i], sum_h += p * (1 - p);
     const double expected = -sum_g / sum_h;
     EXPECT_NEAR(stump.trees[0].leaf_value[side], expected, 1e-4 * std::max(1.0, std::fabs(expected))) << side;
   }
