@@ -127,33 +127,18 @@ for name in "${names[@]}"; do
       report peers_avx2 docs/kernels.md markdown \
         "AOI_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ${cmd[*]} --int8-weights <aoi quantize on 64 DeepPCB crops>" \
         "$tmp/peers_avx2.md" "$tmp/peers_avx2.json" ;;
-    per_layer)
-      cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20)
-      "${cmd[@]}" --build "$build" --weights "$weights" >"$tmp/per_layer.md"
-      report per_layer docs/kernels.md markdown "${cmd[*]}" "$tmp/per_layer.md" ;;
-    per_layer_int8)
-      int8_weights
-      cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20 --precision int8)
-      "${cmd[@]}" --build "$build" --weights "$tmp/int8.aoiw" --fp32-weights "$weights" >"$tmp/per_layer_int8.md"
-      report per_layer_int8 docs/kernels.md markdown "${cmd[*]} --weights <aoi quantize on 64 DeepPCB crops>" \
-        "$tmp/per_layer_int8.md" ;;
-    per_layer_avx2 | per_layer_int8_avx2)
-      # The AVX2 path forced on both sides, as peers_avx2 (shares of that path's peaks).
-      precision=fp32 w=$weights what=""
-      if [ "$name" = per_layer_int8_avx2 ]; then
-        int8_weights
-        precision=int8 w=$tmp/int8.aoiw what=" --weights <aoi quantize on 64 DeepPCB crops>"
-      fi
+    per_layer | per_layer_int8 | per_layer_bf16 | per_layer_avx2 | per_layer_int8_avx2)
+      # per_layer[_PRECISION][_avx2]: _avx2 forces the AVX2 path on both sides,
+      # as peers_avx2 (shares of that path's peaks).
+      precision=fp32 w=$weights what="" isa=()
+      case $name in
+        *int8*) int8_weights; precision=int8 w=$tmp/int8.aoiw what=" --weights <aoi quantize on 64 DeepPCB crops>" ;;
+        *bf16*) bf16_weights; precision=bf16 w=$tmp/bf16.aoiw what=" --weights <aoi quantize --precision bf16>" ;;
+      esac
+      [[ $name == *_avx2 ]] && isa=(AOI_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2)
       cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20 --precision "$precision")
-      AOI_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 "${cmd[@]}" --build "$build" --weights "$w" --fp32-weights "$weights" \
-        >"$tmp/$name.md"
-      report "$name" docs/kernels.md markdown "AOI_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ${cmd[*]}$what" "$tmp/$name.md" ;;
-    per_layer_bf16)
-      bf16_weights
-      cmd=(python3 bench/per_layer.py --threads "1,2" --runs 2 --iterations 20 --precision bf16)
-      "${cmd[@]}" --build "$build" --weights "$tmp/bf16.aoiw" --fp32-weights "$weights" >"$tmp/per_layer_bf16.md"
-      report per_layer_bf16 docs/kernels.md markdown "${cmd[*]} --weights <aoi quantize --precision bf16>" \
-        "$tmp/per_layer_bf16.md" ;;
+      env "${isa[@]}" "${cmd[@]}" --build "$build" --weights "$w" --fp32-weights "$weights" >"$tmp/$name.md"
+      report "$name" docs/kernels.md markdown "${isa[*]:+${isa[*]} }${cmd[*]}$what" "$tmp/$name.md" ;;
     scaling)
       int8_weights
       cmd=(python3 bench/batch_scaling.py --repetitions 5)

@@ -105,20 +105,25 @@ __attribute__((target("avx512f,avx512bf16"), noinline)) void bf16_chains(long n)
 #undef AOI_DOT
 #undef AOI_ZERO
 
-// Best of three timed runs of `run` (after a warm-up), in multiply-adds per
-// second: `macs_per_pass` per iteration.
-double best_gmacs(void (*run)(long), double macs_per_pass) {
-  run(kIterations / 10);
+#endif
+
+// Best of three timed runs of run(n) (after a warm-up of n / 10, which also
+// brings the clocks up), in billions of `per_pass` units per second.
+template <class Run>
+double best_rate(Run run, long n, double per_pass) {
+  run(n / 10);
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
-    run(kIterations);
+    run(n);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, macs_per_pass * double(kIterations) / s / 1e9);
+    best = std::max(best, per_pass * double(n) / s / 1e9);
   }
   return best;
 }
-#endif
+
+// Where a timed loop's result goes, so that it is not optimised away.
+volatile float g_sink;
 
 float chains_scalar(long n) {
   float acc[12];
@@ -140,31 +145,13 @@ double measured_fma_peak_gflops(kernels::Isa isa) {
   if (isa == kernels::Isa::kAvx2) lanes = 8, run = chains_avx2;
 #endif
   const long n = isa == kernels::Isa::kScalar ? kIterations / 8 : kIterations;
-  volatile float sink = run(n / 10);  // warm up the clocks
-  double best = 0;
-  for (int rep = 0; rep < 3; ++rep) {
-    const auto t0 = std::chrono::steady_clock::now();
-    sink = run(n);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, 2.0 * 12 * lanes * double(n) / s / 1e9);
-  }
-  (void)sink;
-  return best;
+  return best_rate([run](long k) { g_sink = run(k); }, n, 2.0 * 12 * lanes);
 }
 
 double measured_int8_peak_gmacs() {
 #if defined(__x86_64__)
   if (!kernels::cpu_features().avx2) return 0;
-  volatile int sink = int8_steps_avx2(kIterations / 10);
-  double best = 0;
-  for (int rep = 0; rep < 3; ++rep) {
-    const auto t0 = std::chrono::steady_clock::now();
-    sink = int8_steps_avx2(kIterations);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, 256.0 * double(kIterations) / s / 1e9);
-  }
-  (void)sink;
-  return best;
+  return best_rate([](long k) { g_sink = float(int8_steps_avx2(k)); }, kIterations, 256.0);
 #else
   return 0;
 #endif
@@ -173,7 +160,7 @@ double measured_int8_peak_gmacs() {
 double measured_vnni_peak_gmacs() {
 #if defined(__x86_64__)
   if (!kernels::cpu_features().avx512_vnni) return 0;
-  return best_gmacs(vnni_chains, kDotChains * 64.0);
+  return best_rate(vnni_chains, kIterations, kDotChains * 64.0);
 #else
   return 0;
 #endif
@@ -182,7 +169,7 @@ double measured_vnni_peak_gmacs() {
 double measured_bf16_peak_gmacs() {
 #if defined(__x86_64__)
   if (!kernels::cpu_features().avx512_bf16) return 0;
-  return best_gmacs(bf16_chains, kDotChains * 32.0);
+  return best_rate(bf16_chains, kIterations, kDotChains * 32.0);
 #else
   return 0;
 #endif
