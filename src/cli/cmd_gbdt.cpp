@@ -129,8 +129,10 @@ Command add_gbdt(CLI::App& app) {
       });
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       gbdt::save_model(model, a->output);
-      std::fprintf(stderr, "aoi: trained %d rounds on %zu x %zu in %.2f s; wrote %s\n", model.rounds(), x.rows, x.cols,
-                   seconds, a->output.c_str());
+      std::size_t leaves = 0;
+      for (const auto& tree : model.trees) leaves += tree.leaf_value.size();
+      std::fprintf(stderr, "aoi: trained %d rounds (%zu leaves) on %zu x %zu in %.2f s; wrote %s\n", model.rounds(),
+                   leaves, x.rows, x.cols, seconds, a->output.c_str());
       return 0;
     }
     if (predict->parsed()) {
