@@ -55,6 +55,24 @@ TEST(Base64, RoundTripsEveryLengthAndRejectsDamage) {
   EXPECT_THROW(base64_decode("Zm8=Zm8=", "t"), aoi::Error);  // padding inside
 }
 
+// Decoding into the caller's buffer gives the same bytes, and a buffer of
+// any other size is refused rather than written past or left part empty.
+TEST(Base64, DecodesIntoABufferOfExactlyTheDecodedSize) {
+  std::mt19937 rng(2);
+  for (int n = 0; n < 24; ++n) {
+    std::string bytes(n, '\0');
+    for (auto& c : bytes) c = char(rng() & 255);
+    const auto text = base64_encode(bytes);
+    ASSERT_EQ(base64_decoded_size(text, "t"), std::size_t(n));
+    std::vector<std::uint8_t> out(n + 1, 0xAB);
+    base64_decode_into(text, std::span(out.data(), n), "t");
+    EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(out.data()))) << n;
+    EXPECT_EQ(out[n], 0xAB) << "wrote past the buffer at " << n;
+    EXPECT_THROW(base64_decode_into(text, std::span(out.data(), n + 1), "t"), aoi::Error) << n;
+  }
+  EXPECT_THROW(base64_decoded_size("Zm9", "t"), aoi::Error);
+}
+
 // The search in GEMM form (|q|^2 + |b|^2 - 2 q.b, in chunks of the bank)
 // against the plain definition, over a bank larger than one chunk.
 TEST(MemoryBank, NearestMatchesBruteForce) {
@@ -124,6 +142,17 @@ TEST(MemoryBank, CoresetCoversEveryCluster) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::memcpy(nan_bytes.data(), &nan, sizeof nan);
   EXPECT_THROW(anomaly::MemoryBank::from_bytes(nan_bytes, dim, 1.0f, "b"), aoi::Error);
+  // From base64, as a bundle stores it: the same points and distances.
+  const auto decoded = anomaly::MemoryBank::from_base64(base64_encode(bank.to_bytes()), dim, bank.scale(), "b");
+  EXPECT_TRUE(std::equal(decoded.points().begin(), decoded.points().end(), bank.points().begin()));
+  std::vector<float> near_bank(per_image), near_decoded(per_image);
+  bank.nearest(data[0].data(), per_image, near_bank.data(), scratch);
+  decoded.nearest(data[0].data(), per_image, near_decoded.data(), scratch);
+  EXPECT_EQ(near_bank, near_decoded);
+  EXPECT_THROW(anomaly::MemoryBank::from_base64(base64_encode(nan_bytes), dim, 1.0f, "b"), aoi::Error);
+  EXPECT_THROW(anomaly::MemoryBank::from_base64(base64_encode(bank.to_bytes().substr(4)), dim, 1.0f, "b"),
+               aoi::Error);
+  EXPECT_THROW(anomaly::MemoryBank::from_base64("Zm9", dim, 1.0f, "b"), aoi::Error);
 }
 
 // A constant layer gives every patch the same half: pooling a constant is the

@@ -15,6 +15,7 @@
 #include "gbdt/model.hpp"
 #include "io/atomic_file.hpp"
 #include "io/image.hpp"
+#include "io/mapped_file.hpp"
 #include "io/npy.hpp"
 #include "nn/engine.hpp"
 #include "pipeline/manifest.hpp"
@@ -97,6 +98,30 @@ TEST(Reliability, AFailedWriteLeavesThePreviousFileAndNoTemporary) {
             std::string::npos);
   EXPECT_NE(error_of([&] { io::write_file_atomically(dir / "no" / "such" / "f", std::string("x")); }).find("cannot create"),
             std::string::npos);
+}
+
+// Bundles are read through a read-only mapping: the same bytes as a read,
+// an empty file is an empty view, and what read_file refuses is refused
+// with the same words.
+TEST(Reliability, AMappedFileHoldsTheFileOrAnErrorNamingIt) {
+  const fs::path dir = scratch("mapped");
+  const fs::path path = dir / "blob.bin";
+  std::string bytes(70000, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = char(i * 7 + 3);
+  io::write_file_atomically(path, bytes);
+  const io::MappedFile file = io::MappedFile::open(path, 1 << 20);
+  ASSERT_EQ(file.bytes().size(), bytes.size());
+  EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(file.bytes().data())));
+  io::MappedFile moved = io::MappedFile::open(path, 1 << 20);
+  moved = io::MappedFile::open(path, 1 << 20);  // the first mapping is released, not leaked or doubly unmapped
+  EXPECT_EQ(moved.bytes().size(), bytes.size());
+
+  io::write_file_atomically(dir / "empty", std::string());
+  EXPECT_TRUE(io::MappedFile::open(dir / "empty", 10).bytes().empty());
+  EXPECT_EQ(error_of([&] { io::MappedFile::open(dir / "missing", 10); }), (dir / "missing").string() + ": no such file");
+  EXPECT_EQ(error_of([&] { io::MappedFile::open(dir, 10); }), dir.string() + ": is a folder, not a file");
+  EXPECT_EQ(error_of([&] { io::MappedFile::open(path, 100); }),
+            path.string() + ": file has 70000 bytes, over the limit of 100");
 }
 
 TEST(Reliability, ConcurrentWritersOfOnePathNeverTearIt) {

@@ -4,9 +4,11 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 
+#include "core/base64.hpp"
 #include "core/parallel.hpp"
 #include "core/require.hpp"
 #include "kernels/cpu.hpp"
@@ -231,15 +233,35 @@ std::string MemoryBank::to_bytes() const {
   return std::string(reinterpret_cast<const char*>(points_.data()), points_.size() * sizeof(float));
 }
 
-MemoryBank MemoryBank::from_bytes(const std::string& bytes, int dim, float scale, const std::string& name) {
-  require(dim > 0 && !bytes.empty() && bytes.size() % (sizeof(float) * std::size_t(dim)) == 0, ErrorKind::kBadData,
-          name, "memory bank size is not a whole number of " + std::to_string(dim) + "-float points");
-  std::vector<float> points(bytes.size() / sizeof(float));
-  std::memcpy(points.data(), bytes.data(), bytes.size());
+namespace {
+
+// The checks of every bank read from bytes: whole points, finite values, a
+// positive scale.
+std::vector<float> bank_points(std::size_t bytes, int dim, const std::string& name,
+                               const std::function<void(std::span<std::uint8_t>)>& fill) {
+  require(dim > 0 && bytes > 0 && bytes % (sizeof(float) * std::size_t(dim)) == 0, ErrorKind::kBadData, name,
+          "memory bank size is not a whole number of " + std::to_string(dim) + "-float points");
+  std::vector<float> points(bytes / sizeof(float));
+  fill(std::span(reinterpret_cast<std::uint8_t*>(points.data()), bytes));
   const bool finite = std::all_of(points.begin(), points.end(), [](float v) { return std::isfinite(v); });
   require(finite, ErrorKind::kBadData, name, "memory bank holds a non-finite value");
+  return points;
+}
+
+}  // namespace
+
+MemoryBank MemoryBank::from_bytes(std::string_view bytes, int dim, float scale, const std::string& name) {
   require(std::isfinite(scale) && scale > 0, ErrorKind::kBadData, name, "memory bank scale must be positive");
-  return MemoryBank(std::move(points), dim, scale);
+  return MemoryBank(bank_points(bytes.size(), dim, name,
+                                [&](std::span<std::uint8_t> out) { std::memcpy(out.data(), bytes.data(), out.size()); }),
+                    dim, scale);
+}
+
+MemoryBank MemoryBank::from_base64(std::string_view base64, int dim, float scale, const std::string& name) {
+  require(std::isfinite(scale) && scale > 0, ErrorKind::kBadData, name, "memory bank scale must be positive");
+  return MemoryBank(bank_points(base64_decoded_size(base64, name), dim, name,
+                                [&](std::span<std::uint8_t> out) { base64_decode_into(base64, out, name); }),
+                    dim, scale);
 }
 
 float anomaly_score(std::span<const MemoryBank> banks, const float* patches, int count, int skip, float* distances,

@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kernels/packed_conv.hpp"
@@ -58,7 +59,10 @@ class MemoryBank {
 
   // Little-endian float32 points, as bundles store them (base64).
   std::string to_bytes() const;
-  static MemoryBank from_bytes(const std::string& bytes, int dim, float scale, const std::string& name);
+  static MemoryBank from_bytes(std::string_view bytes, int dim, float scale, const std::string& name);
+  // The same from their base64 (a bundle's "f32_base64"), decoded straight
+  // into the bank's storage.
+  static MemoryBank from_base64(std::string_view base64, int dim, float scale, const std::string& name);
 
  private:
   std::vector<float> points_;  // size() x dim

@@ -44,11 +44,24 @@ std::string base64_encode(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-std::string base64_decode(std::string_view text, const std::string& name) {
+std::size_t base64_decoded_size(std::string_view text, const std::string& name) {
   require(text.size() % 4 == 0, ErrorKind::kBadData, name, "base64 length is not a multiple of 4");
   std::size_t pad = 0;
   if (!text.empty() && text.back() == '=') pad = text[text.size() - 2] == '=' ? 2 : 1;
-  std::string out(text.size() / 4 * 3 - pad, '\0');
+  return text.size() / 4 * 3 - pad;
+}
+
+std::string base64_decode(std::string_view text, const std::string& name) {
+  std::string out(base64_decoded_size(text, name), '\0');
+  base64_decode_into(text, std::span(reinterpret_cast<std::uint8_t*>(out.data()), out.size()), name);
+  return out;
+}
+
+void base64_decode_into(std::string_view text, std::span<std::uint8_t> out, const std::string& name) {
+  const std::size_t size = base64_decoded_size(text, name);
+  require(out.size() == size, ErrorKind::kInvalidArgument, name,
+          "base64 output buffer holds " + std::to_string(out.size()) + " bytes, not " + std::to_string(size));
+  const std::size_t pad = text.size() / 4 * 3 - size;
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   auto bad = [&](std::size_t at) {
     throw Error(ErrorKind::kBadData, name + ": invalid base64 character at offset " + std::to_string(at));
@@ -65,7 +78,7 @@ std::string base64_decode(std::string_view text, const std::string& name) {
         if (kDecode.value[c[k]] < 0) bad(4 * g + k);
     }
     const unsigned w = (unsigned(a) << 18) | (unsigned(b) << 12) | (unsigned(d) << 6) | unsigned(e);
-    out[3 * g] = char(w >> 16), out[3 * g + 1] = char((w >> 8) & 255), out[3 * g + 2] = char(w & 255);
+    out[3 * g] = std::uint8_t(w >> 16), out[3 * g + 1] = std::uint8_t(w >> 8), out[3 * g + 2] = std::uint8_t(w);
   }
   if (pad) {
     const unsigned char* c = in + 4 * groups;
@@ -76,10 +89,9 @@ std::string base64_decode(std::string_view text, const std::string& name) {
       if (v < 0) bad(4 * groups + k);
       w |= unsigned(v) << (18 - 6 * k);
     }
-    out[3 * groups] = char(w >> 16);
-    if (pad == 1) out[3 * groups + 1] = char((w >> 8) & 255);
+    out[3 * groups] = std::uint8_t(w >> 16);
+    if (pad == 1) out[3 * groups + 1] = std::uint8_t(w >> 8);
   }
-  return out;
 }
 
 }  // namespace aoi

@@ -16,5 +16,10 @@ inline std::string base64_encode(const std::string& bytes) {
 // Throws aoi::Error(kBadData) prefixed with `name` on a character outside the
 // alphabet or a length that is not a multiple of 4.
 std::string base64_decode(std::string_view text, const std::string& name);
+// The same, into `out`, which must hold exactly base64_decoded_size(text)
+// bytes (callers decode straight into their own storage: no second copy).
+// base64_decoded_size throws as base64_decode does on a bad length.
+std::size_t base64_decoded_size(std::string_view text, const std::string& name);
+void base64_decode_into(std::string_view text, std::span<std::uint8_t> out, const std::string& name);
 
 }  // namespace aoi

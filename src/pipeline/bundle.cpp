@@ -2,6 +2,7 @@
 #include "pipeline/bundle_text.hpp"
 #include "aoi/version.h"
 #include "io/atomic_file.hpp"
+#include "io/mapped_file.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -100,7 +101,8 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
 }
 
 ModelBundle load_bundle(const std::filesystem::path& path) {
-  return parse_bundle(io::read_file(path, std::int64_t(1) << 31), path.string());
+  const io::MappedFile file = io::MappedFile::open(path, std::int64_t(1) << 31);
+  return parse_bundle(file.bytes(), path.string());
 }
 
 ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string& name) {
@@ -176,8 +178,7 @@ ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string&
         const float scale = bank.at("scale").get<float>();
         const std::string& inline_text = bank.at("f32_base64").get_ref<const std::string&>();
         const std::string_view base64 = quick ? text.blobs[blob++] : std::string_view(inline_text);
-        b.banks.push_back(anomaly::MemoryBank::from_bytes(base64_decode(base64, name + ": anomaly bank"), dim, scale,
-                                                          name + ": anomaly bank"));
+        b.banks.push_back(anomaly::MemoryBank::from_base64(base64, dim, scale, name + ": anomaly bank"));
         require(b.banks.back().size() == bank.at("points").get<std::size_t>(), ErrorKind::kBadData, name,
                 "anomaly bank holds other than its stated number of points");
       }
