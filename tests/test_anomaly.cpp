@@ -103,6 +103,57 @@ TEST(MemoryBank, NearestMatchesBruteForce) {
   }
 }
 
+// A bank keeps its points in the search's packed form alone: they unpack to
+// the same bits, over several chunks, with a dimension that is not a
+// multiple of anything; read from base64 a chunk at a time (chunks end
+// inside groups of four characters), they are the same again, and padding
+// inside the text is refused.
+TEST(MemoryBank, PointsSurvivePackingAndChunkedBase64Exactly) {
+  // 3: a chunk ends on a group boundary, so its text ends with the damaged
+  // group; 7 and 128: inside a group.
+  for (int dim : {3, 7, 128}) {
+    for (int rows : {1, 1500, 2049}) {
+      const auto points = gaussian(std::size_t(rows) * dim, 20 + rows + dim);
+      const anomaly::MemoryBank bank(points, dim, 1.5f);
+      ASSERT_EQ(bank.size(), std::size_t(rows));
+      EXPECT_EQ(bank.points(), points) << dim << " " << rows;
+      const std::string text = base64_encode(bank.to_bytes());
+      const auto decoded = anomaly::MemoryBank::from_base64(text, dim, bank.scale(), "b");
+      EXPECT_EQ(decoded.points(), points) << dim << " " << rows;
+      if (rows > 1024) {
+        // The group holding the end of the first chunk, its last character
+        // made padding.
+        std::string damaged = text;
+        const std::size_t end_byte = std::size_t(1024) * dim * sizeof(float);
+        damaged[4 * ((end_byte + 2) / 3) - 1] = '=';
+        try {
+          anomaly::MemoryBank::from_base64(damaged, dim, 1.0f, "b");
+          ADD_FAILURE() << "padding inside the text was accepted: " << dim << " " << rows;
+        } catch (const aoi::Error& e) {
+          const std::string want = dim == 3 ? "padding inside the base64 text" : "invalid base64 character";
+          EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+        }
+      }
+    }
+  }
+}
+
+// Patches are searched in blocks of rows: a patch's distance is the same
+// bits whichever block it falls in, alone or among a few hundred.
+TEST(MemoryBank, DistancesDoNotDependOnHowManyPatchesAreSearchedTogether) {
+  const int dim = 128, rows = 1500, count = 300;
+  const anomaly::MemoryBank bank(gaussian(std::size_t(rows) * dim, 11), dim, 1.0f);
+  const auto queries = gaussian(std::size_t(count) * dim, 12);
+  std::vector<float> together(count), scratch;
+  bank.nearest(queries.data(), count, together.data(), scratch);
+  for (int q = 0; q < count; ++q) {
+    float alone = -1;
+    std::vector<float> own;
+    bank.nearest(queries.data() + std::size_t(q) * dim, 1, &alone, own);
+    ASSERT_EQ(alone, together[q]) << q;
+  }
+}
+
 // k well separated clusters and a coreset of k points: greedy k-center takes
 // one point from each cluster, so every patch lies near the bank.
 TEST(MemoryBank, CoresetCoversEveryCluster) {
@@ -122,9 +173,10 @@ TEST(MemoryBank, CoresetCoversEveryCluster) {
   params.sample = 400;  // fewer than the 600 patches: the draw is exercised too
   const auto bank = anomaly::MemoryBank::build(ptrs, per_image, dim, params, 2);
   ASSERT_EQ(bank.size(), std::size_t(clusters));
+  const std::vector<float> bank_points = bank.points();
   std::set<int> seen;
   for (std::size_t r = 0; r < bank.size(); ++r) {
-    const float* p = bank.points().data() + r * dim;
+    const float* p = bank_points.data() + r * dim;
     seen.insert(int(std::max_element(p, p + dim) - p));
   }
   EXPECT_EQ(seen.size(), std::size_t(clusters)) << "one centre per cluster";
@@ -133,10 +185,10 @@ TEST(MemoryBank, CoresetCoversEveryCluster) {
   EXPECT_GT(bank.scale(), 0.0f);
   // The same inputs make the same bank (the draw is seeded).
   const auto again = anomaly::MemoryBank::build(ptrs, per_image, dim, params, 1);
-  EXPECT_TRUE(std::equal(again.points().begin(), again.points().end(), bank.points().begin()));
+  EXPECT_EQ(again.points(), bank_points);
   // Bytes round trip; damaged sizes and values are refused.
   const auto copy = anomaly::MemoryBank::from_bytes(bank.to_bytes(), dim, bank.scale(), "b");
-  EXPECT_TRUE(std::equal(copy.points().begin(), copy.points().end(), bank.points().begin()));
+  EXPECT_EQ(copy.points(), bank_points);
   EXPECT_THROW(anomaly::MemoryBank::from_bytes(bank.to_bytes().substr(1), dim, 1.0f, "b"), aoi::Error);
   std::string nan_bytes = bank.to_bytes();
   const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -144,7 +196,7 @@ TEST(MemoryBank, CoresetCoversEveryCluster) {
   EXPECT_THROW(anomaly::MemoryBank::from_bytes(nan_bytes, dim, 1.0f, "b"), aoi::Error);
   // From base64, as a bundle stores it: the same points and distances.
   const auto decoded = anomaly::MemoryBank::from_base64(base64_encode(bank.to_bytes()), dim, bank.scale(), "b");
-  EXPECT_TRUE(std::equal(decoded.points().begin(), decoded.points().end(), bank.points().begin()));
+  EXPECT_EQ(decoded.points(), bank_points);
   std::vector<float> near_bank(per_image), near_decoded(per_image);
   bank.nearest(data[0].data(), per_image, near_bank.data(), scratch);
   decoded.nearest(data[0].data(), per_image, near_decoded.data(), scratch);
@@ -283,8 +335,7 @@ TEST(AnomalyMode, BundlesCarryTheModeAndTheBanks) {
     ASSERT_EQ(loaded.banks.size(), b.banks.size());
     for (std::size_t k = 0; k < b.banks.size(); ++k) {
       EXPECT_EQ(loaded.banks[k].scale(), b.banks[k].scale());
-      EXPECT_TRUE(std::equal(loaded.banks[k].points().begin(), loaded.banks[k].points().end(),
-                             b.banks[k].points().begin()));
+      EXPECT_EQ(loaded.banks[k].points(), b.banks[k].points());
     }
     // The loaded model scores rows exactly as the learnt one.
     const pipeline::RowScorer before(mode, learned.model, learned.banks, Synthetic::kCols, Synthetic::kPatches,

@@ -4,7 +4,6 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <random>
 
@@ -16,7 +15,8 @@
 namespace aoi::anomaly {
 namespace {
 
-constexpr int kChunk = 1024;  // bank points per GEMM: the distance block stays in L2
+constexpr int kChunk = 1024;     // bank points per GEMM
+constexpr int kBlockRows = 64;   // patches per GEMM: a block of products is kBlockRows x kChunk floats
 
 float squared_norm(const float* v, int dim) {
   float s = 0;
@@ -58,24 +58,44 @@ void selection_coordinates(const float* patch, int dim, float* out) {
 }  // namespace
 
 MemoryBank::MemoryBank(std::vector<float> points, int dim, float scale)
-    : points_(std::move(points)), dim_(dim), scale_(scale) {
-  require(dim > 0 && !points_.empty() && points_.size() % std::size_t(dim) == 0, ErrorKind::kInvalidArgument,
-          "memory bank", "points must be a non-empty rows x dim array");
+    : MemoryBank(dim > 0 ? points.size() / std::size_t(dim) : 0, dim, scale,
+                 [&points, dim](std::size_t start, std::size_t count, float* out) {
+                   std::memcpy(out, points.data() + start * dim, count * dim * sizeof(float));
+                 }) {
+  require(points.size() % std::size_t(dim) == 0, ErrorKind::kInvalidArgument, "memory bank",
+          "points must be a non-empty rows x dim array");
+}
+
+MemoryBank::MemoryBank(std::size_t rows, int dim, float scale, const Filler& fill)
+    : size_(rows), dim_(dim), scale_(scale) {
+  require(dim > 0 && rows > 0, ErrorKind::kInvalidArgument, "memory bank",
+          "points must be a non-empty rows x dim array");
   require(std::isfinite(scale) && scale > 0, ErrorKind::kInvalidArgument, "memory bank", "scale must be positive");
-  const std::size_t m = size();
   auto chunks = std::make_shared<std::vector<kernels::PackedConv>>();
   const kernels::Isa isa = kernels::best_isa();
   std::vector<float> weights, norms;
-  for (std::size_t start = 0; start < m; start += kChunk) {
-    const std::size_t cols = std::min<std::size_t>(kChunk, m - start);
-    weights.assign(points_.begin() + std::ptrdiff_t(start * dim_), points_.begin() + std::ptrdiff_t((start + cols) * dim_));
-    for (float& w : weights) w *= -2.0f;  // exact: a power of two
+  for (std::size_t start = 0; start < rows; start += kChunk) {
+    const std::size_t cols = std::min<std::size_t>(kChunk, rows - start);
+    weights.resize(cols * dim_);
+    fill(start, cols, weights.data());
     norms.resize(cols);
-    for (std::size_t j = 0; j < cols; ++j) norms[j] = squared_norm(points_.data() + (start + j) * dim_, dim_);
+    for (std::size_t j = 0; j < cols; ++j) norms[j] = squared_norm(weights.data() + j * dim_, dim_);
+    for (float& w : weights) w *= -2.0f;  // exact: a power of two
     chunks->emplace_back(kernels::ConvSpec{dim_, int(cols), 1, 1, 0}, weights, norms, isa,
                          kernels::ConvAlgorithm::kGemm);
   }
   chunks_ = std::move(chunks);
+}
+
+std::vector<float> MemoryBank::points() const {
+  std::vector<float> out;
+  if (!chunks_) return out;
+  out.reserve(size_ * dim_);
+  for (const kernels::PackedConv& conv : *chunks_) {
+    const std::vector<float> weights = conv.gemm_weights();
+    for (float w : weights) out.push_back(w * -0.5f);  // exact: the packing holds -2 x point
+  }
+  return out;
 }
 
 MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_per_image, int dim,
@@ -171,16 +191,16 @@ MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_p
 
   // The scale: twice the median distance from a bank point to its nearest
   // other bank point, over up to 512 of them (a typical good patch's distance).
-  MemoryBank bank(std::move(points), dim, 1.0f);
+  MemoryBank bank(points, dim, 1.0f);
   const std::size_t probe = std::min<std::size_t>(bank.size(), 512);
   std::vector<float> nn(probe);
   if (bank.size() > 1) {
     for (std::size_t i = 0; i < probe; ++i) {
-      const float* p = bank.points_.data() + i * dim;
+      const float* p = points.data() + i * dim;
       float best = std::numeric_limits<float>::infinity();
       for (std::size_t j = 0; j < bank.size(); ++j) {
         if (j == i) continue;
-        const float* q = bank.points_.data() + j * dim;
+        const float* q = points.data() + j * dim;
         float d = 0;
         for (int k = 0; k < dim; ++k) d += (p[k] - q[k]) * (p[k] - q[k]);
         best = std::min(best, d);
@@ -199,24 +219,32 @@ float MemoryBank::nearest(const float* patches, int count, float* distances, std
   if (count <= 0) return 0;  // no patches: nothing is far (the GEMM needs a row)
   const std::size_t m = size();
   const std::size_t chunk = std::min<std::size_t>(m, kChunk);
-  // Per chunk of the bank, |p|^2 - 2 p.q (count x chunk) and its running
-  // minimum; adding |q|^2 at the end gives the squared distance.
-  const std::size_t need = std::size_t(count) * chunk + 2 * std::size_t(count);
+  // Per block of patches and chunk of the bank, |p|^2 - 2 p.q (rows x
+  // chunk) and its running minimum; adding |q|^2 at the end gives the
+  // squared distance. Blocks of kBlockRows keep the products in L2 and the
+  // scratch small, whatever the patch count: each product is the same sum
+  // in any block.
+  const int block_rows = std::min(count, kBlockRows);
+  const std::size_t need = std::size_t(block_rows) * chunk + 2 * std::size_t(count);
   if (scratch.size() < need) scratch.resize(need);
   float* product = scratch.data();
-  float* best = product + std::size_t(count) * chunk;
+  float* best = product + std::size_t(block_rows) * chunk;
   float* qnorm = best + count;
   for (int i = 0; i < count; ++i) {
     best[i] = std::numeric_limits<float>::infinity();
     qnorm[i] = squared_norm(patches + std::size_t(i) * dim_, dim_);
   }
-  for (const kernels::PackedConv& conv : *chunks_) {
-    const std::size_t cols = std::size_t(conv.spec().out_channels);
-    // Isolated: callers keep `scratch` per thread across this call.
-    par::isolated([&] { conv.forward(patches, count, 1, product, nullptr, false, kernels::Scratch{}); });
-    for (int i = 0; i < count; ++i) {
-      const float* row = product + std::size_t(i) * cols;
-      best[i] = std::min(best[i], row_minimum(row, cols));
+  for (int r0 = 0; r0 < count; r0 += block_rows) {
+    const int rows = std::min(block_rows, count - r0);
+    for (const kernels::PackedConv& conv : *chunks_) {
+      const std::size_t cols = std::size_t(conv.spec().out_channels);
+      // Isolated: callers keep `scratch` per thread across this call.
+      par::isolated(
+          [&] { conv.forward(patches + std::size_t(r0) * dim_, rows, 1, product, nullptr, false, kernels::Scratch{}); });
+      for (int i = 0; i < rows; ++i) {
+        const float* row = product + std::size_t(i) * cols;
+        best[r0 + i] = std::min(best[r0 + i], row_minimum(row, cols));
+      }
     }
   }
   float worst = 0;
@@ -230,38 +258,57 @@ float MemoryBank::nearest(const float* patches, int count, float* distances, std
 
 std::string MemoryBank::to_bytes() const {
   static_assert(std::endian::native == std::endian::little, "bundles store little-endian floats");
-  return std::string(reinterpret_cast<const char*>(points_.data()), points_.size() * sizeof(float));
+  const std::vector<float> p = points();
+  return std::string(reinterpret_cast<const char*>(p.data()), p.size() * sizeof(float));
 }
 
 namespace {
 
-// The checks of every bank read from bytes: whole points, finite values, a
-// positive scale.
-std::vector<float> bank_points(std::size_t bytes, int dim, const std::string& name,
-                               const std::function<void(std::span<std::uint8_t>)>& fill) {
+// Whole points, finite values and a positive scale: the checks of every
+// bank read from a bundle.
+std::size_t checked_rows(std::size_t bytes, int dim, float scale, const std::string& name) {
   require(dim > 0 && bytes > 0 && bytes % (sizeof(float) * std::size_t(dim)) == 0, ErrorKind::kBadData, name,
           "memory bank size is not a whole number of " + std::to_string(dim) + "-float points");
-  std::vector<float> points(bytes / sizeof(float));
-  fill(std::span(reinterpret_cast<std::uint8_t*>(points.data()), bytes));
-  const bool finite = std::all_of(points.begin(), points.end(), [](float v) { return std::isfinite(v); });
-  require(finite, ErrorKind::kBadData, name, "memory bank holds a non-finite value");
-  return points;
+  require(std::isfinite(scale) && scale > 0, ErrorKind::kBadData, name, "memory bank scale must be positive");
+  return bytes / (sizeof(float) * std::size_t(dim));
+}
+
+void require_finite(const float* values, std::size_t n, const std::string& name) {
+  require(std::all_of(values, values + n, [](float v) { return std::isfinite(v); }), ErrorKind::kBadData, name,
+          "memory bank holds a non-finite value");
 }
 
 }  // namespace
 
 MemoryBank MemoryBank::from_bytes(std::string_view bytes, int dim, float scale, const std::string& name) {
-  require(std::isfinite(scale) && scale > 0, ErrorKind::kBadData, name, "memory bank scale must be positive");
-  return MemoryBank(bank_points(bytes.size(), dim, name,
-                                [&](std::span<std::uint8_t> out) { std::memcpy(out.data(), bytes.data(), out.size()); }),
-                    dim, scale);
+  return MemoryBank(checked_rows(bytes.size(), dim, scale, name), dim, scale,
+                    [&](std::size_t start, std::size_t count, float* out) {
+                      const std::size_t row_bytes = sizeof(float) * std::size_t(dim);
+                      std::memcpy(out, bytes.data() + start * row_bytes, count * row_bytes);
+                      require_finite(out, count * dim, name);
+                    });
 }
 
 MemoryBank MemoryBank::from_base64(std::string_view base64, int dim, float scale, const std::string& name) {
-  require(std::isfinite(scale) && scale > 0, ErrorKind::kBadData, name, "memory bank scale must be positive");
-  return MemoryBank(bank_points(base64_decoded_size(base64, name), dim, name,
-                                [&](std::span<std::uint8_t> out) { base64_decode_into(base64, out, name); }),
-                    dim, scale);
+  // A chunk's points decoded from the groups of four characters that hold
+  // them: whole groups into `raw`, then its bytes into the chunk. Nothing
+  // the size of the bank is ever held besides the bank itself.
+  std::vector<std::uint8_t> raw;
+  return MemoryBank(checked_rows(base64_decoded_size(base64, name), dim, scale, name), dim, scale,
+                    [&](std::size_t start, std::size_t count, float* out) {
+                      const std::size_t row_bytes = sizeof(float) * std::size_t(dim);
+                      const std::size_t first = start * row_bytes, last = first + count * row_bytes;
+                      const std::size_t g0 = first / 3, g1 = std::min((last + 2) / 3, base64.size() / 4);
+                      const std::string_view groups = base64.substr(4 * g0, 4 * (g1 - g0));
+                      raw.resize(base64_decoded_size(groups, name));
+                      base64_decode_into(groups, raw, name);
+                      // Short only where a group before the text's last one
+                      // ends in padding: damage, as base64_decode would say.
+                      require(raw.size() >= first - 3 * g0 + count * row_bytes, ErrorKind::kBadData, name,
+                              "padding inside the base64 text");
+                      std::memcpy(out, raw.data() + (first - 3 * g0), count * row_bytes);
+                      require_finite(out, count * dim, name);
+                    });
 }
 
 float anomaly_score(std::span<const MemoryBank> banks, const float* patches, int count, int skip, float* distances,

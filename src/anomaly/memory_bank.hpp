@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -39,10 +40,12 @@ class MemoryBank {
   static MemoryBank build(std::span<const float* const> images, int patches_per_image, int dim,
                           const BankParams& params, int threads);
 
-  std::size_t size() const { return dim_ ? points_.size() / dim_ : 0; }
+  std::size_t size() const { return size_; }
   int dim() const { return dim_; }
   float scale() const { return scale_; }
-  std::span<const float> points() const { return points_; }
+  // The points, size() x dim, unpacked from the search's GEMM (the bank
+  // keeps that form alone: one copy in memory, not two).
+  std::vector<float> points() const;
 
   // Euclidean distance of each of `count` patches to its nearest bank point
   // into `distances` (count floats; may be null); returns the largest.
@@ -65,7 +68,11 @@ class MemoryBank {
   static MemoryBank from_base64(std::string_view base64, int dim, float scale, const std::string& name);
 
  private:
-  std::vector<float> points_;  // size() x dim
+  // Packs `rows` points, asking `fill(start, count, out)` for count x dim
+  // floats of points from `start` on, one chunk at a time.
+  using Filler = std::function<void(std::size_t start, std::size_t count, float* out)>;
+  MemoryBank(std::size_t rows, int dim, float scale, const Filler& fill);
+  std::size_t size_ = 0;
   // The search's GEMM, a 1x1 convolution per chunk of points: weights -2 x
   // point, bias the point's squared norm, so it yields |p|^2 - 2 p.q.
   // Shared: a bank is copied with its bundle, and the packing is immutable.

@@ -208,6 +208,22 @@ PackedConv::PackedConv(const ConvSpec& spec, std::span<const float> oihw, std::s
   }
 }
 
+std::vector<float> PackedConv::gemm_weights() const {
+  const auto& m = *impl_;
+  require(!m.winograd, ErrorKind::kInvalidArgument, "conv", "a Winograd layer's weights are transformed");
+  const int nr = m.kernel->nr, out_channels = spec_.out_channels;
+  std::vector<float> out(std::size_t(out_channels) * m.k);
+  for (int k0 = 0; k0 < m.k; k0 += m.kc_max) {
+    const int kc = std::min(m.kc_max, m.k - k0);
+    for (int p = 0; p < m.panels; ++p) {
+      const float* src = m.weights.get() + packed_b_offset(k0, kc, p, m.panels, nr);
+      for (int j = 0; j < nr && p * nr + j < out_channels; ++j)
+        for (int kk = 0; kk < kc; ++kk) out[std::size_t(p * nr + j) * m.k + k0 + kk] = src[std::size_t(kk) * nr + j];
+    }
+  }
+  return out;
+}
+
 std::vector<std::span<const float>> PackedConv::packed_buffers() const {
   const auto& m = *impl_;
   const std::size_t bias = std::size_t(m.panels) * m.kernel->nr;

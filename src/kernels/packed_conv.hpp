@@ -73,6 +73,10 @@ class PackedConv {
   // The packed form, as from_packed takes it back: the bias, then the GEMM's
   // or Winograd's weights. Spans into this layer.
   std::vector<std::span<const float>> packed_buffers() const;
+  // A GEMM layer's weights unpacked, out x (k x k x in) in the order of
+  // the GEMM's depth (for a 1x1 layer, oihw): exactly the values packed.
+  // Throws for a Winograd layer, whose packing is a transform.
+  std::vector<float> gemm_weights() const;
 
   // output (oh x ow x out) = relu?(conv(input) + bias + residual?), input
   // h x w x in. Parallel over output tiles in the caller's TBB arena; every
