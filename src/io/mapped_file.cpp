@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -38,6 +39,9 @@ MappedFile MappedFile::open(const std::filesystem::path& path, std::int64_t max_
     void* map = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     const int map_errno = errno;
     ::close(fd);
+    // No address space left is running out of memory, as reading the file
+    // into the heap would have been (the C API's AOI_ERR_MEMORY).
+    if (map == MAP_FAILED && map_errno == ENOMEM) throw std::bad_alloc();
     require(map != MAP_FAILED, ErrorKind::kIo, name, std::string("cannot map: ") + std::strerror(map_errno));
     file.mapping_ = map;
     file.data_ = static_cast<const std::uint8_t*>(map);
