@@ -19,18 +19,25 @@ std::filesystem::path weights_path() { return weights::default_location(); }
 
 // Every path that can run the trunk here: aoi's kernels on each instruction
 // set this CPU supports, and the Eigen / OpenBLAS reference path.
+// aoi's kernels also with compact weights (res5's 3x3 layers as direct
+// GEMMs) on each vector instruction set.
 struct Path {
   Backend backend;
   kernels::Isa isa;
+  bool compact = false;
   std::string name() const {
-    return backend == Backend::kAoi ? std::string("aoi_") + kernels::isa_name(isa) : backend_name(backend);
+    if (backend != Backend::kAoi) return backend_name(backend);
+    return std::string("aoi_") + kernels::isa_name(isa) + (compact ? "_compact" : "");
   }
 };
 
 std::vector<Path> all_paths() {
   std::vector<Path> out;
   for (auto isa : {kernels::Isa::kAvx512, kernels::Isa::kAvx2, kernels::Isa::kNeon, kernels::Isa::kScalar})
-    if (kernels::isa_supported(isa)) out.push_back({Backend::kAoi, isa});
+    if (kernels::isa_supported(isa)) {
+      out.push_back({Backend::kAoi, isa});
+      if (isa != kernels::Isa::kScalar) out.push_back({Backend::kAoi, isa, true});
+    }
   out.push_back({Backend::kEigen, kernels::Isa::kScalar});
   out.push_back({Backend::kOpenBlas, kernels::Isa::kScalar});
   return out;
@@ -47,6 +54,7 @@ class Golden : public ::testing::TestWithParam<Path> {
     EngineOptions options;
     options.backend = GetParam().backend;
     if (options.backend == Backend::kAoi) options.isa = GetParam().isa;
+    options.compact_weights = GetParam().compact;
     engine_.emplace(Engine::load(weights_path(), options));
     manifest_ = reference_manifest();
   }

@@ -352,6 +352,19 @@ TEST(PackedConv, ChoosesWinogradOnlyForThreeByThreeStrideOneWithEnoughTiles) {
   EXPECT_EQ(kernels::choose_algorithm({64, 64, 1, 1, 0}, 56, 56), ConvAlgorithm::kGemm);
 }
 
+// Compact weights: the GEMM only where the transformed weights pass the
+// limit (ResNet-50's res5 3x3, 16.8 MB as F(2,3)); res2 to res4 keep theirs.
+TEST(PackedConv, CompactChoiceDropsWinogradOnlyWhereItsWeightsAreLarge) {
+  EXPECT_EQ(kernels::choose_algorithm({64, 64, 3, 1, 1}, 56, 56, true), ConvAlgorithm::kWinogradF4);
+  EXPECT_EQ(kernels::choose_algorithm({128, 128, 3, 1, 1}, 28, 28, true), ConvAlgorithm::kWinogradF4);
+  EXPECT_EQ(kernels::choose_algorithm({256, 256, 3, 1, 1}, 14, 14, true), ConvAlgorithm::kWinogradF2);
+  EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 7, 7, true), ConvAlgorithm::kGemm);
+  EXPECT_EQ(kernels::choose_algorithm({512, 512, 3, 1, 1}, 7, 7, false), ConvAlgorithm::kWinogradF2);
+  // F(4,3) is judged by its own, larger, points: 36 x 384 x 384 floats.
+  EXPECT_EQ(kernels::choose_algorithm({384, 384, 3, 1, 1}, 28, 28, true), ConvAlgorithm::kGemm);
+  EXPECT_EQ(kernels::choose_algorithm({64, 64, 1, 1, 0}, 56, 56, true), ConvAlgorithm::kGemm);
+}
+
 TEST(GemmTiling, RowBlocksAreEvenWholeTilesWithinTheLimitAndCoverEveryRow) {
   for (Isa isa : runnable_isas()) {
     const auto& mk = kernels::micro_kernel(isa);

@@ -76,6 +76,10 @@ struct InspectorOptions {
   // fraction of the time and shares the memory with other processes
   // (docs/embedding.md). Empty: $AOI_PACK_DIR if set ("off": none), else none.
   std::filesystem::path pack_dir = {};
+  // Less memory for a slower float32 trunk: the direct convolution wherever
+  // Winograd's transformed weights are large (docs/embedding.md, "Memory").
+  // Also on when $AOI_COMPACT_WEIGHTS is 1 (the C API's way to ask).
+  bool compact_weights = false;
 };
 
 // One item of a batch.

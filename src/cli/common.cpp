@@ -21,6 +21,8 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
       ->check(CLI::IsMember({"aoi", "eigen", "openblas"}));
   cmd.add_option("--isa", flags.isa, "instruction set of aoi's kernels (default: best for this CPU, or $AOI_ISA)")
       ->check(CLI::IsMember({"scalar", "avx2", "avx512", "neon"}));
+  cmd.add_flag("--compact-weights", flags.compact_weights,
+               "less memory, slower: direct convolution where Winograd's weights are large (or $AOI_COMPACT_WEIGHTS=1)");
 }
 
 void add_features_flag(CLI::App& cmd, EngineFlags& flags) {
@@ -45,6 +47,7 @@ EngineOptions engine_options(const EngineFlags& flags) {
   options.recipe = parse_feature_recipe(flags.features);
   options.patches = flags.patches;
   options.pack_dir = nn::pack_dir_from_environment(true);
+  options.compact_weights = flags.compact_weights || compact_weights_from_environment();
   return options;
 }
 

@@ -22,6 +22,7 @@ struct EngineFlags {
   // the others use global (classify) or the bundle's recipe (score, serve).
   std::string features = "global";
   bool patches = false;  // EngineOptions::patches: set by --mode anomaly|combined
+  bool compact_weights = false;  // --compact-weights
 };
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
 void add_features_flag(CLI::App& cmd, EngineFlags& flags);

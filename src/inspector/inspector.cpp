@@ -206,6 +206,7 @@ Inspector Inspector::open(const std::filesystem::path& bundle_path, const Inspec
   EngineOptions eo;
   eo.threads = options.threads;
   eo.pack_dir = options.pack_dir.empty() ? nn::pack_dir_from_environment(false) : options.pack_dir;
+  eo.compact_weights = options.compact_weights || compact_weights_from_environment();
   return InspectorAccess::open(bundle_path, options.weights, eo);
 }
 

@@ -121,10 +121,8 @@ void zero_border(float* map, int oh, int ow, int c, int border) {
   }
 }
 
-}  // namespace
 
-ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w) {
-  if (!winograd_shape(s)) return ConvAlgorithm::kGemm;
+ConvAlgorithm fastest_algorithm(const ConvSpec& s, int h, int w) {
   // Each point's GEMM needs rows (tiles) to amortise streaming its slice of
   // the transformed weights, which are 4x (F(4,3)) or 1.8x (F(2,3)) the size
   // of the direct ones, and in the trunk at batch 1 those weights come from
@@ -138,6 +136,17 @@ ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w) {
   if (1LL * winograd_tiles(h, 4) * winograd_tiles(w, 4) >= 49) return ConvAlgorithm::kWinogradF4;
   if (1LL * winograd_tiles(h, 2) * winograd_tiles(w, 2) >= 16) return ConvAlgorithm::kWinogradF2;
   return ConvAlgorithm::kGemm;
+}
+
+}  // namespace
+
+ConvAlgorithm choose_algorithm(const ConvSpec& s, int h, int w, bool compact) {
+  if (!winograd_shape(s)) return ConvAlgorithm::kGemm;
+  const ConvAlgorithm fastest = fastest_algorithm(s, h, w);
+  if (!compact || fastest == ConvAlgorithm::kGemm) return fastest;
+  const int side = fastest == ConvAlgorithm::kWinogradF4 ? 6 : 4;  // transformed points per side
+  const std::size_t bytes = sizeof(float) * std::size_t(side) * side * s.in_channels * s.out_channels;
+  return bytes > kCompactWinogradBytes ? ConvAlgorithm::kGemm : fastest;
 }
 
 PackedConv::PackedConv(const ConvSpec& spec, Isa isa, ConvAlgorithm algorithm)

@@ -46,7 +46,12 @@ enum class ConvAlgorithm { kAuto, kGemm, kWinogradF2, kWinogradF4 };
 // The faster algorithm for this layer on an h x w input (3x3 stride-1 layers:
 // F(4,3) on large maps, F(2,3) on medium ones, the GEMM on small ones; every
 // other shape: the GEMM).
-ConvAlgorithm choose_algorithm(const ConvSpec& spec, int h, int w);
+// `compact` trades speed for memory: the GEMM wherever Winograd's
+// transformed weights would exceed kCompactWinogradBytes for the layer (in
+// ResNet-50 at 224x224, res5's 3x3 layers, whose F(2,3) weights are 16/9
+// the size of their direct ones).
+ConvAlgorithm choose_algorithm(const ConvSpec& spec, int h, int w, bool compact = false);
+inline constexpr std::size_t kCompactWinogradBytes = std::size_t(8) << 20;
 
 class PackedConv {
  public:

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
+#include <string_view>
 
 #define XXH_INLINE_ALL  // header-only: no libxxhash to link or install
 #include <xxhash.h>
@@ -61,6 +63,11 @@ const char* backend_name(Backend backend) {
     case Backend::kOpenBlas: return "openblas";
     default: return "aoi";
   }
+}
+
+bool compact_weights_from_environment() {
+  const char* value = std::getenv("AOI_COMPACT_WEIGHTS");
+  return value && std::string_view(value) == "1";
 }
 
 struct Engine::State {
@@ -157,7 +164,8 @@ struct Engine::State {
   // for the next process (best effort: a folder that cannot be written costs
   // only the next start-up).
   nn::PackedTrunk pack_trunk(kernels::Isa isa, int size) {
-    if (options.pack_dir.empty()) return nn::PackedTrunk(trunk, isa, size, &weights);
+    const bool compact = options.compact_weights;
+    if (options.pack_dir.empty()) return nn::PackedTrunk(trunk, isa, size, &weights, compact);
     const auto& d = weights.description();
     std::string record = "aoi-pack";
     const auto field = [&record](const std::string& part) {
@@ -172,20 +180,21 @@ struct Engine::State {
     field(d.variant);
     for (int b : d.blocks) field(std::to_string(b));
     field(std::to_string(weights.payload_hash()));
+    if (compact) field("compact");  // other layers' layouts: another file
     const std::uint64_t identity = XXH3_64bits(record.data(), record.size());
     char name[64];
     std::snprintf(name, sizeof name, "trunk-%016llx.aoipack", static_cast<unsigned long long>(identity));
     const std::filesystem::path path = options.pack_dir / name;
     if (auto file = nn::PackFile::open(path, identity)) {
       try {
-        nn::PackedTrunk borrowed(trunk, isa, size, file->buffers(), &weights);
+        nn::PackedTrunk borrowed(trunk, isa, size, file->buffers(), &weights, compact);
         pack_files.push_back(std::move(*file));
         return borrowed;
       } catch (const Error&) {
         // Packed by a build with another layout: packed again and replaced.
       }
     }
-    nn::PackedTrunk made(trunk, isa, size, &weights);
+    nn::PackedTrunk made(trunk, isa, size, &weights, compact);
     try {
       std::filesystem::create_directories(options.pack_dir);
       nn::PackFile::write(path, identity, made.packed_buffers());

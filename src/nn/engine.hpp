@@ -42,11 +42,19 @@ struct EngineOptions {
   // mapped from the one matching these weights, ISA and input size, or packed
   // and written there for the next process. Empty: packed in memory only.
   std::filesystem::path pack_dir{};
+  // Float32 weights: the direct GEMM instead of Winograd wherever Winograd's
+  // transformed weights are large (kernels::choose_algorithm, `compact`):
+  // less memory, a slower trunk.
+  bool compact_weights = false;
   // Sees every bottleneck convolution's float32 input (calibration for
   // `aoi quantize`); float32 weights and backend aoi only. May be called
   // from several threads at once.
   nn::ConvInputTap conv_inputs{};
 };
+
+// $AOI_COMPACT_WEIGHTS is "1": EngineOptions::compact_weights for callers
+// with no other way to ask (the C API, the CLI without --compact-weights).
+bool compact_weights_from_environment();
 
 class Engine {
  public:

@@ -19,10 +19,10 @@ kernels::ConvSpec spec_of(const Conv2d& c, bool padded_input = false) {
 }
 
 // Packs one layer for inputs of size x size (which picks its algorithm).
-kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa, bool padded_input,
+kernels::PackedConv pack(const Conv2d& c, int size, kernels::Isa isa, bool padded_input, bool compact,
                          std::span<const float> weight, std::span<const float> bias) {
   const kernels::ConvSpec spec = spec_of(c, padded_input);
-  return kernels::PackedConv(spec, weight, bias, isa, kernels::choose_algorithm(spec, size, size));
+  return kernels::PackedConv(spec, weight, bias, isa, kernels::choose_algorithm(spec, size, size, compact));
 }
 
 // The first layers are re-packed to check a pack made elsewhere: in
@@ -35,17 +35,19 @@ std::size_t whole_lines(std::size_t floats) { return (floats + 15) / 16 * 16; }
 
 }  // namespace
 
-PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source)
-    : PackedTrunk(trunk, isa, input_size, source, {}) {}
+PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source,
+                         bool compact_weights)
+    : PackedTrunk(trunk, isa, input_size, source, {}, compact_weights) {}
 
 PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size,
-                         std::span<const std::span<const float>> packed, const weights::WeightFile* check)
-    : PackedTrunk(trunk, isa, input_size, check, packed) {
+                         std::span<const std::span<const float>> packed, const weights::WeightFile* check,
+                         bool compact_weights)
+    : PackedTrunk(trunk, isa, input_size, check, packed, compact_weights) {
   require(!packed.empty(), ErrorKind::kInvalidArgument, "trunk", "no packed weights given");
 }
 
 PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source,
-                         std::span<const std::span<const float>> packed)
+                         std::span<const std::span<const float>> packed, bool compact_weights)
     : isa_(isa), input_size_(input_size), feature_dim_(trunk.feature_dim()) {
   require(input_size >= 32, ErrorKind::kInvalidArgument, "trunk", "input must be at least 32x32");
   // First the plan of every layer, in order: its input size and whether it
@@ -75,7 +77,8 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
         // gather its patch rows, again in every task of a column split; reading
         // a zero border conv1 writes around its output, it reads them in place.
         const int pad2 = b.conv2.pad();
-        const bool gemm2 = kernels::choose_algorithm(spec_of(b.conv2), s1, s1) == kernels::ConvAlgorithm::kGemm;
+        const bool gemm2 =
+            kernels::choose_algorithm(spec_of(b.conv2), s1, s1, compact_weights) == kernels::ConvAlgorithm::kGemm;
         const int border = pad2 > 0 && gemm2 ? pad2 : 0;
         borders.push_back(border);
         jobs.push_back({&b.conv1, size, false, border});
@@ -109,7 +112,7 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
         std::vector<float> raw(weight.size() + bias.size());
         source->copy_out(weight, raw.data());
         source->copy_out(bias, raw.data() + weight.size());
-        const auto fresh = pack(conv, job.size, isa, job.padded_input, {raw.data(), weight.size()},
+        const auto fresh = pack(conv, job.size, isa, job.padded_input, compact_weights, {raw.data(), weight.size()},
                                 {raw.data() + weight.size(), bias.size()});
         const auto theirs = fresh.packed_buffers();
         for (int k = 0; k < 2; ++k)
@@ -120,7 +123,8 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
                   ErrorKind::kBadWeights, "trunk", "the packed weights differ from this build's packing");
       }
       made[std::size_t(i)].emplace(
-          kernels::PackedConv::from_packed(spec, isa, kernels::choose_algorithm(spec, job.size, job.size), mine));
+          kernels::PackedConv::from_packed(spec, isa,
+                                           kernels::choose_algorithm(spec, job.size, job.size, compact_weights), mine));
       return;
     }
     std::span<const float> weight = conv.weight(), bias = conv.bias();
@@ -133,7 +137,7 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
       weight = std::span<const float>(copy.data(), weight.size());
       bias = std::span<const float>(copy.data() + weight.size(), bias.size());
     }
-    made[std::size_t(i)].emplace(pack(conv, job.size, isa, job.padded_input, weight, bias));
+    made[std::size_t(i)].emplace(pack(conv, job.size, isa, job.padded_input, compact_weights, weight, bias));
   });
   copies.clear();
 

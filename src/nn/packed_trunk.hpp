@@ -23,14 +23,18 @@ class PackedTrunk {
   // are read through it (a file that shrinks under the process is an error,
   // not SIGBUS) and their pages released once packed, so raw and packed
   // weights are never resident together.
-  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source = nullptr);
+  // `compact_weights`: kernels::choose_algorithm's compact choice, for
+  // every layer.
+  PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source = nullptr,
+              bool compact_weights = false);
   // Over weights packed earlier by a PackedTrunk of the same trunk, ISA and
-  // input size (its packed_buffers(), e.g. mapped from a PackFile), which
+  // input size and choice of compact weights (its packed_buffers(), e.g.
+  // mapped from a PackFile), which
   // must outlive this one. Throws kBadWeights if they do not fit the layers,
   // or, given `check` (the trunk's weight file), if the small layers packed
   // again from it differ (a pack from a build with another layout).
   PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, std::span<const std::span<const float>> packed,
-              const weights::WeightFile* check = nullptr);
+              const weights::WeightFile* check = nullptr, bool compact_weights = false);
   // Every layer's packed form, in a fixed order: the stem, then block by
   // block conv1, conv2, conv3 and the downsample; two buffers a layer.
   std::vector<std::span<const float>> packed_buffers() const;
@@ -50,7 +54,7 @@ class PackedTrunk {
 
  private:
   PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, const weights::WeightFile* source,
-              std::span<const std::span<const float>> packed);
+              std::span<const std::span<const float>> packed, bool compact_weights);
   struct Block {
     kernels::PackedConv conv1, conv2, conv3;
     std::optional<kernels::PackedConv> downsample;
