@@ -9,6 +9,8 @@ markdown table of the median wall time and peak RSS (ru_maxrss) of each.
 The page cache is warm in both: this is a process start, not a boot.
 --int8-weights (a file from `aoi quantize`) adds the same commands on it
 (--int8-model: a bundle trained with it), which packs at start in any case.
+Each command also runs with --compact-weights (res5's 3x3 layers as direct
+GEMMs: a smaller pack file), mapped.
 --bf16-weights (`aoi quantize --precision bf16`) adds featurize on it: on a
 CPU with bf16 arithmetic, the bf16 trunk packed at start from the file's
 values; elsewhere, the file widened to float32.
@@ -70,6 +72,9 @@ def measure(a, aoi, work):
     for name, cmd in commands:
         subprocess.run(cmd, env=modes["pack file mapped"], check=True, capture_output=True)  # writes the pack
         variants = {m: (cmd, env) for m, env in modes.items()}
+        compact = cmd + ["--compact-weights"]
+        subprocess.run(compact, env=modes["pack file mapped"], check=True, capture_output=True)  # its own pack
+        variants["compact (--compact-weights), pack file mapped"] = (compact, modes["pack file mapped"])
         if a.int8_weights and (name.startswith("featurize") or a.int8_model):
             int8_cmd = [c if c != a.model else a.int8_model for c in cmd] + ["--weights", a.int8_weights]
             variants[int8] = (int8_cmd, dict(os.environ, AOI_PACK_DIR="off"))

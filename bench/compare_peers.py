@@ -7,6 +7,8 @@ of each peer's, as a Markdown table (also written to --json).
 
 Peers (each skipped with a note when its package is missing):
   aoi     build/bench/peer_aoi            (aoi's own kernels)
+  aoi_compact  the same with compact weights (AOI_COMPACT_WEIGHTS=1); only
+          when --peers names it
   onednn  build/bench/peer_onednn         (libdnnl-dev; its blocked layouts, fused post-ops)
   onednn_nchw  the same with plain NCHW activations and OIHW weights
   torch   bench/peers/python_peer.py      (python3-torch; TorchScript, frozen)
@@ -52,6 +54,8 @@ def commands(build, weights, iterations, low_weights=None):
     if not os.path.exists(aoi):
         sys.exit(f"{aoi} not built (cmake --build {build} --target peer_aoi)")
     peers["aoi"] = lambda t, b: ([aoi, "--threads", str(t), "--batch", str(b)] + common, {})
+    peers["aoi_compact"] = lambda t, b: ([aoi, "--threads", str(t), "--batch", str(b)] + common,
+                                         {"AOI_COMPACT_WEIGHTS": "1"})
     onednn = os.path.join(build, "bench", "peer_onednn")
     if os.path.exists(onednn):
         peers["onednn"] = lambda t, b: ([onednn, "--threads", str(t), "--batch", str(b)] + common,

@@ -7,7 +7,9 @@
 
 int main(int argc, char** argv) {
   const auto args = aoi::bench::parse_peer_args(argc, argv);
-  const aoi::Engine engine = aoi::Engine::load(args.weights, aoi::EngineOptions{args.threads});
+  aoi::EngineOptions options{args.threads};
+  options.compact_weights = aoi::compact_weights_from_environment();  // the aoi_compact peer
+  const aoi::Engine engine = aoi::Engine::load(args.weights, options);
   const int size = engine.input_size();
   const std::vector<float> input = aoi::bench::synthetic_input(args.batch, size);
   std::vector<float> features(std::size_t(args.batch) * engine.feature_dim());
