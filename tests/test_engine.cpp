@@ -172,6 +172,15 @@ TEST(FeatureRecipe, StagesAppendsGemPooledRes3AndRes4ToTheGlobalFeatures) {
     int seen = 0;
     stages.featurize(inputs, n, sf, [&](int stage, const float*, int, int, int) { seen += stage == 4; });
     EXPECT_EQ(seen, n) << "the caller's tap still sees every stage";
+    // Without a caller's tap the engine taps res3 and res4 alone: the same
+    // features. A tap asking for one stage is called for that one only.
+    std::vector<float> untapped(sf.size());
+    stages.featurize(inputs, n, untapped);
+    EXPECT_EQ(untapped, sf) << backend_name(backend);
+    std::vector<int> calls(5, 0);
+    global.featurize(inputs, n, gf,
+                     nn::StageTap([&](int stage, const float*, int, int, int) { ++calls[std::size_t(stage)]; }, 1u << 3));
+    EXPECT_EQ(calls, (std::vector<int>{0, 0, 0, n, 0})) << backend_name(backend);
     for (int i = 0; i < n; ++i) {
       for (int k = 0; k < g; ++k)
         ASSERT_EQ(sf[std::size_t(i) * d + k], gf[std::size_t(i) * g + k]) << backend_name(backend) << " " << i;

@@ -354,11 +354,15 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
   } pooling{&tap, nullptr, nullptr, st.res3_channels, stages, &st, patch_scratch};
   // kMultiScale runs the large input first with pooling alone, then the base
   // one with everything (patches and the caller's tap see the base size).
-  const nn::StageTap large_tap = [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-    (void)width;
-    if (stage == 2 || stage == 3) gem_pool(data, channels, height * height, p->extra + (stage == 2 ? 0 : p->res3));
-  };
-  const nn::StageTap stage_tap = [p = &pooling](int stage, const float* data, int channels, int height, int width) {
+  // Stages 2 and 3 (res3, res4) alone, unless the caller's tap sees all.
+  constexpr unsigned kRes3Res4 = (1u << 2) | (1u << 3);
+  const nn::StageTap large_tap(
+      [p = &pooling](int stage, const float* data, int channels, int height, int width) {
+        (void)width;
+        gem_pool(data, channels, height * height, p->extra + (stage == 2 ? 0 : p->res3));
+      },
+      kRes3Res4);
+  const nn::StageTap stage_tap([p = &pooling](int stage, const float* data, int channels, int height, int width) {
     if (p->stages && (stage == 2 || stage == 3))
       gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
     if (p->patches && stage == 2) {
@@ -371,7 +375,7 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
       p->st->projector->add_res4(data, height, p->st->patch_side, p->patches, p->scratch);
     }
     if (*p->user) (*p->user)(stage, data, channels, height, width);
-  };
+  }, tap ? nn::StageTap::kAllStages : kRes3Res4);
   const nn::StageTap& use_tap = stages || st.projector ? stage_tap : tap;
   const int base = st.weights.description().preprocess.input_size, scale = recipe_scale(st.options.recipe);
   const std::size_t block = std::size_t(st.recipe_dim / scale);  // one size's features

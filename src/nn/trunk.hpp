@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <type_traits>
 #include <optional>
 #include <vector>
 
@@ -18,8 +19,26 @@ struct Bottleneck {
 };
 
 // Called after the stem's max pool (stage 0) and after each stage (1..4) with
-// that activation (channels x height x width) of the current image.
-using StageTap = std::function<void(int stage, const float* data, int channels, int height, int width)>;
+// that activation (channels x height x width) of the current image: each
+// stage in `stages` (bit k: stage k), by default all. The NHWC trunks
+// convert only those stages to NCHW for it.
+class StageTap {
+ public:
+  using Function = std::function<void(int stage, const float* data, int channels, int height, int width)>;
+  static constexpr unsigned kAllStages = ~0u;
+  StageTap() = default;
+  template <class F, class = std::enable_if_t<std::is_invocable_v<F&, int, const float*, int, int, int>>>
+  StageTap(F f, unsigned stages = kAllStages) : fn_(std::move(f)), stages_(stages) {}
+  explicit operator bool() const { return bool(fn_); }
+  bool wants(int stage) const { return fn_ && stage >= 0 && stage < 32 && ((stages_ >> stage) & 1u); }
+  void operator()(int stage, const float* data, int channels, int height, int width) const {
+    if (wants(stage)) fn_(stage, data, channels, height, width);
+  }
+
+ private:
+  Function fn_;
+  unsigned stages_ = kAllStages;
+};
 
 // One step of the packed trunks' forward, for per-layer profiling: `layer` is
 // "input" (the padded NHWC conversion), "stem", "max_pool", "conv1",

@@ -46,7 +46,7 @@ inline FrontOutput run_front(const kernels::PackedConv& stem, int stem_pad, cons
 // The tap, if any, sees x (size x size x channels NHWC) as NCHW, converted
 // into `nchw` (an area the next step does not read).
 inline void tap_stage(const StageTap& tap, int stage, const float* x, int size, int channels, float* nchw) {
-  if (!tap) return;
+  if (!tap.wants(stage)) return;
   kernels::nhwc_to_nchw(x, size, size, channels, nchw);
   tap(stage, nchw, channels, size, size);
 }
