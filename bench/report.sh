@@ -27,6 +27,8 @@
 #   xgboost_small      docs/gbdt.md      the same on a new line's first set: the 1,625 earliest DeepPCB
 #                                        crops, res5's 2048 features
 #   xgboost_small_quantized  docs/gbdt.md  the same with aoi's quantized gradients (grad_quant_bins=64)
+#   featurize_cost     README.md         bench/featurize_cost.py: aoi featurize's whole cost per extra
+#                                        768x576 JPEG against the trunk alone, aoi's and oneDNN's
 #   compact            README.md         bench/compare_peers.py: the fp32 trunk with compact weights
 #                                        against the default and oneDNN
 #   cold_start         README.md         bench/cold_start.py: one-image featurize and score, whole
@@ -51,7 +53,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers peers_avx2 per_layer per_layer_int8 per_layer_bf16 per_layer_avx2 per_layer_int8_avx2 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small xgboost_small_quantized compact cold_start lean fuzz neon_loops accuracy serve)
+all=(peers peers_avx2 per_layer per_layer_int8 per_layer_bf16 per_layer_avx2 per_layer_int8_avx2 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small xgboost_small_quantized featurize_cost compact cold_start lean fuzz neon_loops accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -177,6 +179,11 @@ for name in "${names[@]}"; do
       report xgboost_small_quantized docs/gbdt.md markdown \
         "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small --repeats 3 --aoi-param grad_quant_bins=64" \
         "$tmp/xsq.md" ;;
+    featurize_cost)
+      need "$deeppcb" "$weights"
+      cmd=(python3 bench/featurize_cost.py --images 16 --rounds 5 --threads 1,2)
+      "${cmd[@]}" --build "$build" --weights "$weights" --deeppcb "$deeppcb" >"$tmp/featurize_cost.md"
+      report featurize_cost README.md markdown "${cmd[*]} --deeppcb <DeepPCB>" "$tmp/featurize_cost.md" ;;
     compact)
       need "$weights"
       cmd=(python3 bench/compare_peers.py --rounds 8 --iterations 20 --threads "1,2" --batch 1 --peers aoi,aoi_compact,onednn)
