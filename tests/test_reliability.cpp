@@ -16,6 +16,8 @@
 #include "io/atomic_file.hpp"
 #include "io/image.hpp"
 #include "io/mapped_file.hpp"
+#include "pipeline/bundle.hpp"
+#include "weights/guarded_read.hpp"
 #include "io/npy.hpp"
 #include "nn/engine.hpp"
 #include "pipeline/manifest.hpp"
@@ -213,6 +215,55 @@ TEST(Reliability, WeightFileTruncatedWhileLoadingIsAnErrorNotASignal) {
   EXPECT_NE(msg.find("the weight file changed while being read"), std::string::npos) << msg;
   // And a file that is already short is refused by its size at open.
   EXPECT_NE(error_of([&] { weights::WeightFile::open(dir / "w.aoiw"); }).find("truncated"), std::string::npos);
+}
+
+// A file that shrinks while a parser reads its mapping: the lost pages read
+// as zeros, the parser runs to its end (destructors and all), and the
+// read is reported as not the file, not as SIGBUS. Untouched, the parser's
+// own result and exceptions come through.
+TEST(Reliability, AMappingThatShrinksUnderAParserIsAResultNotASignal) {
+  const fs::path dir = scratch("read_mapped");
+  const fs::path path = dir / "blob.bin";
+  const std::size_t page = std::size_t(::sysconf(_SC_PAGESIZE));
+  io::write_file_atomically(path, std::string(3 * page, 'a'));
+  const io::MappedFile file = io::MappedFile::open(path, 1 << 20);
+  const io::MappedFile second = io::MappedFile::open(path, 1 << 20);  // its pages are lost afresh below
+  const auto bytes = file.bytes();
+  std::size_t count = 0;
+  auto count_a = [&] {
+    std::string copy(reinterpret_cast<const char*>(bytes.data()), bytes.size());  // allocates, has a destructor
+    count = std::size_t(std::count(copy.begin(), copy.end(), 'a'));
+  };
+  EXPECT_TRUE(weights::detail::read_mapped(bytes.data(), bytes.size(), count_a));
+  EXPECT_EQ(count, 3 * page);
+  EXPECT_THROW(weights::detail::read_mapped(bytes.data(), bytes.size(), [] { throw Error(ErrorKind::kBadData, "x"); }),
+               Error);
+  ASSERT_EQ(::truncate(path.c_str(), std::off_t(page)), 0);
+  EXPECT_FALSE(weights::detail::read_mapped(bytes.data(), bytes.size(), count_a));
+  EXPECT_EQ(count, page) << "the lost pages read as zeros";
+  const auto again = second.bytes();
+  EXPECT_FALSE(weights::detail::read_mapped(again.data(), again.size(), [&] {
+    volatile char last = char(again.back());  // a lost page
+    (void)last;
+    throw Error(ErrorKind::kBadData, "what a parser says of zeros");
+  })) << "the loss, not the parser's complaint";
+}
+
+// A bundle that shrinks in place while it loads fails to load, naming it.
+TEST(Reliability, ABundleTruncatedInPlaceFailsToLoadWithoutASignal) {
+  const fs::path dir = scratch("bundle_truncated");
+  const TinyBundle tiny = make_tiny_bundle(dir);
+  const std::string text = read_text(tiny.bundle);
+  const std::size_t page = std::size_t(::sysconf(_SC_PAGESIZE));
+  ASSERT_GT(text.size(), 2 * page);
+  const io::MappedFile file = io::MappedFile::open(tiny.bundle, 1 << 30);
+  ASSERT_EQ(::truncate(tiny.bundle.c_str(), std::off_t(page)), 0);  // after mapping: the parse meets lost pages
+  std::optional<pipeline::ModelBundle> loaded;
+  EXPECT_FALSE(weights::detail::read_mapped(file.bytes().data(), file.bytes().size(), [&] {
+    loaded.emplace(pipeline::parse_bundle(file.bytes(), tiny.bundle.string()));
+  }));
+  // Through load_bundle, a file already short is bad JSON, named.
+  EXPECT_NE(error_of([&] { pipeline::load_bundle(tiny.bundle); }).find(tiny.bundle.string()), std::string::npos);
 }
 
 // 6. Names that are not UTF-8 keep every results line valid JSON.

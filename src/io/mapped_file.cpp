@@ -34,8 +34,10 @@ MappedFile MappedFile::open(const std::filesystem::path& path, std::int64_t max_
   MappedFile file;
   file.size_ = std::size_t(st.st_size);
   if (file.size_ > 0) {
-    // Private: another process rewriting the file in place cannot change
-    // bytes already read (aoi itself replaces files by rename).
+    // Pages come from the page cache: a write to the file in place shows
+    // through, and a read of a page it has lost by shrinking raises SIGBUS,
+    // so parsers read under weights::detail::read_mapped. aoi itself only
+    // ever replaces files by rename.
     void* map = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     const int map_errno = errno;
     ::close(fd);

@@ -1,7 +1,10 @@
 // A whole file mapped read-only, for parsers that read a file once: its
 // pages come from the page cache, so reading a bundle of megabytes costs no
 // fresh memory (a copy into the heap faults in and zeroes every page
-// first, which on some virtual machines costs more than the parsing).
+// first, which on some virtual machines costs more than the parsing). A
+// file that shrinks while mapped raises SIGBUS at a read of a lost page:
+// read it under weights::detail::read_mapped, which turns that into a
+// result.
 #pragma once
 
 #include <cstdint>

@@ -3,9 +3,11 @@
 #include "aoi/version.h"
 #include "io/atomic_file.hpp"
 #include "io/mapped_file.hpp"
+#include "weights/guarded_read.hpp"
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -101,8 +103,14 @@ void save_bundle(ModelBundle& b, const std::filesystem::path& path) {
 }
 
 ModelBundle load_bundle(const std::filesystem::path& path) {
+  // Mapped, not copied (io/mapped_file.hpp); a file shrunk in place while
+  // it is parsed is an error like any other read error, not SIGBUS.
   const io::MappedFile file = io::MappedFile::open(path, std::int64_t(1) << 31);
-  return parse_bundle(file.bytes(), path.string());
+  std::optional<ModelBundle> bundle;
+  const bool whole = weights::detail::read_mapped(file.bytes().data(), file.bytes().size(),
+                                                  [&] { bundle.emplace(parse_bundle(file.bytes(), path.string())); });
+  require(whole, ErrorKind::kIo, path.string(), "the file changed while being read (it shrank); load it again");
+  return std::move(*bundle);
 }
 
 ModelBundle parse_bundle(std::span<const std::uint8_t> bytes, const std::string& name) {

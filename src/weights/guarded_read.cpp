@@ -20,6 +20,23 @@ namespace {
 thread_local sigjmp_buf* volatile tl_jump = nullptr;
 struct sigaction g_previous {};
 
+// The range read_mapped watches on this thread, and whether a page of it
+// was lost.
+thread_local std::uintptr_t volatile tl_begin = 0, tl_end = 0;
+thread_local volatile sig_atomic_t tl_lost = 0;
+
+// Maps a zero page over the lost page holding `address`, so that the read
+// that faulted runs on. mmap is a plain system call, safe in a handler.
+bool patch_lost_page(void* address) {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  if (at < tl_begin || at >= tl_end) return false;
+  const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+  void* start = reinterpret_cast<void*>(at / page * page);
+  if (::mmap(start, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) return false;
+  tl_lost = 1;
+  return true;
+}
+
 // SIGBUS on a thread inside a guarded read jumps back to it; any other
 // SIGBUS goes to whoever handled it before aoi (or kills, as by default).
 void on_sigbus(int signal, siginfo_t* info, void* context) {
@@ -27,6 +44,7 @@ void on_sigbus(int signal, siginfo_t* info, void* context) {
     tl_jump = nullptr;
     siglongjmp(*jump, 1);
   }
+  if (info && patch_lost_page(info->si_addr)) return;
   if (g_previous.sa_flags & SA_SIGINFO) {
     if (g_previous.sa_sigaction) return g_previous.sa_sigaction(signal, info, context);
   } else if (g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN && g_previous.sa_handler) {
@@ -91,6 +109,31 @@ bool guarded_hash(const void* src, std::size_t bytes, std::uint64_t& hash, bool 
   }
   hash = XXH3_64bits_digest(&state);
   return true;
+}
+
+bool read_mapped(const void* mapping, std::size_t bytes, const std::function<void()>& read) {
+  install_once();
+  struct Watch {
+    Watch(const void* p, std::size_t n) {
+      tl_lost = 0;
+      tl_begin = reinterpret_cast<std::uintptr_t>(p);
+      tl_end = tl_begin + n;
+      asm volatile("" ::: "memory");
+    }
+    ~Watch() {
+      asm volatile("" ::: "memory");
+      tl_begin = tl_end = 0;
+    }
+  };
+  {
+    const Watch watch(mapping, bytes);
+    try {
+      read();
+    } catch (...) {
+      if (!tl_lost) throw;
+    }
+  }
+  return !tl_lost;
 }
 
 }  // namespace aoi::weights::detail

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 namespace aoi::weights::detail {
 
@@ -17,5 +18,14 @@ bool guarded_copy(void* dst, const void* src, std::size_t bytes) noexcept;
 // dropped once hashed (MADV_DONTNEED), so hashing adds nothing to the peak
 // resident size.
 bool guarded_hash(const void* src, std::size_t bytes, std::uint64_t& hash, bool release_pages = false) noexcept;
+
+// Runs `read`, which reads [mapping, mapping + bytes) of a file mapped
+// read-only and may allocate, throw and run destructors (a parser, which
+// the jump of the functions above would skip). A page the file loses
+// meanwhile reads as zeros from the fault on, and `read` runs to its end;
+// then this returns false, whatever `read` returned or threw, since what it
+// read was not the file. Otherwise true, or `read`'s exception. One range
+// per thread at a time.
+bool read_mapped(const void* mapping, std::size_t bytes, const std::function<void()>& read);
 
 }  // namespace aoi::weights::detail
