@@ -65,8 +65,9 @@ def measure(a, aoi, work):
         commands.append(("score, 1 image", [aoi, "score", "--no-cache", "--threads", str(a.threads), "--model", a.model,
                                             a.image, "-o", os.path.join(work, "s.csv")]))
     packs = os.path.join(work, "packs")
-    modes = {"packed at start": dict(os.environ, AOI_PACK_DIR="off"),
-             "pack file mapped": dict(os.environ, AOI_PACK_DIR=packs)}
+    base = dict(os.environ, AOI_COMPACT_WEIGHTS="0")  # compact only where asked for
+    modes = {"packed at start": dict(base, AOI_PACK_DIR="off"),
+             "pack file mapped": dict(base, AOI_PACK_DIR=packs)}
     int8 = "int8 file (aoi quantize)"
     rows = []
     for name, cmd in commands:

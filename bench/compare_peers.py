@@ -53,7 +53,7 @@ def commands(build, weights, iterations, low_weights=None):
     aoi = os.path.join(build, "bench", "peer_aoi")
     if not os.path.exists(aoi):
         sys.exit(f"{aoi} not built (cmake --build {build} --target peer_aoi)")
-    peers["aoi"] = lambda t, b: ([aoi, "--threads", str(t), "--batch", str(b)] + common, {})
+    peers["aoi"] = lambda t, b: ([aoi, "--threads", str(t), "--batch", str(b)] + common, {"AOI_COMPACT_WEIGHTS": "0"})
     peers["aoi_compact"] = lambda t, b: ([aoi, "--threads", str(t), "--batch", str(b)] + common,
                                          {"AOI_COMPACT_WEIGHTS": "1"})
     onednn = os.path.join(build, "bench", "peer_onednn")

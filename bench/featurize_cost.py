@@ -3,7 +3,7 @@
 batch job runs it) against the trunk alone, aoi's and oneDNN's, interleaved
 in one run on one machine.
 
-Makes --images JPEGs of --size (DeepPCB test images resized with Pillow,
+Makes 2 x --images JPEGs of --size (DeepPCB test images resized with Pillow,
 quality 90, the size of a typical AOI camera crop), then every round runs,
 for each thread count:
   - `aoi featurize --no-cache` on N and on 2N of them (default features and
@@ -77,7 +77,7 @@ def main():
     work = tempfile.mkdtemp(prefix="aoi_featurize_cost_")
     try:
         images = make_images(a.deeppcb, 2 * a.images, size, work)
-        env = dict(os.environ, AOI_WEIGHTS=a.weights)
+        env = dict(os.environ, AOI_WEIGHTS=a.weights, AOI_COMPACT_WEIGHTS="0")
         out = os.path.join(work, "f.npy")
         featurize = lambda t, paths: [aoi, "--quiet", "featurize", "--no-cache", "--threads", str(t), "-o", out] + paths
         subprocess.run(featurize(threads[0], images[:2]), check=True, capture_output=True, env=env)  # packs the trunk

@@ -27,6 +27,7 @@
 #   xgboost_small      docs/gbdt.md      the same on a new line's first set: the 1,625 earliest DeepPCB
 #                                        crops, res5's 2048 features
 #   xgboost_small_quantized  docs/gbdt.md  the same with aoi's quantized gradients (grad_quant_bins=64)
+#   xgboost_synthetic_quantized  docs/gbdt.md  the synthetic set so (16,000 training rows: within the limit)
 #   featurize_cost     README.md         bench/featurize_cost.py: aoi featurize's whole cost per extra
 #                                        768x576 JPEG against the trunk alone, aoi's and oneDNN's
 #   compact            README.md         bench/compare_peers.py: the fp32 trunk with compact weights
@@ -53,7 +54,7 @@ cd "$root"
 build=${AOI_BUILD_DIR:-build}
 weights=${AOI_WEIGHTS:-$HOME/.local/share/aoi/resnet50-imagenet.aoiw}
 deeppcb=${AOI_DEEPPCB:-$root/../shared/datasets/deeppcb}
-all=(peers peers_avx2 per_layer per_layer_int8 per_layer_bf16 per_layer_avx2 per_layer_int8_avx2 scaling precision xgboost_synthetic xgboost_deeppcb xgboost_small xgboost_small_quantized featurize_cost compact cold_start lean fuzz neon_loops accuracy serve)
+all=(peers peers_avx2 per_layer per_layer_int8 per_layer_bf16 per_layer_avx2 per_layer_int8_avx2 scaling precision xgboost_synthetic xgboost_synthetic_quantized xgboost_deeppcb xgboost_small xgboost_small_quantized featurize_cost compact cold_start lean fuzz neon_loops accuracy serve)
 names=("${@:-${all[@]}}")
 for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "report: unknown table '$name' (known: ${all[*]})" >&2; exit 2; }
@@ -159,6 +160,12 @@ for name in "${names[@]}"; do
       python3 bench/compare_xgboost.py --build "$build" --data "$tmp/syn" >"$tmp/xs.md"
       report xgboost_synthetic docs/gbdt.md markdown \
         "bench/make_synthetic.py /tmp/syn && bench/compare_xgboost.py --data /tmp/syn" "$tmp/xs.md" ;;
+    xgboost_synthetic_quantized)
+      python3 bench/make_synthetic.py "$tmp/syn"
+      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/syn" --aoi-param grad_quant_bins=64 >"$tmp/xsq_syn.md"
+      report xgboost_synthetic_quantized docs/gbdt.md markdown \
+        "bench/make_synthetic.py /tmp/syn && bench/compare_xgboost.py --data /tmp/syn --aoi-param grad_quant_bins=64" \
+        "$tmp/xsq_syn.md" ;;
     xgboost_deeppcb)
       deeppcb_features
       python3 bench/deeppcb_split.py "$tmp/dp/manifest.csv" "$tmp/dp/F.npy" "$tmp/dp/deeppcb"

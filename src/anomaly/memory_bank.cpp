@@ -57,14 +57,21 @@ void selection_coordinates(const float* patch, int dim, float* out) {
 
 }  // namespace
 
-MemoryBank::MemoryBank(std::vector<float> points, int dim, float scale)
-    : MemoryBank(dim > 0 ? points.size() / std::size_t(dim) : 0, dim, scale,
-                 [&points, dim](std::size_t start, std::size_t count, float* out) {
-                   std::memcpy(out, points.data() + start * dim, count * dim * sizeof(float));
-                 }) {
-  require(points.size() % std::size_t(dim) == 0, ErrorKind::kInvalidArgument, "memory bank",
-          "points must be a non-empty rows x dim array");
+namespace {
+
+// Rows of a rows x dim array, checked before anything is packed.
+std::size_t rows_of(std::span<const float> points, int dim) {
+  require(dim > 0 && !points.empty() && points.size() % std::size_t(dim) == 0, ErrorKind::kInvalidArgument,
+          "memory bank", "points must be a non-empty rows x dim array");
+  return points.size() / std::size_t(dim);
 }
+
+}  // namespace
+
+MemoryBank::MemoryBank(std::vector<float> points, int dim, float scale)
+    : MemoryBank(rows_of(points, dim), dim, scale, [&points, dim](std::size_t start, std::size_t count, float* out) {
+        std::memcpy(out, points.data() + start * dim, count * dim * sizeof(float));
+      }) {}
 
 MemoryBank::MemoryBank(std::size_t rows, int dim, float scale, const Filler& fill)
     : size_(rows), dim_(dim), scale_(scale) {
@@ -80,7 +87,9 @@ MemoryBank::MemoryBank(std::size_t rows, int dim, float scale, const Filler& fil
     fill(start, cols, weights.data());
     norms.resize(cols);
     for (std::size_t j = 0; j < cols; ++j) norms[j] = squared_norm(weights.data() + j * dim_, dim_);
-    for (float& w : weights) w *= -2.0f;  // exact: a power of two
+    bool finite = true;
+    for (float& w : weights) finite &= std::isfinite(w *= -2.0f);  // exact, unless it overflows
+    require(finite, ErrorKind::kInvalidArgument, "memory bank", "points must be finite and under half FLT_MAX");
     chunks->emplace_back(kernels::ConvSpec{dim_, int(cols), 1, 1, 0}, weights, norms, isa,
                          kernels::ConvAlgorithm::kGemm);
   }
@@ -191,14 +200,15 @@ MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_p
 
   // The scale: twice the median distance from a bank point to its nearest
   // other bank point, over up to 512 of them (a typical good patch's distance).
-  MemoryBank bank(points, dim, 1.0f);
-  const std::size_t probe = std::min<std::size_t>(bank.size(), 512);
+  const std::size_t rows = centres.size();
+  const std::size_t probe = std::min<std::size_t>(rows, 512);
   std::vector<float> nn(probe);
-  if (bank.size() > 1) {
+  float scale = 1;
+  if (rows > 1) {
     for (std::size_t i = 0; i < probe; ++i) {
       const float* p = points.data() + i * dim;
       float best = std::numeric_limits<float>::infinity();
-      for (std::size_t j = 0; j < bank.size(); ++j) {
+      for (std::size_t j = 0; j < rows; ++j) {
         if (j == i) continue;
         const float* q = points.data() + j * dim;
         float d = 0;
@@ -208,10 +218,10 @@ MemoryBank MemoryBank::build(std::span<const float* const> images, int patches_p
       nn[i] = std::sqrt(best);
     }
     std::nth_element(nn.begin(), nn.begin() + probe / 2, nn.end());
-    bank.scale_ = 2 * nn[probe / 2];
+    scale = 2 * nn[probe / 2];
   }
-  if (!(bank.scale_ > 0) || !std::isfinite(bank.scale_)) bank.scale_ = 1;
-  return bank;
+  if (!(scale > 0) || !std::isfinite(scale)) scale = 1;
+  return MemoryBank(std::move(points), dim, scale);
 }
 
 float MemoryBank::nearest(const float* patches, int count, float* distances, std::vector<float>& scratch) const {
@@ -301,7 +311,7 @@ MemoryBank MemoryBank::from_base64(std::string_view base64, int dim, float scale
                       const std::size_t g0 = first / 3, g1 = std::min((last + 2) / 3, base64.size() / 4);
                       const std::string_view groups = base64.substr(4 * g0, 4 * (g1 - g0));
                       raw.resize(base64_decoded_size(groups, name));
-                      base64_decode_into(groups, raw, name);
+                      base64_decode_into(groups, raw, name, 4 * g0);
                       // Short only where a group before the text's last one
                       // ends in padding: damage, as base64_decode would say.
                       require(raw.size() >= first - 3 * g0 + count * row_bytes, ErrorKind::kBadData, name,

@@ -40,7 +40,7 @@ class MemoryBank {
   static MemoryBank build(std::span<const float* const> images, int patches_per_image, int dim,
                           const BankParams& params, int threads);
 
-  std::size_t size() const { return size_; }
+  std::size_t size() const { return chunks_ ? size_ : 0; }  // 0 once moved from
   int dim() const { return dim_; }
   float scale() const { return scale_; }
   // The points, size() x dim, unpacked from the search's GEMM (the bank
@@ -63,8 +63,8 @@ class MemoryBank {
   // Little-endian float32 points, as bundles store them (base64).
   std::string to_bytes() const;
   static MemoryBank from_bytes(std::string_view bytes, int dim, float scale, const std::string& name);
-  // The same from their base64 (a bundle's "f32_base64"), decoded straight
-  // into the bank's storage.
+  // The same from their base64 (a bundle's "f32_base64"), decoded a chunk of
+  // points at a time into the packing: the whole bank is never held twice.
   static MemoryBank from_base64(std::string_view base64, int dim, float scale, const std::string& name);
 
  private:

@@ -37,8 +37,11 @@ void allow_extras_everywhere(CLI::App& app) {
 // allocator: this is the CLI's process.)
 void keep_freed_memory() {
 #if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);   // blocks under 64 MiB come from the heap...
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);  // ...which is not trimmed back under 512 MiB free
+  // Blocks under 32 MiB (glibc's largest threshold on 64-bit) come from the
+  // heap, which is not trimmed back while under 512 MiB are free. Setting
+  // either stops glibc's own threshold from adapting, so the second only
+  // follows a first that took.
+  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1) mallopt(M_TRIM_THRESHOLD, 512 << 20);
 #endif
 }
 

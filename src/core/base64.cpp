@@ -57,14 +57,15 @@ std::string base64_decode(std::string_view text, const std::string& name) {
   return out;
 }
 
-void base64_decode_into(std::string_view text, std::span<std::uint8_t> out, const std::string& name) {
+void base64_decode_into(std::string_view text, std::span<std::uint8_t> out, const std::string& name,
+                        std::size_t offset) {
   const std::size_t size = base64_decoded_size(text, name);
   require(out.size() == size, ErrorKind::kInvalidArgument, name,
           "base64 output buffer holds " + std::to_string(out.size()) + " bytes, not " + std::to_string(size));
   const std::size_t pad = text.size() / 4 * 3 - size;
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   auto bad = [&](std::size_t at) {
-    throw Error(ErrorKind::kBadData, name + ": invalid base64 character at offset " + std::to_string(at));
+    throw Error(ErrorKind::kBadData, name + ": invalid base64 character at offset " + std::to_string(offset + at));
   };
   // Whole groups, the last one apart when it is padded. A bank is megabytes
   // of base64 and a bundle loads at every start: no work per byte but the

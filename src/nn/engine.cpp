@@ -375,7 +375,7 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
       p->st->projector->add_res4(data, height, p->st->patch_side, p->patches, p->scratch);
     }
     if (*p->user) (*p->user)(stage, data, channels, height, width);
-  }, tap ? nn::StageTap::kAllStages : kRes3Res4);
+  }, kRes3Res4 | tap.stages());
   const nn::StageTap& use_tap = stages || st.projector ? stage_tap : tap;
   const int base = st.weights.description().preprocess.input_size, scale = recipe_scale(st.options.recipe);
   const std::size_t block = std::size_t(st.recipe_dim / scale);  // one size's features

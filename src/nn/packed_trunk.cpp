@@ -73,7 +73,8 @@ PackedTrunk::PackedTrunk(const Trunk& trunk, kernels::Isa isa, int input_size, c
       for (const auto& b : stage) {
         const int s1 = b.conv1.geometry(size, size).out_height(), s2 = b.conv2.geometry(s1, s1).out_height();
         // A padded conv2 that runs as a GEMM (a 3x3 on a map under 7x7: res5's
-        // at inputs under 224x224, or small test networks) would
+        // at inputs under 224x224; res5's with compact weights; small test
+        // networks) would
         // gather its patch rows, again in every task of a column split; reading
         // a zero border conv1 writes around its output, it reads them in place.
         const int pad2 = b.conv2.pad();

@@ -31,6 +31,7 @@ class StageTap {
   StageTap(F f, unsigned stages = kAllStages) : fn_(std::move(f)), stages_(stages) {}
   explicit operator bool() const { return bool(fn_); }
   bool wants(int stage) const { return fn_ && stage >= 0 && stage < 32 && ((stages_ >> stage) & 1u); }
+  unsigned stages() const { return fn_ ? stages_ : 0u; }
   void operator()(int stage, const float* data, int channels, int height, int width) const {
     if (wants(stage)) fn_(stage, data, channels, height, width);
   }

@@ -29,14 +29,14 @@ Heatmap bank_heatmap(std::span<const float> distances, std::span<const anomaly::
 }
 
 nn::StageTap StageActivations::tap() {
-  return [this](int stage, const float* data, int channels, int height, int width) {
+  return nn::StageTap([this](int stage, const float* data, int channels, int height, int width) {
     Layer* layer = stage == 2 ? &res3 : stage == 3 ? &res4 : stage == 4 ? &res5 : nullptr;
     if (!layer) return;
     require(height == width, ErrorKind::kUnsupported, "heatmap", "stage grids must be square");
     layer->data.assign(data, data + std::size_t(channels) * height * width);
     layer->channels = channels;
     layer->side = height;
-  };
+  }, (1u << 2) | (1u << 3) | (1u << 4));  // res3, res4, res5
 }
 
 namespace {
