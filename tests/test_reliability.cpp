@@ -238,7 +238,7 @@ TEST(Reliability, AMappingThatShrinksUnderAParserIsAResultNotASignal) {
   EXPECT_EQ(count, 3 * page);
   EXPECT_THROW(weights::detail::read_mapped(bytes.data(), bytes.size(), [] { throw Error(ErrorKind::kBadData, "x"); }),
                Error);
-  ASSERT_EQ(::truncate(path.c_str(), std::off_t(page)), 0);
+  ASSERT_EQ(::truncate(path.c_str(), off_t(page)), 0);
   EXPECT_FALSE(weights::detail::read_mapped(bytes.data(), bytes.size(), count_a));
   EXPECT_EQ(count, page) << "the lost pages read as zeros";
   const auto again = second.bytes();
@@ -257,7 +257,7 @@ TEST(Reliability, ABundleTruncatedInPlaceFailsToLoadWithoutASignal) {
   const std::size_t page = std::size_t(::sysconf(_SC_PAGESIZE));
   ASSERT_GT(text.size(), 2 * page);
   const io::MappedFile file = io::MappedFile::open(tiny.bundle, 1 << 30);
-  ASSERT_EQ(::truncate(tiny.bundle.c_str(), std::off_t(page)), 0);  // after mapping: the parse meets lost pages
+  ASSERT_EQ(::truncate(tiny.bundle.c_str(), off_t(page)), 0);  // after mapping: the parse meets lost pages
   std::optional<pipeline::ModelBundle> loaded;
   EXPECT_FALSE(weights::detail::read_mapped(file.bytes().data(), file.bytes().size(), [&] {
     loaded.emplace(pipeline::parse_bundle(file.bytes(), tiny.bundle.string()));

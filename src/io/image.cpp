@@ -55,13 +55,19 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
   throw Error(ErrorKind::kBadImage, name + ": not an image aoi can read (expected JPEG, PNG, TIFF or BMP)");
 }
 
-std::vector<std::uint8_t> read_file(const std::filesystem::path& path, std::int64_t max_bytes) {
+void require_regular_file(const std::filesystem::path& path) {
   const std::string name = path.string();
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   require(std::filesystem::exists(status), ErrorKind::kIo, name, "no such file");
   require(!std::filesystem::is_directory(status), ErrorKind::kIo, name, "is a folder, not a file");
   require(std::filesystem::is_regular_file(status), ErrorKind::kIo, name, "not a regular file");
+}
+
+std::vector<std::uint8_t> read_file(const std::filesystem::path& path, std::int64_t max_bytes) {
+  const std::string name = path.string();
+  require_regular_file(path);
+  std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   require(!ec, ErrorKind::kIo, name, "cannot read file size: " + ec.message());
   require(static_cast<std::int64_t>(size) <= max_bytes, ErrorKind::kIo, name,

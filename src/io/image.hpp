@@ -51,5 +51,8 @@ std::vector<std::uint8_t> encode_png(const Image& image);
 
 // Reads a whole file, refusing files larger than max_bytes.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path, std::int64_t max_bytes);
+// What read_file checks first: the path exists and is a regular file, not a
+// folder; aoi::Error(kIo) naming it otherwise.
+void require_regular_file(const std::filesystem::path& path);
 
 }  // namespace aoi::io

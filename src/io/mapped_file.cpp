@@ -12,16 +12,13 @@
 #include <utility>
 
 #include "core/require.hpp"
+#include "io/image.hpp"
 
 namespace aoi::io {
 
 MappedFile MappedFile::open(const std::filesystem::path& path, std::int64_t max_bytes) {
   const std::string name = path.string();
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  require(std::filesystem::exists(status), ErrorKind::kIo, name, "no such file");
-  require(!std::filesystem::is_directory(status), ErrorKind::kIo, name, "is a folder, not a file");
-  require(std::filesystem::is_regular_file(status), ErrorKind::kIo, name, "not a regular file");
+  require_regular_file(path);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   require(fd >= 0, ErrorKind::kIo, name, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
