@@ -56,6 +56,28 @@ TEST_F(Cli, FeaturizeWritesOneRowPerImageInInputOrder) {
   EXPECT_EQ(std::vector<float>(a.values.begin() + 64, a.values.end()), one.values);
 }
 
+// --compact-weights and $AOI_COMPACT_WEIGHTS=1 reach the engine: a compact
+// trunk writes a pack file of its own beside the default one, and both
+// ways of asking map that same file.
+TEST_F(Cli, CompactWeightsByFlagOrVariableGetTheirOwnPackFile) {
+  const fs::path packs = dir_ / "packs";
+  fs::remove_all(packs);
+  const std::string env = "AOI_PACK_DIR=" + packs.string() + " ";
+  const std::string args = "featurize --features global" + weights() + " --threads 1 " + p("good0.png") + " -o ";
+  auto count = [&] {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(packs)) n += e.path().extension() == ".aoipack";
+    return n;
+  };
+  ASSERT_EQ(run_limited(env + "AOI_COMPACT_WEIGHTS=0 ", args + p("d.npy")).code, 0);
+  EXPECT_EQ(count(), 1u);
+  ASSERT_EQ(run_limited(env + "AOI_COMPACT_WEIGHTS=0 ", args + p("c.npy") + " --compact-weights").code, 0);
+  EXPECT_EQ(count(), 2u) << "the compact trunk's own pack";
+  ASSERT_EQ(run_limited(env + "AOI_COMPACT_WEIGHTS=1 ", args + p("v.npy")).code, 0);
+  EXPECT_EQ(count(), 2u) << "the variable asks for the same compact trunk";
+  EXPECT_EQ(io::read_npy(p("c.npy")).values, io::read_npy(p("v.npy")).values);
+}
+
 TEST_F(Cli, BadFilesAreSkippedAndReportedAndTheExitCodeSaysSo) {
   const auto r = run("featurize" + weights() + " -o " + p("g.npy") + " --rows " + p("rows.txt") + " " + p("good0.png") + " " +
                      p("empty.jpg") + " " + p("cut.png") + " " + p("missing.png") + " " + p("good1.png"));
