@@ -32,16 +32,18 @@ void allow_extras_everywhere(CLI::App& app) {
 // more apiece). By default glibc hands such blocks back to the kernel on
 // free, and the next item faults fresh zeroed pages in again, which on
 // some virtual machines costs more than decoding the image. The CLI keeps
-// freed memory for reuse instead; its peak is unchanged, since the next
+// freed memory for reuse instead; its peak barely moves, since the next
 // item takes the same blocks. (A library does not change its host's
 // allocator: this is the CLI's process.)
 void keep_freed_memory() {
 #if defined(__GLIBC__)
-  // Blocks under 32 MiB (glibc's largest threshold on 64-bit) come from the
-  // heap, which is not trimmed back while under 512 MiB are free. Setting
+  // Blocks under 4 MiB (an image's buffers) come from the heap, which is
+  // not trimmed back while under 512 MiB are free; larger ones (packing a
+  // trunk's temporary copies of its biggest layers) still go back to the
+  // kernel when freed, so a start that packs peaks little higher. Setting
   // either stops glibc's own threshold from adapting, so the second only
   // follows a first that took.
-  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1) mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  if (mallopt(M_MMAP_THRESHOLD, 4 << 20) == 1) mallopt(M_TRIM_THRESHOLD, 512 << 20);
 #endif
 }
 
