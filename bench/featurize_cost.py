@@ -17,6 +17,7 @@ Prints the medians over rounds as a Markdown table.
 """
 import argparse
 import glob
+import json
 import os
 import shutil
 import statistics
@@ -52,7 +53,6 @@ def peer_ms(exe, weights, threads, batch, iterations):
     out = subprocess.run([exe, "--weights", weights, "--threads", str(threads), "--batch", str(batch),
                           "--iterations", str(iterations)], check=True, capture_output=True, text=True,
                          env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
-    import json
     return json.loads(out.stdout.strip().splitlines()[-1])["median_ms"]
 
 
@@ -79,7 +79,10 @@ def main():
         images = make_images(a.deeppcb, 2 * a.images, size, work)
         env = dict(os.environ, AOI_WEIGHTS=a.weights, AOI_COMPACT_WEIGHTS="0")
         out = os.path.join(work, "f.npy")
-        featurize = lambda t, paths: [aoi, "--quiet", "featurize", "--no-cache", "--threads", str(t), "-o", out] + paths
+
+        def featurize(t, paths):
+            return [aoi, "--quiet", "featurize", "--no-cache", "--threads", str(t), "-o", out] + paths
+
         subprocess.run(featurize(threads[0], images[:2]), check=True, capture_output=True, env=env)  # packs the trunk
         samples = {}
         for r in range(a.rounds):

@@ -155,37 +155,29 @@ for name in "${names[@]}"; do
       cmd=(python3 bench/compare_precision.py --count 600 --threads 2)
       "${cmd[@]}" --build "$build" --weights "$weights" --deeppcb "$deeppcb" >"$tmp/precision.md"
       report precision docs/precision.md markdown "${cmd[*]}" "$tmp/precision.md" ;;
-    xgboost_synthetic)
+    xgboost_synthetic | xgboost_synthetic_quantized)
+      # The _quantized table: aoi with quantized gradients, the peers as before.
+      quant=()
+      [[ $name == *_quantized ]] && quant=(--aoi-param grad_quant_bins=64)
       python3 bench/make_synthetic.py "$tmp/syn"
-      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/syn" >"$tmp/xs.md"
-      report xgboost_synthetic docs/gbdt.md markdown \
-        "bench/make_synthetic.py /tmp/syn && bench/compare_xgboost.py --data /tmp/syn" "$tmp/xs.md" ;;
-    xgboost_synthetic_quantized)
-      python3 bench/make_synthetic.py "$tmp/syn"
-      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/syn" --aoi-param grad_quant_bins=64 >"$tmp/xsq_syn.md"
-      report xgboost_synthetic_quantized docs/gbdt.md markdown \
-        "bench/make_synthetic.py /tmp/syn && bench/compare_xgboost.py --data /tmp/syn --aoi-param grad_quant_bins=64" \
-        "$tmp/xsq_syn.md" ;;
+      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/syn" "${quant[@]}" >"$tmp/$name.md"
+      report "$name" docs/gbdt.md markdown \
+        "bench/make_synthetic.py /tmp/syn && bench/compare_xgboost.py --data /tmp/syn${quant:+ ${quant[*]}}" "$tmp/$name.md" ;;
     xgboost_deeppcb)
       deeppcb_features
       python3 bench/deeppcb_split.py "$tmp/dp/manifest.csv" "$tmp/dp/F.npy" "$tmp/dp/deeppcb"
       python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/deeppcb" >"$tmp/xd.md"
       report xgboost_deeppcb docs/gbdt.md markdown \
         "bench/deeppcb_split.py M.csv F.npy /tmp/dp && bench/compare_xgboost.py --data /tmp/dp" "$tmp/xd.md" ;;
-    xgboost_small)
+    xgboost_small | xgboost_small_quantized)
+      quant=()
+      [[ $name == *_quantized ]] && quant=(--aoi-param grad_quant_bins=64)
       deeppcb_features
       python3 bench/deeppcb_split.py "$tmp/dp/manifest.csv" "$tmp/dp/F.npy" "$tmp/dp/small" --first 1625 --columns 2048
-      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/small" --repeats 3 >"$tmp/xsm.md"
-      report xgboost_small docs/gbdt.md markdown \
-        "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small --repeats 3" \
-        "$tmp/xsm.md" ;;
-    xgboost_small_quantized)
-      deeppcb_features
-      python3 bench/deeppcb_split.py "$tmp/dp/manifest.csv" "$tmp/dp/F.npy" "$tmp/dp/small" --first 1625 --columns 2048
-      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/small" --repeats 3 --aoi-param grad_quant_bins=64 >"$tmp/xsq.md"
-      report xgboost_small_quantized docs/gbdt.md markdown \
-        "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small --repeats 3 --aoi-param grad_quant_bins=64" \
-        "$tmp/xsq.md" ;;
+      python3 bench/compare_xgboost.py --build "$build" --data "$tmp/dp/small" --repeats 3 "${quant[@]}" >"$tmp/$name.md"
+      report "$name" docs/gbdt.md markdown \
+        "bench/deeppcb_split.py M.csv F.npy /tmp/small --first 1625 --columns 2048 && bench/compare_xgboost.py --data /tmp/small --repeats 3${quant:+ ${quant[*]}}" \
+        "$tmp/$name.md" ;;
     featurize_cost)
       need "$deeppcb" "$weights"
       cmd=(python3 bench/featurize_cost.py --images 16 --rounds 5 --threads 1,2)

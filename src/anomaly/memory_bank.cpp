@@ -55,15 +55,25 @@ void selection_coordinates(const float* patch, int dim, float* out) {
   for (int d = 0; d < take; ++d) out[d] = patch[d], out[take + d] = patch[half + d];
 }
 
-}  // namespace
-
-namespace {
-
 // Rows of a rows x dim array, checked before anything is packed.
 std::size_t rows_of(std::span<const float> points, int dim) {
   require(dim > 0 && !points.empty() && points.size() % std::size_t(dim) == 0, ErrorKind::kInvalidArgument,
           "memory bank", "points must be a non-empty rows x dim array");
   return points.size() / std::size_t(dim);
+}
+
+// Whole points, finite values and a positive scale: the checks of every
+// bank read from a bundle.
+std::size_t checked_rows(std::size_t bytes, int dim, float scale, const std::string& name) {
+  require(dim > 0 && bytes > 0 && bytes % (sizeof(float) * std::size_t(dim)) == 0, ErrorKind::kBadData, name,
+          "memory bank size is not a whole number of " + std::to_string(dim) + "-float points");
+  require(std::isfinite(scale) && scale > 0, ErrorKind::kBadData, name, "memory bank scale must be positive");
+  return bytes / (sizeof(float) * std::size_t(dim));
+}
+
+void require_finite(const float* values, std::size_t n, const std::string& name) {
+  require(std::all_of(values, values + n, [](float v) { return std::isfinite(v); }), ErrorKind::kBadData, name,
+          "memory bank holds a non-finite value");
 }
 
 }  // namespace
@@ -271,24 +281,6 @@ std::string MemoryBank::to_bytes() const {
   const std::vector<float> p = points();
   return std::string(reinterpret_cast<const char*>(p.data()), p.size() * sizeof(float));
 }
-
-namespace {
-
-// Whole points, finite values and a positive scale: the checks of every
-// bank read from a bundle.
-std::size_t checked_rows(std::size_t bytes, int dim, float scale, const std::string& name) {
-  require(dim > 0 && bytes > 0 && bytes % (sizeof(float) * std::size_t(dim)) == 0, ErrorKind::kBadData, name,
-          "memory bank size is not a whole number of " + std::to_string(dim) + "-float points");
-  require(std::isfinite(scale) && scale > 0, ErrorKind::kBadData, name, "memory bank scale must be positive");
-  return bytes / (sizeof(float) * std::size_t(dim));
-}
-
-void require_finite(const float* values, std::size_t n, const std::string& name) {
-  require(std::all_of(values, values + n, [](float v) { return std::isfinite(v); }), ErrorKind::kBadData, name,
-          "memory bank holds a non-finite value");
-}
-
-}  // namespace
 
 MemoryBank MemoryBank::from_bytes(std::string_view bytes, int dim, float scale, const std::string& name) {
   return MemoryBank(checked_rows(bytes.size(), dim, scale, name), dim, scale,
