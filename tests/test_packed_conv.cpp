@@ -184,6 +184,14 @@ const ConvCase kGemmCases[] = {
     // 24-pixel rows, the same for the 4-, 6- and 8-row tiles.
     {600, 20, 3, 1, 0, 5, 9},
     {600, 20, 3, 1, 0, 3, 26},
+    // 97-pixel output rows hold no whole number of register tiles, and a
+    // short tile adds at most a sixteenth to a row of 7-, 6- and 4-row
+    // tiles: each output row is its own run of tiles, read in place (the
+    // 8-row tiles gather); a stem, a strided 1x1, a kernel row split over two
+    // k blocks.
+    {3, 64, 7, 2, 0, 9, 199},
+    {16, 40, 1, 2, 0, 5, 193},
+    {600, 20, 3, 1, 0, 3, 99},
 };
 
 TEST_P(OnEachIsa, GemmConvolutionMatchesNaiveOnAssortedShapes) {
@@ -201,8 +209,10 @@ TEST_P(OnEachIsa, OutputBorderIsZeroAndTheInteriorMatchesNaive) {
   // Output rows of 7 and 14 pixels (whole tiles for AVX-512, written in place
   // tile by tile), of 5 (no ISA's tiles: written plainly, then spread), and a
   // Winograd layer (always spread); borders of 1 and 2.
+  // Rows of 97 pixels: each output row its own run of tiles for 7-, 6- and
+  // 4-row tiles, written inside the border in place.
   const ConvCase cases[] = {{20, 70, 1, 1, 0, 7, 7}, {33, 130, 1, 2, 0, 9, 28}, {16, 24, 3, 1, 1, 6, 5},
-                            {16, 24, 3, 1, 1, 8, 8}};
+                            {16, 24, 3, 1, 1, 8, 8},  {20, 70, 1, 1, 0, 3, 97}, {3, 64, 7, 2, 0, 9, 199}};
   int i = 0;
   for (const auto& cc : cases)
     for (int border : {1, 2})
@@ -248,6 +258,7 @@ TEST_P(OnEachIsa, ResultsAreBitIdenticalForEveryThreadCount) {
                             {16, 40, 1, 2, 0, 13, 10},
                             {20, 70, 1, 2, 0, 5, 168},
                             {3, 64, 7, 2, 0, 9, 341},
+                            {3, 64, 7, 2, 0, 9, 199},
                             {40, 200, 3, 1, 1, 8, 8},
                             {16, 24, 3, 1, 1, 60, 60},
                             // several panels and blocks: at 3 and 8 threads
@@ -382,6 +393,19 @@ TEST(GemmTiling, RowBlocksAreEvenWholeTilesWithinTheLimitAndCoverEveryRow) {
         // tile per block of what the others hold.
         EXPECT_GE(m - t.mc * (t.m_blocks - 1), t.mc - mk.mr * t.m_blocks) << m;
         EXPECT_LE(t.panels_per_block * (t.n_blocks - 1), 5 - 1) << m;
+      }
+  }
+  // Blocks of whole output rows (a row padded to whole tiles is the unit).
+  for (Isa isa : runnable_isas()) {
+    const auto& mk = kernels::micro_kernel(isa);
+    for (int width : {1, 5, 97, 112, 300})
+      for (int rows = 1; rows <= 120; rows += 7) {
+        const int unit = (width + mk.mr - 1) / mk.mr * mk.mr;
+        const auto t = kernels::plan_tiling(rows * unit, 5, mk, 2, unit);
+        EXPECT_EQ(t.mc % unit, 0) << width << " " << rows;
+        EXPECT_LE(t.mc, std::max(unit, kernels::max_block_rows(mk))) << width << " " << rows;
+        EXPECT_GE(t.mc * t.m_blocks, rows * unit) << width << " " << rows;
+        EXPECT_LT(t.mc * (t.m_blocks - 1), rows * unit) << width << " " << rows << ": an empty row block";
       }
   }
   // On AVX-512 every map of ResNet-50 at 224x224 splits into blocks of 196

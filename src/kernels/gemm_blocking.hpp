@@ -154,12 +154,17 @@ struct GemmTiling {
 // max_block_rows(): ResNet-50's maps at 224x224 (3136, 784, 196, 49 and 12544
 // rows) all split into blocks of 196 or fewer equal ones, so that the row
 // blocks also divide evenly among two threads.
-inline GemmTiling plan_tiling(int m, int panels, const MicroKernel& mk, int threads) {
+//
+// Row blocks are whole multiples of `unit` rows: a register tile by default,
+// a whole (padded) output row where each output row is its own run of tiles
+// (packed_conv.cpp, tiles_by_output_row).
+inline GemmTiling plan_tiling(int m, int panels, const MicroKernel& mk, int threads, int unit = 0) {
   GemmTiling t;
-  const int most = max_block_rows(mk);
+  if (unit <= 0) unit = mk.mr;
+  const int most = std::max(unit, max_block_rows(mk) / unit * unit);
   t.m_blocks = std::max(1, (m + most - 1) / most);
   const int rows = (m + t.m_blocks - 1) / t.m_blocks;
-  t.mc = (rows + mk.mr - 1) / mk.mr * mk.mr;  // <= most: most is a multiple of mr
+  t.mc = (rows + unit - 1) / unit * unit;  // <= most: most is a multiple of unit
   t.m_blocks = (m + t.mc - 1) / t.mc;
   const int wanted = threads > 1 ? 4 * threads : 1;
   int n_blocks = 1;

@@ -55,11 +55,36 @@ bool tiles_lie_in_rows(int out_width, const MicroKernel& mk) {
   return out_width % mk.mr == 0 && max_block_rows(mk) / mk.mr <= kMaxBlockTiles;
 }
 
-bool reads_input_by_tiles(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max) {
+// An unpadded layer that is not a plain 1x1 whose k blocks respect kernel
+// rows: its register tiles can read the input in place wherever each lies
+// within one output row.
+bool strided_in_place(const ConvSpec& s, int kc_max) {
   const int segment = s.kernel * s.in_channels, depth = segment * s.kernel;
   const bool whole_segments =
       s.kernel == 1 || depth <= kc_max || kc_max % segment == 0 || segment % kc_max == 0;
-  return s.pad == 0 && !reads_input_in_place(s) && tiles_lie_in_rows(out_width, mk) && whole_segments;
+  return s.pad == 0 && !reads_input_in_place(s) && whole_segments;
+}
+
+bool reads_input_by_tiles(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max) {
+  return strided_in_place(s, kc_max) && tiles_lie_in_rows(out_width, mk);
+}
+
+// Where an output row does not hold a whole number of register tiles (the
+// AVX2 kernel's 6 rows on ResNet-50's 112-, 56-, 28-, 14- and 7-pixel rows;
+// any kernel on other input sizes), each output row is its own run of
+// tiles, the last one short: row blocks are whole output rows. That keeps
+// reading in place the layers that otherwise gather patch rows (a visible
+// share of the stem's time on AVX2 in perf), and writing a bordered output in place
+// instead of spreading a copy of it. The products are the same, term for
+// term, as gathering gives. A short tile costs a whole one, so this is only
+// where the short tiles add at most a sixteenth to a row (the stem's 112
+// pixels: 19 tiles of 6 for 18.7; not 7 pixels: 2 tiles of 6 for 1.2, which
+// made res5's strided 1x1 layers slower than gathering).
+bool tiles_by_output_row(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max, int output_border) {
+  if (tiles_lie_in_rows(out_width, mk) || s.pad != 0) return false;
+  const int row_len = (out_width + mk.mr - 1) / mk.mr * mk.mr;
+  if (16LL * row_len > 17LL * out_width) return false;
+  return reads_input_in_place(s) ? output_border > 0 : strided_in_place(s, kc_max);
 }
 
 // Copies rows [m0, m0 + rows) and depth [k0, k0 + kc) of the implicit patch
@@ -276,8 +301,9 @@ std::size_t PackedConv::scratch_floats(int h, int w) const {
   const auto& mk = *impl_->kernel;
   if (impl_->winograd)
     return winograd_scratch_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w, mk.mr);
-  const bool in_place =
-      reads_input_in_place(spec_) || reads_input_by_tiles(spec_, spec_.out_size(w), mk, impl_->kc_max);
+  const int ow = spec_.out_size(w);
+  const bool in_place = reads_input_in_place(spec_) || reads_input_by_tiles(spec_, ow, mk, impl_->kc_max) ||
+                        tiles_by_output_row(spec_, ow, mk, impl_->kc_max, 0);
   return in_place ? 0 : std::size_t(max_block_rows(mk)) * gathered_row_stride(impl_->kc_max);
 }
 
@@ -294,7 +320,8 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
   // A bordered output is written tile by tile in place when every register
   // tile lies within one output row; otherwise (Winograd, other tile shapes)
   // plainly and then spread into the border, a copy of the output.
-  if (output_border > 0 && (m.winograd || !tiles_lie_in_rows(ow, mk))) {
+  const bool by_output_rows = !m.winograd && tiles_by_output_row(s, ow, mk, m.kc_max, output_border);
+  if (output_border > 0 && (m.winograd || (!tiles_lie_in_rows(ow, mk) && !by_output_rows))) {
     forward(input, h, w, output, nullptr, relu, scratch);
     spread_into_border(output, oh, ow, cout, output_border);
     zero_border(output, oh, ow, cout, output_border);
@@ -302,6 +329,10 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
   }
   if (m.winograd) {
     winograd_forward(*m.winograd, mk, input, h, w, output, m.bias.get(), residual, relu, scratch);
+    return;
+  }
+  if (by_output_rows) {
+    forward_by_output_rows(input, h, w, output, residual, relu, output_border);
     return;
   }
   const bool by_tiles = reads_input_by_tiles(s, ow, mk, m.kc_max);
@@ -356,6 +387,48 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
       op.accumulate = k0 > 0 || residual_in_output;
       op.finish = k0 + op.kc == m.k;
       multiply_block(mk, op, p0, p1);
+    }
+  });
+  if (output_border > 0) zero_border(output, oh, ow, cout, output_border);
+}
+
+// tiles_by_output_row(): each output row of a row block is one run of
+// register tiles from its first pixel, read in place (`stride` pixels apart,
+// one segment per kernel row) and written in place, inside the border if
+// any. Panels outside, rows inside, as multiply_block walks a block.
+void PackedConv::forward_by_output_rows(const float* input, int h, int w, float* output, const float* residual,
+                                        bool relu, int output_border) const {
+  const auto& s = spec_;
+  const auto& m = *impl_;
+  const auto& mk = *m.kernel;
+  const int oh = s.out_size(h), ow = s.out_size(w), cout = s.out_channels, cin = s.in_channels;
+  const int row_len = (ow + mk.mr - 1) / mk.mr * mk.mr, segment = s.kernel * cin;
+  const GemmTiling tiling = plan_tiling(oh * row_len, m.panels, mk, par::max_concurrency(), row_len);
+  const int rows_per_block = tiling.mc / row_len;
+  const bool residual_in_output = residual == output;
+  par::for_each_index(0, tiling.tiles(), [&](int tile) {
+    const int y0 = (tile / tiling.n_blocks) * rows_per_block, y1 = std::min(oh, y0 + rows_per_block);
+    const int p0 = (tile % tiling.n_blocks) * tiling.panels_per_block;
+    const int p1 = std::min(m.panels, p0 + tiling.panels_per_block);
+    BlockProduct op;
+    op.rows = ow, op.cols = cout;
+    op.a_row_stride = std::ptrdiff_t(s.stride) * cin, op.a_tile_stride = op.a_row_stride * mk.mr;
+    if (s.kernel > 1) op.a_segment_depth = segment, op.a_segment_stride = std::ptrdiff_t(w) * cin;
+    op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(cout) * mk.mr;
+    op.bias = m.bias.get(), op.relu = relu;
+    for (int k0 = 0; k0 < m.k; k0 += m.kc_max) {
+      op.kc = std::min(m.kc_max, m.k - k0);
+      const std::size_t k_offset = std::size_t(k0 / segment) * w * cin + k0 % segment;
+      op.b = m.weights.get() + packed_b_offset(k0, op.kc, 0, m.panels, mk.nr);
+      op.accumulate = k0 > 0 || residual_in_output;
+      op.finish = k0 + op.kc == m.k;
+      for (int p = p0; p < p1; ++p)
+        for (int oy = y0; oy < y1; ++oy) {
+          op.a = input + std::size_t(oy) * s.stride * w * cin + k_offset;
+          op.c = output + (std::size_t(oy + output_border) * (ow + 2 * output_border) + output_border) * cout;
+          op.residual = residual && !residual_in_output ? residual + std::size_t(oy) * ow * cout : nullptr;
+          multiply_block(mk, op, p, p + 1);
+        }
     }
   });
   if (output_border > 0) zero_border(output, oh, ow, cout, output_border);

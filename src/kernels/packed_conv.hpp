@@ -100,6 +100,10 @@ class PackedConv {
 
  private:
   PackedConv(const ConvSpec& spec, Isa isa, ConvAlgorithm algorithm);  // the layout; no buffers
+  // forward() where output rows do not hold whole register tiles
+  // (packed_conv.cpp, tiles_by_output_row).
+  void forward_by_output_rows(const float* input, int h, int w, float* output, const float* residual, bool relu,
+                              int output_border) const;
   struct Impl;
   ConvSpec spec_;
   std::unique_ptr<Impl> impl_;
