@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -142,6 +144,28 @@ TEST_P(Int8OnEachIsa, WritesOnlyTheOutputsAsked) {
 
 INSTANTIATE_TEST_SUITE_P(Paths, Int8OnEachIsa, ::testing::ValuesIn(runnable_int8_kernels()),
                          [](const auto& info) { return std::string(info.param->name); });
+
+TEST(Int8Conv, RequantizingRoundsToNearestEvenAsNearbyintDoes) {
+  // Every float in [0, 256) and around it (each 64th representable value,
+  // plus all the halves, which are the ties), with the clamps at both ends.
+  auto want = [](float v) { return std::uint8_t(std::nearbyint(std::min(255.0f, std::max(0.0f, v)))); };
+  std::size_t checked = 0;
+  for (std::uint32_t bits = 0; bits < 0x43900000u; bits += 64) {  // 0 .. 288
+    const float v = std::bit_cast<float>(bits);
+    ASSERT_EQ(kernels::q_requantize(v, 1.0f), want(v)) << v;
+    ASSERT_EQ(kernels::q_requantize(-v, 1.0f), 0) << -v;
+    ++checked;
+  }
+  for (int twice = 0; twice <= 600; ++twice) {
+    const float v = 0.5f * float(twice);
+    ASSERT_EQ(kernels::q_requantize(v, 1.0f), want(v)) << v;
+    ASSERT_EQ(kernels::q_requantize(v * 0.25f, 4.0f), want(v)) << v;
+  }
+  EXPECT_EQ(kernels::q_requantize(2.5f, 1.0f), 2);
+  EXPECT_EQ(kernels::q_requantize(3.5f, 1.0f), 4);
+  EXPECT_EQ(kernels::q_requantize(254.5f, 1.0f), 254);
+  EXPECT_GT(checked, 10000000u);
+}
 
 TEST(Int8Conv, RefusesWeightsOutsideTheRangeEveryPathSums) {
   const ConvSpec spec{4, 2, 1, 1, 0};

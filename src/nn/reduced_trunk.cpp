@@ -1,6 +1,7 @@
 #include "nn/reduced_trunk.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/bf16.hpp"
 #include "core/parallel.hpp"
@@ -22,8 +23,14 @@ template <typename Element, typename Convert>
 void convert_activation(const float* x, std::size_t count, Element* out, Convert&& convert) {
   constexpr std::size_t kChunk = 1 << 14;
   par::for_each_index(0, int((count + kChunk - 1) / kChunk), [&](int chunk) {
-    const std::size_t begin = std::size_t(chunk) * kChunk, end = std::min(count, begin + kChunk);
-    for (std::size_t i = begin; i < end; ++i) out[i] = convert(x[i]);
+    const std::size_t begin = std::size_t(chunk) * kChunk, n = std::min(count, begin + kChunk) - begin;
+    // Locals, not the captured references: a store through Element (a byte
+    // type for int8) may alias them, which would reload them every value
+    // and keep the loop from vectorizing.
+    const float* in = x + begin;
+    Element* to = out + begin;
+    const std::remove_cvref_t<Convert> f = convert;
+    for (std::size_t i = 0; i < n; ++i) to[i] = f(in[i]);
   });
 }
 
