@@ -172,8 +172,9 @@ TEST(FeatureRecipe, StagesAppendsGemPooledRes3AndRes4ToTheGlobalFeatures) {
     int seen = 0;
     stages.featurize(inputs, n, sf, [&](int stage, const float*, int, int, int) { seen += stage == 4; });
     EXPECT_EQ(seen, n) << "the caller's tap still sees every stage";
-    // Without a caller's tap the engine taps res3 and res4 alone: the same
-    // features. A tap asking for one stage is called for that one only.
+    // Without a caller's tap the engine taps res3 and res4 alone, and the
+    // packed trunks pool them from NHWC without converting: the same
+    // features, to the bit. A tap asking for one stage is called for that one only.
     std::vector<float> untapped(sf.size());
     stages.featurize(inputs, n, untapped);
     EXPECT_EQ(untapped, sf) << backend_name(backend);

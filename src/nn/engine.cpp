@@ -1,5 +1,6 @@
 #include "nn/engine.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -33,6 +34,26 @@ void gem_pool(const float* data, int channels, int pixels, float* out) {
       sum += v * v * v;
     }
     out[c] = float(std::cbrt(sum / pixels));
+  }
+}
+
+// gem_pool of the same activation stored pixels x channels (the packed
+// trunks' NHWC), without converting it: each channel's terms are added in
+// the same order (pixel by pixel), so the result is the same to the bit,
+// and the channels run side by side, which vectorizes.
+void gem_pool_nhwc(const float* data, int channels, int pixels, float* out) {
+  constexpr int kChunk = 256;  // channels summed at once: 2 KiB of sums on the stack
+  for (int c0 = 0; c0 < channels; c0 += kChunk) {
+    const int n = std::min(kChunk, channels - c0);
+    double sums[kChunk] = {};
+    for (int i = 0; i < pixels; ++i) {
+      const float* x = data + std::size_t(i) * channels + c0;
+      for (int c = 0; c < n; ++c) {
+        const double v = x[c] > 0 ? x[c] : 0;
+        sums[c] += v * v * v;
+      }
+    }
+    for (int c = 0; c < n; ++c) out[c0 + c] = float(std::cbrt(sums[c] / pixels));
   }
 }
 
@@ -356,10 +377,12 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
   // one with everything (patches and the caller's tap see the base size).
   // Stages 2 and 3 (res3, res4) alone, unless the caller's tap sees all.
   constexpr unsigned kRes3Res4 = (1u << 2) | (1u << 3);
-  const nn::StageTap large_tap(
+  const nn::StageTap large_tap = nn::StageTap::with_nhwc(
       [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-        (void)width;
-        gem_pool(data, channels, height * height, p->extra + (stage == 2 ? 0 : p->res3));
+        gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+      },
+      [p = &pooling](int stage, const float* data, int channels, int height, int width) {
+        gem_pool_nhwc(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
       },
       kRes3Res4);
   const nn::StageTap stage_tap([p = &pooling](int stage, const float* data, int channels, int height, int width) {
@@ -376,7 +399,17 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
     }
     if (*p->user) (*p->user)(stage, data, channels, height, width);
   }, kRes3Res4 | tap.stages());
-  const nn::StageTap& use_tap = stages || st.projector ? stage_tap : tap;
+  // Pooling alone (no patches, no caller's tap) reads the NHWC trunks'
+  // activations as they are.
+  const nn::StageTap pool_tap = nn::StageTap::with_nhwc(
+      [p = &pooling](int stage, const float* data, int channels, int height, int width) {
+        gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+      },
+      [p = &pooling](int stage, const float* data, int channels, int height, int width) {
+        gem_pool_nhwc(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+      },
+      kRes3Res4);
+  const nn::StageTap& use_tap = stages && !st.projector && !tap ? pool_tap : stages || st.projector ? stage_tap : tap;
   const int base = st.weights.description().preprocess.input_size, scale = recipe_scale(st.options.recipe);
   const std::size_t block = std::size_t(st.recipe_dim / scale);  // one size's features
   float* small = scale > 1 ? workspace + (st.workspace_floats - std::size_t(3) * base * base) : nullptr;

@@ -21,7 +21,9 @@ struct Bottleneck {
 // Called after the stem's max pool (stage 0) and after each stage (1..4) with
 // that activation (channels x height x width) of the current image: each
 // stage in `stages` (bit k: stage k), by default all. The NHWC trunks
-// convert only those stages to NCHW for it.
+// convert only those stages to NCHW for it, unless it also has an NHWC
+// function (with_nhwc): they call that one with their activation as it is
+// (height x width x channels), the NCHW trunk the first.
 class StageTap {
  public:
   using Function = std::function<void(int stage, const float* data, int channels, int height, int width)>;
@@ -29,15 +31,24 @@ class StageTap {
   StageTap() = default;
   template <class F, class = std::enable_if_t<std::is_invocable_v<F&, int, const float*, int, int, int>>>
   StageTap(F f, unsigned stages = kAllStages) : fn_(std::move(f)), stages_(stages) {}
+  static StageTap with_nhwc(Function nchw, Function nhwc, unsigned stages) {
+    StageTap tap(std::move(nchw), stages);
+    tap.nhwc_ = std::move(nhwc);
+    return tap;
+  }
   explicit operator bool() const { return bool(fn_); }
   bool wants(int stage) const { return fn_ && stage >= 0 && stage < 32 && ((stages_ >> stage) & 1u); }
   unsigned stages() const { return fn_ ? stages_ : 0u; }
   void operator()(int stage, const float* data, int channels, int height, int width) const {
     if (wants(stage)) fn_(stage, data, channels, height, width);
   }
+  bool takes_nhwc() const { return bool(nhwc_); }
+  void nhwc(int stage, const float* data, int channels, int height, int width) const {
+    if (wants(stage)) nhwc_(stage, data, channels, height, width);
+  }
 
  private:
-  Function fn_;
+  Function fn_, nhwc_;
   unsigned stages_ = kAllStages;
 };
 

@@ -43,10 +43,12 @@ inline FrontOutput run_front(const kernels::PackedConv& stem, int stem_pad, cons
   return {Trunk::pooled_size(size), channels};
 }
 
-// The tap, if any, sees x (size x size x channels NHWC) as NCHW, converted
-// into `nchw` (an area the next step does not read).
+// The tap, if any, sees x (size x size x channels NHWC) as it is if it takes
+// NHWC, else as NCHW, converted into `nchw` (an area the next step does not
+// read).
 inline void tap_stage(const StageTap& tap, int stage, const float* x, int size, int channels, float* nchw) {
   if (!tap.wants(stage)) return;
+  if (tap.takes_nhwc()) return tap.nhwc(stage, x, channels, size, size);
   kernels::nhwc_to_nchw(x, size, size, channels, nchw);
   tap(stage, nchw, channels, size, size);
 }
