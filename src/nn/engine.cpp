@@ -14,6 +14,7 @@
 #include "core/parallel.hpp"
 #include "core/tensor.hpp"
 #include "anomaly/patch_features.hpp"
+#include "nn/gem_pool.hpp"
 #include "nn/pack_file.hpp"
 #include "nn/packed_trunk.hpp"
 #include "nn/reduced_trunk.hpp"
@@ -25,38 +26,6 @@ namespace {
 // Generalised-mean pooling, p = 3, of each channel (values >= 0: they follow
 // a ReLU): between the mean (p = 1) and the max (p -> inf), so a small strong
 // response still counts.
-void gem_pool(const float* data, int channels, int pixels, float* out) {
-  for (int c = 0; c < channels; ++c) {
-    const float* x = data + std::size_t(c) * pixels;
-    double sum = 0;
-    for (int i = 0; i < pixels; ++i) {
-      const double v = x[i] > 0 ? x[i] : 0;
-      sum += v * v * v;
-    }
-    out[c] = float(std::cbrt(sum / pixels));
-  }
-}
-
-// gem_pool of the same activation stored pixels x channels (the packed
-// trunks' NHWC), without converting it: each channel's terms are added in
-// the same order (pixel by pixel), so the result is the same to the bit,
-// and the channels run side by side, which vectorizes.
-void gem_pool_nhwc(const float* data, int channels, int pixels, float* out) {
-  constexpr int kChunk = 256;  // channels summed at once: 2 KiB of sums on the stack
-  for (int c0 = 0; c0 < channels; c0 += kChunk) {
-    const int n = std::min(kChunk, channels - c0);
-    double sums[kChunk] = {};
-    for (int i = 0; i < pixels; ++i) {
-      const float* x = data + std::size_t(i) * channels + c0;
-      for (int c = 0; c < n; ++c) {
-        const double v = x[c] > 0 ? x[c] : 0;
-        sums[c] += v * v * v;
-      }
-    }
-    for (int c = 0; c < n; ++c) out[c0 + c] = float(std::cbrt(sums[c] / pixels));
-  }
-}
-
 // A bf16 file where the path has no bfloat16 arithmetic: its weights were
 // widened to float32 when the file was opened, and it runs so. Said once per
 // process, not per engine.
@@ -379,15 +348,15 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
   constexpr unsigned kRes3Res4 = (1u << 2) | (1u << 3);
   const nn::StageTap large_tap = nn::StageTap::with_nhwc(
       [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-        gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+        nn::gem_pool_nchw(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
       },
       [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-        gem_pool_nhwc(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+        nn::gem_pool_nhwc(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
       },
       kRes3Res4);
   const nn::StageTap stage_tap([p = &pooling](int stage, const float* data, int channels, int height, int width) {
     if (p->stages && (stage == 2 || stage == 3))
-      gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+      nn::gem_pool_nchw(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
     if (p->patches && stage == 2) {
       require(height == p->st->patch_side && width == height, ErrorKind::kUnsupported, "engine",
               "res3 is not the patch grid's size");
@@ -403,10 +372,10 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
   // activations as they are.
   const nn::StageTap pool_tap = nn::StageTap::with_nhwc(
       [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-        gem_pool(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+        nn::gem_pool_nchw(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
       },
       [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-        gem_pool_nhwc(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+        nn::gem_pool_nhwc(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
       },
       kRes3Res4);
   const nn::StageTap& use_tap = stages && !st.projector && !tap ? pool_tap : stages || st.projector ? stage_tap : tap;
