@@ -2,6 +2,9 @@
 // geometry of ROI, stretch and imagenet policies.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+
 #include <cstdlib>
 
 #include "core/require.hpp"
@@ -61,6 +64,27 @@ TEST(Resize, ConstantImagesStayConstantWhenDownscaled) {
   img.rgb.assign(97 * 61 * 3, 173);
   const auto out = image::resize_bilinear(img, 13, 29);
   for (auto v : out.rgb) ASSERT_EQ(v, 173);
+}
+
+// The sums are 32-bit (image/resize.cpp): white stays white however far an
+// image shrinks or grows, where a wrapped sum would turn it black, and a
+// checkerboard, the largest swing between neighbours, stays within 8 bits.
+TEST(Resize, ExtremeValuesAtExtremeScalesNeitherWrapNorClip) {
+  for (auto [w, h, ow, oh] : {std::array{4000, 3, 1, 3}, std::array{3, 4000, 3, 1}, std::array{1001, 999, 7, 5},
+                              std::array{2, 2, 300, 301}, std::array{768, 576, 341, 256}}) {
+    io::Image white;
+    white.width = w, white.height = h;
+    white.rgb.assign(std::size_t(w) * h * 3, 255);
+    for (auto v : image::resize_bilinear(white, ow, oh).rgb) ASSERT_EQ(v, 255) << w << "x" << h << " -> " << ow << "x" << oh;
+    io::Image board = white;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        if ((x + y) % 2) std::fill_n(board.rgb.begin() + (std::size_t(y) * w + x) * 3, 3, std::uint8_t(0));
+    const auto out = image::resize_bilinear(board, ow, oh);
+    // Shrunk far, a checkerboard averages to mid-grey; grown, it keeps its extremes.
+    if (ow * 4 <= w && oh * 4 <= h)
+      for (auto v : out.rgb) ASSERT_NEAR(int(v), 128, 40) << w << "x" << h << " -> " << ow << "x" << oh;
+  }
 }
 
 TEST(Policy, ImageNetResizesTheShortSideThenCropsTheCentre) {

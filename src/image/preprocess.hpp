@@ -54,6 +54,7 @@ struct ResizeScratch {
     std::vector<double> k;            // one output pixel's weights before fixed point
   } coefficients;
   io::Image between;  // the horizontal pass's result
+  std::vector<std::int32_t> sums;  // one output row's sums in the vertical pass
 };
 // The same resize into `out` (which must not be `image`), reusing buffers.
 void resize_bilinear_into(const io::Image& image, int out_width, int out_height, ResizeScratch& scratch,

@@ -3,7 +3,10 @@
 // same 22-bit fixed point, horizontal pass first with 8-bit rounding between
 // passes. Matching it bit for bit keeps aoi's features equal to the features of
 // a Python pipeline that used PIL.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "core/require.hpp"
 #include "image/preprocess.hpp"
@@ -50,33 +53,63 @@ void precompute(int in_size, int out_size, ResizeScratch::Coefficients& c) {
   }
 }
 
-std::uint8_t clip8(std::int64_t v) {
-  if (v >= (std::int64_t(1) << kPrecisionBits) << 8) return 255;
-  if (v <= 0) return 0;
-  return std::uint8_t(v >> kPrecisionBits);
+// The triangle filter's weights are never negative and sum to 2^22 give or
+// take a rounding each, so a sum of 8-bit values times them stays below
+// 256 << 22 = 2^30: 32-bit sums, as Pillow's own, which vectorize.
+std::uint8_t clip8(std::int32_t v) {
+  // Pillow's clip: 255 from 256 << 22 on, 0 at or below 0, else v >> 22.
+  // Clamping the shifted value is the same and has no branch to vectorize.
+  const std::int32_t shifted = v >> kPrecisionBits;
+  return std::uint8_t(shifted < 0 ? 0 : shifted > 255 ? 255 : shifted);
+}
+
+constexpr std::int32_t kHalf = std::int32_t(1) << (kPrecisionBits - 1);
+
+// Along rows: each output pixel sums its window's pixels, channel by channel.
+void resample_rows(const io::Image& in, int out_w, const ResizeScratch::Coefficients& c, io::Image& out) {
+  for (int y = 0; y < in.height; ++y) {
+    std::uint8_t* dst = out.rgb.data() + std::size_t(y) * out_w * 3;
+    for (int x = 0; x < out_w; ++x, dst += 3) {
+      const std::uint8_t* src = in.pixel(c.first[x], y);
+      const std::int32_t* k = &c.fixed[std::size_t(x) * c.taps];
+      std::int32_t r = kHalf, g = kHalf, b = kHalf;
+      for (int t = 0; t < c.count[x]; ++t, src += 3) {
+        r += std::int32_t(src[0]) * k[t], g += std::int32_t(src[1]) * k[t], b += std::int32_t(src[2]) * k[t];
+      }
+      dst[0] = clip8(r), dst[1] = clip8(g), dst[2] = clip8(b);
+    }
+  }
+}
+
+// Along columns: each output row sums its window's rows, whole rows at a time.
+void resample_columns(const io::Image& in, int out_h, const ResizeScratch::Coefficients& c,
+                      std::vector<std::int32_t>& sums, io::Image& out) {
+  const std::size_t row = std::size_t(in.width) * 3;
+  sums.resize(row);
+  for (int y = 0; y < out_h; ++y) {
+    std::fill(sums.begin(), sums.end(), kHalf);
+    const std::int32_t* k = &c.fixed[std::size_t(y) * c.taps];
+    for (int t = 0; t < c.count[y]; ++t) {
+      const std::uint8_t* src = in.pixel(0, c.first[y] + t);
+      const std::int32_t w = k[t];
+      std::int32_t* acc = sums.data();
+      for (std::size_t i = 0; i < row; ++i) acc[i] += std::int32_t(src[i]) * w;
+    }
+    std::uint8_t* dst = out.rgb.data() + std::size_t(y) * row;
+    const std::int32_t* done = sums.data();  // a local: byte stores may alias the vector's own pointer
+    for (std::size_t i = 0; i < row; ++i) dst[i] = clip8(done[i]);
+  }
 }
 
 // Resamples along one axis into `out` (whose buffer is reused when large enough).
-void resample_axis(const io::Image& in, int out_w, int out_h, bool horizontal, ResizeScratch::Coefficients& c,
+void resample_axis(const io::Image& in, int out_w, int out_h, bool horizontal, ResizeScratch& scratch,
                    io::Image& out) {
-  const int in_len = horizontal ? in.width : in.height;
-  const int out_len = horizontal ? out_w : out_h;
-  precompute(in_len, out_len, c);
+  auto& c = scratch.coefficients;
+  precompute(horizontal ? in.width : in.height, horizontal ? out_w : out_h, c);
   out.width = out_w, out.height = out_h;
   out.rgb.resize(std::size_t(out_w) * out_h * 3);
-  const std::size_t tap_stride = horizontal ? 3 : std::size_t(in.width) * 3;
-  for (int y = 0; y < out_h; ++y) {
-    for (int x = 0; x < out_w; ++x) {
-      const int o = horizontal ? x : y;
-      const std::uint8_t* src = horizontal ? in.pixel(c.first[o], y) : in.pixel(x, c.first[o]);
-      const std::int32_t* k = &c.fixed[std::size_t(o) * c.taps];
-      std::int64_t acc[3] = {1 << (kPrecisionBits - 1), 1 << (kPrecisionBits - 1), 1 << (kPrecisionBits - 1)};
-      for (int t = 0; t < c.count[o]; ++t, src += tap_stride)
-        for (int ch = 0; ch < 3; ++ch) acc[ch] += std::int64_t(src[ch]) * k[t];
-      std::uint8_t* dst = out.rgb.data() + (std::size_t(y) * out_w + x) * 3;
-      for (int ch = 0; ch < 3; ++ch) dst[ch] = clip8(acc[ch]);
-    }
-  }
+  if (horizontal) resample_rows(in, out_w, c, out);
+  else resample_columns(in, out_h, c, scratch.sums, out);
 }
 
 }  // namespace
@@ -88,10 +121,10 @@ void resize_bilinear_into(const io::Image& image, int out_width, int out_height,
   require(&image != &out, ErrorKind::kInvalidArgument, "resize", "the output must not be the input");
   const bool horizontal = out_width != image.width, vertical = out_height != image.height;
   if (horizontal && vertical) {
-    resample_axis(image, out_width, image.height, true, scratch.coefficients, scratch.between);
-    resample_axis(scratch.between, out_width, out_height, false, scratch.coefficients, out);
+    resample_axis(image, out_width, image.height, true, scratch, scratch.between);
+    resample_axis(scratch.between, out_width, out_height, false, scratch, out);
   } else if (horizontal || vertical) {
-    resample_axis(image, out_width, out_height, horizontal, scratch.coefficients, out);
+    resample_axis(image, out_width, out_height, horizontal, scratch, out);
   } else {
     out.width = image.width, out.height = image.height;
     out.rgb.assign(image.rgb.begin(), image.rgb.end());
