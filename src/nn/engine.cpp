@@ -346,7 +346,10 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
   // one with everything (patches and the caller's tap see the base size).
   // Stages 2 and 3 (res3, res4) alone, unless the caller's tap sees all.
   constexpr unsigned kRes3Res4 = (1u << 2) | (1u << 3);
-  const nn::StageTap large_tap = nn::StageTap::with_nhwc(
+  // Pooling alone: the large input's run, and the base one where no patches
+  // and no caller's tap need more. It reads the NHWC trunks' activations as
+  // they are.
+  const nn::StageTap pool_tap = nn::StageTap::with_nhwc(
       [p = &pooling](int stage, const float* data, int channels, int height, int width) {
         nn::gem_pool_nchw(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
       },
@@ -368,16 +371,6 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
     }
     if (*p->user) (*p->user)(stage, data, channels, height, width);
   }, kRes3Res4 | tap.stages());
-  // Pooling alone (no patches, no caller's tap) reads the NHWC trunks'
-  // activations as they are.
-  const nn::StageTap pool_tap = nn::StageTap::with_nhwc(
-      [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-        nn::gem_pool_nchw(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
-      },
-      [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-        nn::gem_pool_nhwc(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
-      },
-      kRes3Res4);
   const nn::StageTap& use_tap = stages && !st.projector && !tap ? pool_tap : stages || st.projector ? stage_tap : tap;
   const int base = st.weights.description().preprocess.input_size, scale = recipe_scale(st.options.recipe);
   const std::size_t block = std::size_t(st.recipe_dim / scale);  // one size's features
@@ -400,7 +393,7 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
   };
   if (scale > 1) {
     pooling.patches = nullptr;
-    run(input, s, out + block, large_tap);
+    run(input, s, out + block, pool_tap);
     // The base view: each output pixel the mean of the scale x scale input
     // pixels under it (an area resize, exact for a factor of 2).
     for (int c = 0; c < 3; ++c)
