@@ -76,8 +76,9 @@ const QMicroKernel& qmicro_kernel(Isa isa);
 
 // The epilogue of one value, shared by the kernels that finish from arrays
 // (and by tests as the definition): v = acc * scale + bias (+ residual),
-// then ReLU. Whatever includes it compiles with -ffp-contract=off, or the
-// compiler may fuse the two steps and round once. Each file gets its own
+// then ReLU. Whatever calls q_dequantize compiles with -ffp-contract=off,
+// or the compiler may fuse the two steps and round once (q_requantize has
+// nothing to fuse). Each file gets its own
 // copy (an unnamed namespace): files compiled for an ISA extension include
 // it too, and the copy a baseline kernel calls must be compiled for the
 // baseline.

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstddef>
 
-// Compiled with -fno-trapping-math (src/CMakeLists.txt): without it GCC keeps
-// the clamp's comparison as a branch, which stops the NHWC loop from
-// vectorizing. aoi never unmasks floating-point traps.
+// Compiled with -fno-trapping-math, so that the NHWC loop vectorizes (aoi
+// never unmasks floating-point traps), and -ffp-contract=off, so that both
+// layouts round each term alike (src/CMakeLists.txt).
 
 namespace aoi::nn {
 namespace {
