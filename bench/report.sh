@@ -180,7 +180,7 @@ for name in "${names[@]}"; do
         "$tmp/$name.md" ;;
     featurize_cost)
       need "$deeppcb" "$weights"
-      cmd=(python3 bench/featurize_cost.py --images 16 --rounds 5 --threads 1,2)
+      cmd=(python3 bench/featurize_cost.py --images 32 --rounds 7 --threads 1,2)
       "${cmd[@]}" --build "$build" --weights "$weights" --deeppcb "$deeppcb" >"$tmp/featurize_cost.md"
       report featurize_cost README.md markdown "${cmd[*]} --deeppcb <DeepPCB>" "$tmp/featurize_cost.md" ;;
     compact)
