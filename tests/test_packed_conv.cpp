@@ -209,8 +209,9 @@ TEST_P(OnEachIsa, OutputBorderIsZeroAndTheInteriorMatchesNaive) {
   // Output rows of 7 and 14 pixels (whole tiles for AVX-512, written in place
   // tile by tile), of 5 (no ISA's tiles: written plainly, then spread), and a
   // Winograd layer (always spread); borders of 1 and 2.
-  // Rows of 97 pixels: each output row its own run of tiles for 7-, 6- and
-  // 4-row tiles, written inside the border in place.
+  // Rows of 97 pixels: a stem whose output rows are each their own run of
+  // tiles for 7-, 6- and 4-row tiles, written inside the border in place; a
+  // plain 1x1, written plainly and spread.
   const ConvCase cases[] = {{20, 70, 1, 1, 0, 7, 7}, {33, 130, 1, 2, 0, 9, 28}, {16, 24, 3, 1, 1, 6, 5},
                             {16, 24, 3, 1, 1, 8, 8},  {20, 70, 1, 1, 0, 3, 97}, {3, 64, 7, 2, 0, 9, 199}};
   int i = 0;

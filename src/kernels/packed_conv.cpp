@@ -73,18 +73,19 @@ bool reads_input_by_tiles(const ConvSpec& s, int out_width, const MicroKernel& m
 // AVX2 kernel's 6 rows on ResNet-50's 112-, 56-, 28-, 14- and 7-pixel rows;
 // any kernel on other input sizes), each output row is its own run of
 // tiles, the last one short: row blocks are whole output rows. That keeps
-// reading in place the layers that otherwise gather patch rows (a visible
-// share of the stem's time on AVX2 in perf), and writing a bordered output in place
-// instead of spreading a copy of it. The products are the same, term for
+// reading in place the strided and k x k layers that otherwise gather patch
+// rows (a visible share of the stem's time on AVX2 in perf); their bordered
+// outputs are written in place too. The products are the same, term for
 // term, as gathering gives. A short tile costs a whole one, so this is only
 // where the short tiles add at most a sixteenth to a row (the stem's 112
 // pixels: 19 tiles of 6 for 18.7; not 7 pixels: 2 tiles of 6 for 1.2, which
-// made res5's strided 1x1 layers slower than gathering).
-bool tiles_by_output_row(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max, int output_border) {
-  if (tiles_lie_in_rows(out_width, mk) || s.pad != 0) return false;
+// made res5's strided 1x1 layers slower than gathering). A plain 1x1 reads
+// in place anyway; writing its bordered output so, one output row a block,
+// was slower than spreading a copy (res2's conv1 on AVX2, allowed a ninth).
+bool tiles_by_output_row(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max) {
+  if (tiles_lie_in_rows(out_width, mk) || !strided_in_place(s, kc_max)) return false;
   const int row_len = (out_width + mk.mr - 1) / mk.mr * mk.mr;
-  if (16LL * row_len > 17LL * out_width) return false;
-  return reads_input_in_place(s) ? output_border > 0 : strided_in_place(s, kc_max);
+  return 16LL * row_len <= 17LL * out_width;
 }
 
 // Copies rows [m0, m0 + rows) and depth [k0, k0 + kc) of the implicit patch
@@ -303,7 +304,7 @@ std::size_t PackedConv::scratch_floats(int h, int w) const {
     return winograd_scratch_floats(impl_->winograd->m, spec_.in_channels, spec_.out_channels, h, w, mk.mr);
   const int ow = spec_.out_size(w);
   const bool in_place = reads_input_in_place(spec_) || reads_input_by_tiles(spec_, ow, mk, impl_->kc_max) ||
-                        tiles_by_output_row(spec_, ow, mk, impl_->kc_max, 0);
+                        tiles_by_output_row(spec_, ow, mk, impl_->kc_max);
   return in_place ? 0 : std::size_t(max_block_rows(mk)) * gathered_row_stride(impl_->kc_max);
 }
 
@@ -318,9 +319,10 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
           "an output border needs a non-negative width and no residual");
   const int oh = s.out_size(h), ow = s.out_size(w), pixels = oh * ow, cout = s.out_channels;
   // A bordered output is written tile by tile in place when every register
-  // tile lies within one output row; otherwise (Winograd, other tile shapes)
-  // plainly and then spread into the border, a copy of the output.
-  const bool by_output_rows = !m.winograd && tiles_by_output_row(s, ow, mk, m.kc_max, output_border);
+  // tile lies within one output row, or output row by output row
+  // (tiles_by_output_row); otherwise (Winograd, other tile shapes) plainly
+  // and then spread into the border, a copy of the output.
+  const bool by_output_rows = !m.winograd && tiles_by_output_row(s, ow, mk, m.kc_max);
   if (output_border > 0 && (m.winograd || (!tiles_lie_in_rows(ow, mk) && !by_output_rows))) {
     forward(input, h, w, output, nullptr, relu, scratch);
     spread_into_border(output, oh, ow, cout, output_border);
