@@ -146,8 +146,8 @@ INSTANTIATE_TEST_SUITE_P(Paths, Int8OnEachIsa, ::testing::ValuesIn(runnable_int8
                          [](const auto& info) { return std::string(info.param->name); });
 
 TEST(Int8Conv, RequantizingRoundsToNearestEvenAsNearbyintDoes) {
-  // Every float in [0, 256) and around it (each 64th representable value,
-  // plus all the halves, which are the ties), with the clamps at both ends.
+  // Floats from 0 to 288 (every 64th representable one) and all the halves
+  // up to 300 (the ties), with the clamps at both ends.
   auto want = [](float v) { return std::uint8_t(std::nearbyint(std::min(255.0f, std::max(0.0f, v)))); };
   std::size_t checked = 0;
   for (std::uint32_t bits = 0; bits < 0x43900000u; bits += 64) {  // 0 .. 288

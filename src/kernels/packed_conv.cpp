@@ -82,10 +82,20 @@ bool reads_input_by_tiles(const ConvSpec& s, int out_width, const MicroKernel& m
 // made res5's strided 1x1 layers slower than gathering). A plain 1x1 reads
 // in place anyway; writing its bordered output so, one output row a block,
 // was slower than spreading a copy (res2's conv1 on AVX2, allowed a ninth).
+// An output row padded to whole register tiles.
+int padded_row(int out_width, const MicroKernel& mk) { return (out_width + mk.mr - 1) / mk.mr * mk.mr; }
+
 bool tiles_by_output_row(const ConvSpec& s, int out_width, const MicroKernel& mk, int kc_max) {
   if (tiles_lie_in_rows(out_width, mk) || !strided_in_place(s, kc_max)) return false;
-  const int row_len = (out_width + mk.mr - 1) / mk.mr * mk.mr;
-  return 16LL * row_len <= 17LL * out_width;
+  return 16LL * padded_row(out_width, mk) <= 17LL * out_width;
+}
+
+// Where depth k0 of an output pixel's patch row lies in the input, from the
+// pixel's first input pixel, for a layer read in place: kernel row k0 /
+// segment (input rows of w pixels apart), k0 % segment floats into it.
+std::ptrdiff_t in_place_depth_offset(const ConvSpec& s, int w, int k0) {
+  const int segment = s.kernel * s.in_channels;
+  return std::ptrdiff_t(k0 / segment) * w * s.in_channels + k0 % segment;
 }
 
 // Copies rows [m0, m0 + rows) and depth [k0, k0 + kc) of the implicit patch
@@ -378,7 +388,7 @@ void PackedConv::forward(const float* input, int h, int w, float* output, const 
     for (int k0 = 0; k0 < m.k; k0 += m.kc_max) {
       op.kc = std::min(m.kc_max, m.k - k0);
       if (by_tiles) {
-        op.a_k_offset = std::ptrdiff_t(k0 / segment) * w * s.in_channels + k0 % segment;
+        op.a_k_offset = in_place_depth_offset(s, w, k0);
       } else if (in_place) {
         op.a = input + std::size_t(m0) * s.in_channels + k0;
       } else {
@@ -404,7 +414,7 @@ void PackedConv::forward_by_output_rows(const float* input, int h, int w, float*
   const auto& m = *impl_;
   const auto& mk = *m.kernel;
   const int oh = s.out_size(h), ow = s.out_size(w), cout = s.out_channels, cin = s.in_channels;
-  const int row_len = (ow + mk.mr - 1) / mk.mr * mk.mr, segment = s.kernel * cin;
+  const int row_len = padded_row(ow, mk);
   const GemmTiling tiling = plan_tiling(oh * row_len, m.panels, mk, par::max_concurrency(), row_len);
   const int rows_per_block = tiling.mc / row_len;
   const bool residual_in_output = residual == output;
@@ -415,12 +425,12 @@ void PackedConv::forward_by_output_rows(const float* input, int h, int w, float*
     BlockProduct op;
     op.rows = ow, op.cols = cout;
     op.a_row_stride = std::ptrdiff_t(s.stride) * cin, op.a_tile_stride = op.a_row_stride * mk.mr;
-    if (s.kernel > 1) op.a_segment_depth = segment, op.a_segment_stride = std::ptrdiff_t(w) * cin;
+    if (s.kernel > 1) op.a_segment_depth = s.kernel * cin, op.a_segment_stride = std::ptrdiff_t(w) * cin;
     op.ldc = cout, op.c_tile_stride = std::ptrdiff_t(cout) * mk.mr;
     op.bias = m.bias.get(), op.relu = relu;
     for (int k0 = 0; k0 < m.k; k0 += m.kc_max) {
       op.kc = std::min(m.kc_max, m.k - k0);
-      const std::size_t k_offset = std::size_t(k0 / segment) * w * cin + k0 % segment;
+      const std::ptrdiff_t k_offset = in_place_depth_offset(s, w, k0);
       op.b = m.weights.get() + packed_b_offset(k0, op.kc, 0, m.panels, mk.nr);
       op.accumulate = k0 > 0 || residual_in_output;
       op.finish = k0 + op.kc == m.k;

@@ -23,9 +23,6 @@
 namespace aoi {
 namespace {
 
-// Generalised-mean pooling, p = 3, of each channel (values >= 0: they follow
-// a ReLU): between the mean (p = 1) and the max (p -> inf), so a small strong
-// response still counts.
 // A bf16 file where the path has no bfloat16 arithmetic: its weights were
 // widened to float32 when the file was opened, and it runs so. Said once per
 // process, not per engine.
@@ -341,6 +338,7 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
     bool stages;
     const State* st;
     float* scratch;
+    float* pooled(int stage) const { return extra + (stage == 2 ? 0 : res3); }  // where a stage's pooling goes
   } pooling{&tap, nullptr, nullptr, st.res3_channels, stages, &st, patch_scratch};
   // kMultiScale runs the large input first with pooling alone, then the base
   // one with everything (patches and the caller's tap see the base size).
@@ -351,15 +349,15 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
   // they are.
   const nn::StageTap pool_tap = nn::StageTap::with_nhwc(
       [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-        nn::gem_pool_nchw(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+        nn::gem_pool_nchw(data, channels, height * width, p->pooled(stage));
       },
       [p = &pooling](int stage, const float* data, int channels, int height, int width) {
-        nn::gem_pool_nhwc(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+        nn::gem_pool_nhwc(data, channels, height * width, p->pooled(stage));
       },
       kRes3Res4);
   const nn::StageTap stage_tap([p = &pooling](int stage, const float* data, int channels, int height, int width) {
     if (p->stages && (stage == 2 || stage == 3))
-      nn::gem_pool_nchw(data, channels, height * width, p->extra + (stage == 2 ? 0 : p->res3));
+      nn::gem_pool_nchw(data, channels, height * width, p->pooled(stage));
     if (p->patches && stage == 2) {
       require(height == p->st->patch_side && width == height, ErrorKind::kUnsupported, "engine",
               "res3 is not the patch grid's size");
@@ -371,7 +369,9 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
     }
     if (*p->user) (*p->user)(stage, data, channels, height, width);
   }, kRes3Res4 | tap.stages());
-  const nn::StageTap& use_tap = stages && !st.projector && !tap ? pool_tap : stages || st.projector ? stage_tap : tap;
+  const nn::StageTap* use_tap = &stage_tap;                  // pooling and the patch grid or the caller's tap
+  if (!stages && !st.projector) use_tap = &tap;              // the caller's tap alone
+  else if (!st.projector && !tap) use_tap = &pool_tap;       // pooling alone
   const int base = st.weights.description().preprocess.input_size, scale = recipe_scale(st.options.recipe);
   const std::size_t block = std::size_t(st.recipe_dim / scale);  // one size's features
   float* small = scale > 1 ? workspace + (st.workspace_floats - std::size_t(3) * base * base) : nullptr;
@@ -408,7 +408,7 @@ void Engine::State::featurize_one(const float* input, float* out, float* workspa
     input = small;
   }
   pooling.patches = st.projector ? out + st.recipe_dim : nullptr;
-  run(input, base, out, use_tap);
+  run(input, base, out, *use_tap);
 }
 
 bool Engine::has_classifier() const { return state_->weights.has("fc.weight") && state_->weights.has("fc.bias"); }

@@ -1,6 +1,8 @@
 // Generalized-mean pooling (p = 3) of a stage's activation into one value per
 // channel: the cube root of the mean of max(x, 0)^3 over the map's pixels,
-// summed in double in pixel order. The stages recipe pools res3 and res4 so.
+// summed in double in pixel order. Between the mean (p = 1) and the max
+// (p -> inf), so a small strong response still counts. The stages recipe
+// pools res3 and res4 so.
 #pragma once
 
 namespace aoi::nn {

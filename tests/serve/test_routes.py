@@ -5,7 +5,7 @@ import re
 import threading
 import time
 
-from conftest import KEY, image, integrity, rows
+from conftest import KEY, image, integrity, rows, wait_for
 
 
 def test_inspect_every_format_then_read_it_back(start, fixture, tmp_path):
@@ -103,13 +103,15 @@ def test_metrics_count_requests_verdicts_and_batches(start, fixture):
     # Read until the batch histogram and queue gauge show all three: this
     # once failed intermittently with neither text nor cause on record (the
     # assertion below now prints the text). Bounded: 2 s.
-    deadline = time.monotonic() + 2
-    while True:
-        status, _, data = s.request("GET", "/metrics", key=None)
-        text = data.decode()
-        if ("aoi_batch_size_count 3" in text and "aoi_queue_depth 0" in text) or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    def metrics():
+        return s.request("GET", "/metrics", key=None)[2].decode()
+
+    def settled():
+        text = metrics()
+        return "aoi_batch_size_count 3" in text and "aoi_queue_depth 0" in text
+
+    wait_for(settled, seconds=2)
+    text = metrics()
     assert 'aoi_requests_total{route="POST /v1/inspect",status="200"} 3' in text
     assert 'aoi_requests_total{route="POST /v1/inspect",status="422"} 1' in text
     assert 'aoi_requests_total{route="GET /v1/results",status="401"} 1' in text
